@@ -1,0 +1,49 @@
+"""intake: emergency registration for people seeking protection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from intake import access
+from intake.config import Settings
+from intake.extensions import babel, csrf
+from intake.i18n import select_locale
+from intake.runtime import Runtime
+
+# The fixed layout keeps static/ and translations/ beside the package.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web application; nothing connects until a request needs it."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        MAX_CONTENT_LENGTH=256 * 1024,
+        # A household form can take a long time on a phone; the token still expires.
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.env == "production",
+    )
+    app.extensions["intake"] = Runtime(settings)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    access.init_app(app)
+
+    from intake.views import api, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
+    return app
+
+
+def runtime() -> Runtime:
+    """The current app's runtime (database, cipher, settings)."""
+    value: Runtime = current_app.extensions["intake"]
+    return value

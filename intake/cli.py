@@ -1,0 +1,102 @@
+"""The `intake` command (also `flask --app intake`)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from rq import Worker
+from rq.serializers import JSONSerializer
+
+from intake import create_app, jobs, outbox, runtime, server, tokens
+from intake.demo import seed
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def main() -> None:
+    """Emergency intake: registration, queue and XAusländer delivery."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+@main.command()
+@with_appcontext
+def serve() -> None:
+    """Run web, worker and scheduler (and an embedded Redis when none is configured)."""
+    sys.exit(server.serve(runtime().settings))
+
+
+@main.command()
+@with_appcontext
+def web() -> None:
+    """Run the production web server (gunicorn) on INTAKE_BIND."""
+    server.WebServer(current_app._get_current_object(), runtime().settings).run()  # type: ignore[attr-defined]
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run one RQ worker on all queues."""
+    rt = runtime()
+    jobs.bind(rt)
+    queues = [rt.queue(name) for name in ("payloads",)]
+    Worker(queues, connection=rt.redis, serializer=JSONSerializer).work(
+        burst=burst, with_scheduler=True
+    )
+
+
+@main.command()
+@click.option("--seconds", type=float, default=None, help="Stop after this long.")
+@with_appcontext
+def scheduler(seconds: float | None) -> None:
+    """Move owed work from the database to the queue, and restore lost jobs."""
+    rt = runtime()
+    outbox.run(rt, rt.settings.relay_interval, stop_after=seconds)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+@with_appcontext
+def upgrade() -> None:
+    """Create or migrate the schema."""
+    runtime().db.upgrade()
+    click.echo("database schema is up to date")
+
+
+@main.command("demo-seed")
+@with_appcontext
+def demo_seed() -> None:
+    """Demo authorities with their postal codes."""
+    with runtime().db.transaction() as session:
+        count = seed(session)
+    click.echo(f"{count} demo authorities ready")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--scope", required=True, help="submit | authority:KEY")
+@with_appcontext
+def token_create(name: str, scope: str) -> None:
+    """Create an API token and print it once."""
+    try:
+        with runtime().db.transaction() as session:
+            value = tokens.create(session, name, scope)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--scope") from error
+    click.echo(value)
+
+
+if __name__ == "__main__":
+    main()

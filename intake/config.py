@@ -1,0 +1,145 @@
+"""Typed settings: the one place that reads the environment (CONTRACT §2)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (a missing secret in production, a malformed key)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    instance_dir: Path = Path("instance")
+    database_url: str = "sqlite:///instance/intake.db"
+    redis_url: str | None = None
+    secret_key: str = ""
+    # (key id, 32-byte key) pairs, newest first: the first encrypts, all decrypt.
+    data_keys: tuple[tuple[str, bytes], ...] = ()
+    xml_out: Path = Path("xml_out")
+    xsd_dir: Path | None = None
+    public_url: str | None = None
+    sender_key: str = "alp:intake"
+    sender_name: str = "intake Registrierungsdienst"
+    sender_email: str = "intake@example.org"
+    message_test_flag: str | None = None
+    bind: str = "127.0.0.1:8000"
+    web_workers: int = 2
+    web_threads: int = 4
+    relay_interval: float = 0.5
+
+    @property
+    def redis_socket(self) -> Path:
+        """Unix socket of the embedded Redis server (used when no redis_url is set)."""
+        return self.instance_dir / "redis.sock"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read INTAKE_* variables; in development, generate missing secrets into instance/."""
+        env = os.environ if environ is None else environ
+        mode = env.get("INTAKE_ENV", "development")
+        if mode not in ENVIRONMENTS:
+            raise ConfigError(f"INTAKE_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        instance = Path(env.get("INTAKE_INSTANCE_DIR", "instance")).absolute()
+        secret_key = env.get("INTAKE_SECRET_KEY") or _generated(mode, instance, "secret_key")
+        data_keys = env.get("INTAKE_DATA_KEYS") or _generated(mode, instance, "data_keys")
+        xsd_dir = env.get("INTAKE_XSD_DIR")
+        return cls(
+            env=mode,
+            instance_dir=instance,
+            database_url=env.get("INTAKE_DATABASE_URL", f"sqlite:///{instance / 'intake.db'}"),
+            redis_url=env.get("INTAKE_REDIS_URL") or None,
+            secret_key=secret_key,
+            data_keys=parse_data_keys(data_keys),
+            xml_out=Path(env.get("INTAKE_XML_OUT", "xml_out")).absolute(),
+            xsd_dir=Path(xsd_dir).absolute() if xsd_dir else None,
+            public_url=env.get("INTAKE_PUBLIC_URL") or None,
+            sender_key=env.get("INTAKE_SENDER_KEY", cls.sender_key),
+            sender_name=env.get("INTAKE_SENDER_NAME", cls.sender_name),
+            sender_email=env.get("INTAKE_SENDER_EMAIL", cls.sender_email),
+            message_test_flag=env.get("INTAKE_MESSAGE_TEST") or None,
+            bind=env.get("INTAKE_BIND", cls.bind),
+            web_workers=int(env.get("INTAKE_WEB_WORKERS", cls.web_workers)),
+            web_threads=int(env.get("INTAKE_WEB_THREADS", cls.web_threads)),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes a child process (worker, web) see these settings."""
+        env = {
+            "INTAKE_ENV": self.env,
+            "INTAKE_INSTANCE_DIR": str(self.instance_dir),
+            "INTAKE_DATABASE_URL": self.database_url,
+            "INTAKE_SECRET_KEY": self.secret_key,
+            "INTAKE_DATA_KEYS": format_data_keys(self.data_keys),
+            "INTAKE_XML_OUT": str(self.xml_out),
+            "INTAKE_SENDER_KEY": self.sender_key,
+            "INTAKE_SENDER_NAME": self.sender_name,
+            "INTAKE_SENDER_EMAIL": self.sender_email,
+            "INTAKE_BIND": self.bind,
+            "INTAKE_WEB_WORKERS": str(self.web_workers),
+            "INTAKE_WEB_THREADS": str(self.web_threads),
+        }
+        optional = {
+            "INTAKE_REDIS_URL": self.redis_url,
+            "INTAKE_XSD_DIR": str(self.xsd_dir) if self.xsd_dir else None,
+            "INTAKE_PUBLIC_URL": self.public_url,
+            "INTAKE_MESSAGE_TEST": self.message_test_flag,
+        }
+        env.update({name: value for name, value in optional.items() if value})
+        return env
+
+
+def new_data_key(key_id: str) -> str:
+    """A fresh keyring entry `id:base64url(32 random bytes)`."""
+    return f"{key_id}:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def parse_data_keys(text: str) -> tuple[tuple[str, bytes], ...]:
+    """Parse `id:key,id:key` (newest first) into pairs; every key must be 32 bytes."""
+    keys = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        key_id, _, encoded = entry.partition(":")
+        try:
+            key = base64.urlsafe_b64decode(encoded)
+        except ValueError as error:
+            raise ConfigError(f"data key {key_id!r} is not base64") from error
+        if not key_id or len(key) != 32:
+            raise ConfigError(f"data key {key_id!r} must be 'id:' + 32 bytes in base64url")
+        keys.append((key_id, key))
+    if not keys:
+        raise ConfigError("INTAKE_DATA_KEYS holds no key")
+    if len({key_id for key_id, _ in keys}) != len(keys):
+        raise ConfigError("INTAKE_DATA_KEYS repeats a key id")
+    return tuple(keys)
+
+
+def format_data_keys(keys: tuple[tuple[str, bytes], ...]) -> str:
+    return ",".join(f"{kid}:{base64.urlsafe_b64encode(key).decode()}" for kid, key in keys)
+
+
+_GENERATORS = {
+    "secret_key": lambda: secrets.token_urlsafe(48),
+    "data_keys": lambda: new_data_key("k1"),
+}
+
+
+def _generated(mode: str, instance: Path, name: str) -> str:
+    """Read a development secret from instance/, creating it (mode 0600) the first time."""
+    if mode == "production":
+        raise ConfigError(f"INTAKE_{name.upper()} must be set in production")
+    path = instance / name
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(_GENERATORS[name]())
+    return path.read_text().strip()

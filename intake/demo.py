@@ -1,0 +1,54 @@
+"""Demo data: the Brandenburg pilot authorities with the postal codes they serve."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from intake import models
+
+# Keys from the official ABH list (abhkennung 64.0); postal codes of the areas they serve.
+PILOTS = (
+    {
+        "key": "073400",
+        "name": "STV Potsdam",
+        "street": "Friedrich-Ebert-Straße",
+        "house_number": "79/81",
+        "postal_code": "14469",
+        "city": "Potsdam",
+        "postal_codes": ("14467", "14469", "14471", "14473", "14476", "14478", "14480", "14482"),
+    },
+    {
+        "key": "073000",
+        "name": "KRV Teltow-Fläming",
+        "street": "Am Nuthefließ",
+        "house_number": "2",
+        "postal_code": "14943",
+        "city": "Luckenwalde",
+        "postal_codes": (
+            "14913", "14943", "14947", "14959", "14974", "14979", "15806", "15827",
+            "15831", "15834", "15837", "15838", "15936",
+        ),
+    },
+    {
+        "key": "075600",
+        "name": "LKR Elbe-Elster",
+        "street": "Ludwig-Jahn-Straße",
+        "house_number": "2",
+        "postal_code": "04916",
+        "city": "Herzberg (Elster)",
+        "postal_codes": (
+            "03238", "03246", "03249", "03253", "04895", "04910", "04916", "04924",
+            "04928", "04931", "04932", "04934", "04936", "04938",
+        ),
+    },
+)
+
+
+def seed(session: Session) -> int:
+    """Create or update the pilot authorities and their postal codes; safe to run again."""
+    for pilot in PILOTS:
+        fields = {key: value for key, value in pilot.items() if key != "postal_codes"}
+        session.merge(models.Authority(**fields))
+        for code in pilot["postal_codes"]:
+            session.merge(models.PostalCode(code=code, authority_key=pilot["key"]))
+    return len(PILOTS)

@@ -1,0 +1,118 @@
+"""Background work: the caller side (`enqueue_*`) and the job entry points.
+
+Jobs take ids, never personal data (their arguments sit in Redis and in rq's registries),
+and are safe to run twice: a finished outbox row makes a second run a no-op, and the
+database allows one message per person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from sqlalchemy import select
+
+from intake import domain, models, xaus
+from intake.config import Settings
+from intake.files import write_atomic
+from intake.registration import load_household, to_domain
+from intake.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+_runtime: Runtime | None = None
+
+
+def bind(runtime: Runtime) -> None:
+    """Make jobs in this process use `runtime` (the worker command binds its own)."""
+    global _runtime
+    _runtime = runtime
+
+
+def current() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Settings.from_env())
+    return _runtime
+
+
+def enqueue_payload(queue: Queue, outbox: models.Outbox) -> None:
+    """Queue the build of one outbox row's messages, once: the job id is the row's."""
+    try:
+        queue.enqueue_call(
+            "intake.jobs.build_payload",
+            args=[outbox.id],
+            job_id=outbox.job_id,
+            unique=True,
+            retry=Retry(max=3, interval=[10, 60, 300]),
+            failure_ttl=30 * 24 * 3600,
+        )
+    except DuplicateJobError:
+        log.info("job %s is queued already", outbox.job_id)
+
+
+def build_payload(outbox_id: int) -> int:
+    """Build, validate and write the messages of a registration; returns how many were new."""
+    runtime = current()
+    now = dt.datetime.now(dt.UTC)
+    with runtime.db.transaction() as session:
+        outbox = session.get(models.Outbox, outbox_id, with_for_update=True)
+        if outbox is None or outbox.done_at is not None:
+            return 0
+        registration = session.get_one(models.Registration, outbox.registration_id)
+        household = load_household(runtime.cipher, registration)
+        authority = to_domain(session.get_one(models.Authority, registration.authority_key))
+        done = set(
+            session.scalars(
+                select(models.Message.person_id).where(
+                    models.Message.registration_id == registration.id
+                )
+            )
+        )
+        application_ids = [person.application_id for person in registration.persons]
+        written = 0
+        for index, person in enumerate(registration.persons):
+            if person.id in done:
+                continue
+            message_uuid = uuid.uuid4()
+            envelope = xaus.Envelope(
+                message_uuid=message_uuid,
+                created=now,
+                reader=authority,
+                author=sender(runtime.settings),
+                test=runtime.settings.message_test_flag,
+            )
+            xml = xaus.build(
+                household,
+                index,
+                application_ids=application_ids,
+                envelope=envelope,
+                application_date=registration.created_at.date(),
+            )
+            xaus.validate(xml, runtime.schema)
+            file_name = f"{person.application_id}.xml"
+            write_atomic(runtime.settings.xml_out / authority.key / file_name, xml)
+            session.add(
+                models.Message(
+                    person_id=person.id,
+                    registration_id=registration.id,
+                    authority_key=authority.key,
+                    message_uuid=str(message_uuid),
+                    file_name=file_name,
+                    sha256=hashlib.sha256(xml).hexdigest(),
+                )
+            )
+            written += 1
+        outbox.done_at = now
+    log.info("outbox %s: %d message(s) written", outbox_id, written)
+    return written
+
+
+def sender(settings: Settings) -> domain.Sender:
+    return domain.Sender(
+        key=settings.sender_key, name=settings.sender_name, email=settings.sender_email
+    )

@@ -1,0 +1,131 @@
+"""SQLAlchemy tables. Personal data lives only in the encrypted `data` columns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Authority(Base):
+    """An Ausländerbehörde; `key` is its BHKNZ from the official ABH list."""
+
+    __tablename__ = "authority"
+
+    key: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postal_code: Mapped[str | None] = mapped_column(String(5))
+    city: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+
+    postal_codes: Mapped[list[PostalCode]] = relationship(back_populates="authority")
+
+
+class PostalCode(Base):
+    """Routing: the one authority responsible for a postal code."""
+
+    __tablename__ = "postal_code"
+
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    authority_key: Mapped[str] = mapped_column(ForeignKey("authority.key"), index=True)
+
+    authority: Mapped[Authority] = relationship(back_populates="postal_codes")
+
+
+class Registration(Base):
+    """A household's submission. `data` holds the encrypted household-level fields."""
+
+    __tablename__ = "registration"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(11), unique=True)
+    status_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    authority_key: Mapped[str] = mapped_column(ForeignKey("authority.key"), index=True)
+    language: Mapped[str] = mapped_column(String(5))
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    persons: Mapped[list[Person]] = relationship(
+        back_populates="registration", order_by="Person.position"
+    )
+
+
+class Person(Base):
+    """One household member; `application_id` is the antragsidentifikation sent for them."""
+
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("registration_id", "position"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    application_id: Mapped[str] = mapped_column(String(36), unique=True)
+    data: Mapped[str] = mapped_column(Text)
+
+    registration: Mapped[Registration] = relationship(back_populates="persons")
+
+
+class Outbox(Base):
+    """Work owed for a registration, written in the same transaction as the registration.
+
+    The database, not Redis, is the record of what is owed: the relay moves rows onto the
+    queue and a row is done only when its job has finished.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+    @property
+    def job_id(self) -> str:
+        return f"{self.kind}-{self.id}"
+
+
+class Message(Base):
+    """An XAusländer message built for one person; at most one per person, by constraint."""
+
+    __tablename__ = "message"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"), unique=True)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), index=True)
+    authority_key: Mapped[str] = mapped_column(ForeignKey("authority.key"), index=True)
+    message_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for a partner system or an authority; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(50))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

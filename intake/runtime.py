@@ -1,0 +1,58 @@
+"""What a process needs to do its work, built once from Settings: database, cipher, queue."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from intake.config import Settings
+from intake.crypto import FieldCipher
+from intake.db import Database
+from intake.redis_server import connect
+
+if TYPE_CHECKING:
+    from lxml.etree import XMLSchema
+
+# One queue per kind of work, so a backlog of one never starves another.
+QUEUE_NAMES = ("payloads",)
+
+
+class Runtime:
+    """Lazily opened resources of one process; nothing connects until it is first used."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def cipher(self) -> FieldCipher:
+        return FieldCipher(self.settings.data_keys)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return connect(self.settings)
+
+    def queue(self, name: str) -> Queue:
+        return Queue(name, connection=self.redis, serializer=JSONSerializer)
+
+    @cached_property
+    def schema(self) -> XMLSchema | None:
+        """The official XAusländer schema set, when INTAKE_XSD_DIR names one."""
+        if self.settings.xsd_dir is None:
+            return None
+        from intake import xaus
+
+        return xaus.load_schema(self.settings.xsd_dir)
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()
+        if "redis" in self.__dict__:
+            self.redis.close()

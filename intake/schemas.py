@@ -1,0 +1,307 @@
+"""Marshmallow schemas for the dataset of CONTRACT §4; `load` returns domain objects.
+
+Every message is wrapped for translation and formatted when the error is shown, so a
+422 answers in the request's language. Rules that need the database (postal-code routing)
+live in `registration`, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from intake import domain, names, territories, transliteration
+from intake.i18n import LANGUAGES
+
+MAX_PERSONS = 12
+MAX_NATIONALITIES = 4
+NAME_MAX = 80
+
+_REQUIRED = {"required": _l("This field is required."), "null": _l("This field is required.")}
+
+
+class Text(fields.String):
+    default_error_messages = {**_REQUIRED, "invalid": _l("Enter text.")}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return " ".join(text.split())  # the same spacing rules as DIN 91379 names
+
+
+class Flag(fields.Boolean):
+    default_error_messages = {**_REQUIRED, "invalid": _l("Choose yes or no.")}
+
+
+class Day(fields.Date):
+    default_error_messages = {**_REQUIRED, "invalid": _l("Enter a date as YYYY-MM-DD.")}
+
+
+class Nested(fields.Nested):
+    default_error_messages = {**_REQUIRED, "type": _l("Enter the details as an object.")}
+
+
+class Items(fields.List):
+    default_error_messages = {**_REQUIRED, "invalid": _l("Enter a list.")}
+
+
+class PartialDateField(fields.Field):
+    """`YYYY-MM-DD`, `YYYY-MM`, `YYYY`, or null for an unknown date."""
+
+    default_error_messages = {
+        **_REQUIRED,
+        "invalid": _l("Enter the date as YYYY-MM-DD, YYYY-MM or YYYY, or leave it unknown."),
+    }
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return domain.PartialDate.parse(value.strip())
+        except ValueError as error:
+            raise self.make_error("invalid") from error
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else str(value)
+
+
+def choice(options: tuple[str, ...]) -> validate.OneOf:
+    return validate.OneOf(options, error=_l("Choose one of: {choices}."))
+
+
+def country(value: str) -> None:
+    if not territories.is_country(value):
+        raise ValidationError(_l("Enter a country as a two-letter ISO code, such as UA."))
+
+
+def latin_name(value: str) -> None:
+    """A name in the characters that XÖV's DIN 91379 string type allows."""
+    bad = names.first_disallowed(value)
+    if bad is not None:
+        raise ValidationError(
+            _l(
+                'The character "%(char)s" cannot be used. Write the name in Latin letters '
+                "as in the passport.",
+                char=bad,
+            )
+        )
+
+
+def plain_text(value: str) -> None:
+    """Free text that the authorities' systems can store (DIN 91379 as well)."""
+    bad = names.first_disallowed(value)
+    if bad is not None:
+        raise ValidationError(
+            _l('The character "%(char)s" cannot be used here.', char=bad)
+        )
+
+
+def not_future(value: dt.date) -> None:
+    if value > dt.date.today():
+        raise ValidationError(_l("The date cannot be in the future."))
+
+
+class StrictSchema(Schema):
+    """Unknown fields are rejected (RAISE is marshmallow's default), with a translated message."""
+
+    error_messages = {"unknown": _l("Unknown field."), "type": _l("Enter an object.")}
+
+
+class DocumentSchema(StrictSchema):
+    type = Text(required=True, validate=choice(domain.DOCUMENT_TYPES))
+    number = Text(
+        required=True,
+        validate=[
+            validate.Length(1, 30, error=_l("Enter at most {max} characters.")),
+            validate.Regexp(r"^[A-Za-z0-9<-]+$", error=_l("Use only letters and digits.")),
+        ],
+    )
+    issuing_country = Text(load_default=None, allow_none=True, validate=country)
+    valid_until = Day(load_default=None, allow_none=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> domain.Document:
+        data["number"] = data["number"].upper()
+        return domain.Document(**data)
+
+
+class AddressSchema(StrictSchema):
+    street = Text(required=True, validate=[validate.Length(1, 55), plain_text])
+    house_number = Text(load_default=None, allow_none=True, validate=validate.Length(max=9))
+    postal_code = Text(required=True, validate=validate.Regexp(
+        r"^\d{5}$", error=_l("Enter a postal code of five digits.")))
+    city = Text(required=True, validate=[validate.Length(1, 40), plain_text])
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> domain.Address:
+        return domain.Address(**data)
+
+
+class ContactSchema(StrictSchema):
+    email = Text(load_default=None, allow_none=True, validate=validate.Email(
+        error=_l("Enter an e-mail address such as name@example.org.")))
+    phone = Text(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^\+?[0-9 ()/-]{6,20}$", error=_l("Enter a phone number such as +49 151 12345678.")))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> domain.Contact:
+        return domain.Contact(**data)
+
+
+class ConsentSchema(StrictSchema):
+    data_processing = Flag(required=True)
+
+    @validates("data_processing")
+    def agreed(self, value: bool, **_: Any) -> None:
+        if value is not True:
+            raise ValidationError(_l("Please agree to the processing of your data."))
+
+
+class PersonSchema(StrictSchema):
+    role = Text(required=True, validate=choice(domain.ROLES))
+    family_name = Text(load_default=None, allow_none=True,
+                       validate=[validate.Length(max=NAME_MAX), latin_name])
+    given_names = Text(load_default=None, allow_none=True,
+                       validate=[validate.Length(max=NAME_MAX), latin_name])
+    no_family_name = Flag(load_default=False)
+    no_given_name = Flag(load_default=False)
+    family_name_native = Text(load_default=None, allow_none=True,
+                              validate=validate.Length(max=NAME_MAX))
+    given_names_native = Text(load_default=None, allow_none=True,
+                              validate=validate.Length(max=NAME_MAX))
+    sex = Text(required=True, validate=choice(domain.SEXES))
+    date_of_birth = PartialDateField(required=True, allow_none=True)
+    place_of_birth = Text(required=True, allow_none=True,
+                          validate=[validate.Length(1, 120), plain_text])
+    country_of_birth = Text(load_default=None, allow_none=True, validate=country)
+    nationalities = Items(Text(), required=True)
+    marital_status = Text(load_default="unknown", validate=choice(domain.MARITAL_STATUSES))
+    document = Nested(DocumentSchema, load_default=None, allow_none=True)
+
+    @validates("date_of_birth")
+    def born(self, value: domain.PartialDate | None, **_: Any) -> None:
+        if value is not None and value.earliest() > dt.date.today():
+            raise ValidationError(_l("The date cannot be in the future."))
+        if value is not None and value.year < 1900:
+            raise ValidationError(_l("Enter a year after 1900."))
+
+    @validates("nationalities")
+    def nationality_list(self, value: list[str], **_: Any) -> None:
+        special = {domain.STATELESS, domain.UNKNOWN}
+        if not 1 <= len(value) <= MAX_NATIONALITIES:
+            raise ValidationError(_l("Enter one to four nationalities."))
+        if any(code in special for code in value):
+            if len(value) != 1:
+                raise ValidationError(
+                    _l("“Stateless” or “unknown” cannot be combined with a nationality.")
+                )
+            return
+        if len(set(value)) != len(value):
+            raise ValidationError(_l("Enter each nationality once."))
+        for code in value:
+            country(code)
+
+    @validates_schema
+    def names_present(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, list[Any]] = {}
+        for part in ("family_name", "given_names"):
+            none_flag = "no_family_name" if part == "family_name" else "no_given_name"
+            if data.get(none_flag):
+                if data.get(part):
+                    errors[part] = [_l("Leave this empty or untick “has no such name”.")]
+            elif not data.get(part):
+                errors[part] = [self._missing_name(data.get(f"{part}_native"))]
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def _missing_name(native: str | None) -> Any:
+        proposal = transliteration.propose_latin(native, transliteration.guess_language(native)) \
+            if native else None
+        if proposal:
+            return _l(
+                "Enter the name in Latin letters exactly as in the passport. "
+                "Proposed spelling: %(proposal)s",
+                proposal=proposal,
+            )
+        return _l("Enter the name in Latin letters as in the passport.")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> domain.Person:
+        if data.pop("no_family_name"):
+            data["family_name"] = None
+        if data.pop("no_given_name"):
+            data["given_names"] = None
+        data["nationalities"] = tuple(data["nationalities"])
+        return domain.Person(**data)
+
+    @post_dump(pass_original=True)
+    def flags(self, data: dict[str, Any], original: domain.Person, **_: Any) -> dict[str, Any]:
+        data["no_family_name"] = original.family_name is None
+        data["no_given_name"] = original.given_names is None
+        return data
+
+
+class HouseholdSchema(StrictSchema):
+    language = Text(load_default="en", validate=choice(LANGUAGES))
+    consent = Nested(ConsentSchema, required=True, load_only=True)
+    postal_code = Text(required=True, validate=validate.Regexp(
+        r"^\d{5}$", error=_l("Enter a postal code of five digits.")))
+    address = Nested(AddressSchema, load_default=None, allow_none=True)
+    entry_date = Day(load_default=None, allow_none=True, validate=not_future)
+    contact = Nested(ContactSchema, load_default=None, allow_none=True)
+    remarks = Text(load_default=None, allow_none=True, validate=[
+        validate.Length(max=500, error=_l("Enter at most {max} characters.")), plain_text])
+    persons = Items(Nested(PersonSchema), required=True)
+
+    @validates("persons")
+    def household_size(self, value: list[Any], **_: Any) -> None:
+        if not 1 <= len(value) <= MAX_PERSONS:
+            raise ValidationError(_l("A registration holds 1 to 12 persons."))
+
+    @validates_schema
+    def household_roles(self, data: dict[str, Any], **_: Any) -> None:
+        """Runs only when every person is valid (marshmallow skips it on field errors)."""
+        roles = [person.role for person in data["persons"]]
+        if roles[0] != "applicant" or roles.count("applicant") != 1:
+            raise ValidationError(
+                _l("Exactly one person must be the applicant, listed first."), "persons"
+            )
+        if roles.count("spouse") > 1:
+            raise ValidationError(_l("A household has at most one spouse."), "persons")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> domain.Household:
+        data.pop("consent")
+        data["persons"] = tuple(data["persons"])
+        return domain.Household(consent_data_processing=True, **data)
+
+    @post_dump
+    def consented(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["consent"] = {"data_processing": True}
+        return data
+
+
+def messages(error: ValidationError) -> dict[str, Any]:
+    """Error messages with every lazy string rendered in the current language."""
+
+    def render(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(key): render(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [render(item) for item in value]
+        return str(value)
+
+    result = render(error.messages)
+    return result if isinstance(result, dict) else {"_schema": result}

@@ -1,0 +1,34 @@
+"""API tokens for partner systems and authorities: created once, stored as a hash."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake import models
+from intake.crypto import random_token, token_hash
+
+SCOPE = re.compile(r"^(submit|authority:\d{6})$")
+
+
+def create(session: Session, name: str, scope: str) -> str:
+    """Store a new token and return it; this is the only time it is ever seen."""
+    if not SCOPE.match(scope):
+        raise ValueError("scope must be 'submit' or 'authority:<6-digit key>'")
+    token = random_token(32)
+    session.add(models.ApiToken(name=name, scope=scope, token_hash=token_hash(token)))
+    return token
+
+
+def has_scope(session: Session, token: str, scope: str) -> bool:
+    if not token:
+        return False
+    found = session.scalar(
+        select(models.ApiToken).where(
+            models.ApiToken.token_hash == token_hash(token),
+            models.ApiToken.revoked_at.is_(None),
+        )
+    )
+    return found is not None and found.scope == scope

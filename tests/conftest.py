@@ -1,0 +1,138 @@
+"""Fixtures: a real database and a real Redis for every test that needs them.
+
+Every test that takes `settings` runs on SQLite with an embedded Redis server, and again on
+PostgreSQL with the Redis server when INTAKE_TEST_DATABASE_URL / INTAKE_TEST_REDIS_URL are set.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+from sqlalchemy import create_engine, text
+
+from intake import create_app, jobs, outbox, tokens
+from intake.config import Settings, new_data_key, parse_data_keys
+from intake.demo import seed
+from intake.redis_server import EmbeddedRedis
+from intake.runtime import QUEUE_NAMES, Runtime
+
+REPO = Path(__file__).resolve().parents[1]
+PG_URL = os.environ.get("INTAKE_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("INTAKE_TEST_REDIS_URL")
+BACKENDS = ["embedded"] + (["servers"] if PG_URL and REDIS_URL else [])
+
+
+@pytest.fixture(scope="session")
+def xsd_dir() -> Path:
+    """The official schema set; tests validate every message against it, so it must exist."""
+    path = Path(os.environ.get("INTAKE_TEST_XSD_DIR") or REPO.parent / "shared" / "xoev")
+    if not (path / "xauslaender-26.11" / "xauslaender-nachrichten-ozg.xsd").exists():
+        pytest.fail(f"official XAusländer schema set not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedded_redis() -> Iterator[EmbeddedRedis]:
+    # A short private path: unix socket paths are limited to 107 bytes.
+    with tempfile.TemporaryDirectory(prefix="intake-redis-") as folder:
+        server = EmbeddedRedis(Path(folder))
+        server.start()
+        yield server
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, xsd_dir: Path
+) -> Iterator[Settings]:
+    if request.param == "servers":
+        assert PG_URL and REDIS_URL
+        _reset_postgresql(PG_URL)
+        database_url, redis_url = PG_URL, REDIS_URL
+    else:
+        server = request.getfixturevalue("embedded_redis")
+        database_url = f"sqlite:///{tmp_path / 'instance' / 'intake.db'}"
+        redis_url = f"unix://{server.socket}"
+    redis.Redis.from_url(redis_url).flushdb()
+    yield Settings(
+        env="test",
+        instance_dir=tmp_path / "instance",
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key="test-secret",
+        data_keys=parse_data_keys(new_data_key("t1")),
+        xml_out=tmp_path / "xml_out",
+        xsd_dir=xsd_dir,
+    )
+
+
+def _reset_postgresql(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    app = create_app(settings)
+    app.config.update(TESTING=True)
+    rt: Runtime = app.extensions["intake"]
+    rt.db.upgrade()
+    with rt.db.transaction() as session:
+        seed(session)
+    yield app
+    rt.close()
+
+
+@pytest.fixture
+def runtime(app) -> Runtime:  # type: ignore[no-untyped-def]
+    rt: Runtime = app.extensions["intake"]
+    return rt
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def submit_token(runtime: Runtime) -> str:
+    with runtime.db.transaction() as session:
+        return tokens.create(session, "test partner", "submit")
+
+
+def process_queue(runtime: Runtime) -> None:
+    """Relay owed work to Redis and let a real rq worker run it until the queue is empty."""
+    outbox.relay(runtime)
+    jobs.bind(runtime)
+    queues = [runtime.queue(name) for name in QUEUE_NAMES]
+    SimpleWorker(queues, connection=runtime.redis, serializer=JSONSerializer).work(burst=True)
+
+
+ADULT = {
+    "language": "en",
+    "consent": {"data_processing": True},
+    "postal_code": "14467",
+    "persons": [
+        {
+            "role": "applicant",
+            "family_name": "Shevchenko",
+            "given_names": "Olena",
+            "sex": "female",
+            "date_of_birth": "1990-05-01",
+            "place_of_birth": "Kyiv",
+            "country_of_birth": "UA",
+            "nationalities": ["UA"],
+            "document": {"type": "passport", "number": "FE123456"},
+        }
+    ],
+}

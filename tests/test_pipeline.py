@@ -1,0 +1,176 @@
+"""The walking skeleton end to end: API or form -> database -> queue -> worker -> message file."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from intake import outbox, xaus
+from intake.config import Settings
+from intake.redis_server import EmbeddedRedis
+from intake.runtime import Runtime
+from tests.conftest import ADULT, process_queue
+
+NS = {"xa": "http://www.osci.de/xauslaender2611"}
+
+
+def post(client, token: str, body: dict, **headers: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/registrations", json=body, headers={"Authorization": f"Bearer {token}", **headers}
+    )
+
+
+def message_files(settings: Settings) -> list[Path]:
+    return sorted(settings.xml_out.glob("*/*.xml"))
+
+
+def test_api_registration_becomes_a_valid_message(client, submit_token, runtime, xsd_dir):
+    response = post(client, submit_token, ADULT)
+
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", body["reference"])
+    assert body["authority"] == {"key": "073400", "name": "STV Potsdam"}
+    [application] = body["applications"]
+    assert message_files(runtime.settings) == []  # the request never waits for the queue
+
+    process_queue(runtime)
+
+    [path] = message_files(runtime.settings)
+    assert path == runtime.settings.xml_out / "073400" / f"{application['application_id']}.xml"
+    xml = path.read_bytes()
+    xaus.validate(xml, xaus.load_schema(xsd_dir))
+    tree = etree.fromstring(xml)
+    assert tree.findtext(".//xa:angabenZurPerson/xa:familienname/name", namespaces=NS) == (
+        "Shevchenko"
+    )
+    assert tree.findtext("xa:antragsidentifikation", namespaces=NS) == (
+        application["application_id"]
+    )
+    status_page = client.get(body["status_url"].removeprefix("http://localhost"))
+    assert "prepared for the immigration authority" in status_page.text
+
+
+def test_running_the_queue_twice_writes_each_message_once(client, submit_token, runtime):
+    post(client, submit_token, ADULT)
+    process_queue(runtime)
+    [path] = message_files(runtime.settings)
+    first = path.read_bytes()
+
+    with runtime.db.transaction() as session:  # as if the relay had lost track of the row
+        session.execute(outbox.models.Outbox.__table__.update().values(enqueued_at=None))
+    process_queue(runtime)
+
+    assert message_files(runtime.settings) == [path]
+    assert path.read_bytes() == first
+
+
+def test_form_registration_shows_reference_and_becomes_a_message(client, runtime):
+    page = client.get("/en/")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    form = {
+        "csrf_token": csrf.group(1),
+        "family_name": "Kovalenko",
+        "given_names": "Taras",
+        "sex": "male",
+        "date_of_birth": "1985-03-09",
+        "place_of_birth": "Lviv",
+        "country_of_birth": "UA",
+        "nationality": "UA",
+        "document_number": "FA987654",
+        "postal_code": "14943",
+        "consent": "yes",
+    }
+
+    response = client.post("/en/", data=form)
+
+    assert response.status_code == 303
+    confirmation = client.get(response.headers["Location"])
+    assert "registration has been received" in confirmation.text
+    assert re.search(r'class="reference">[0-9A-Z]{5}-[0-9A-Z]{5}<', confirmation.text)
+    assert "KRV Teltow-Fläming" in confirmation.text
+    assert "<svg" in confirmation.text
+    process_queue(runtime)
+    [path] = message_files(runtime.settings)
+    assert path.parent.name == "073000"
+
+
+def test_form_errors_name_each_field_and_keep_the_input(client):
+    page = client.get("/en/")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+
+    response = client.post(
+        "/en/", data={"csrf_token": csrf, "family_name": "Шевченко", "postal_code": "99999"}
+    )
+
+    assert response.status_code == 422
+    text = response.text
+    assert 'class="error-summary"' in text
+    assert 'href="#family_name"' in text and "Latin letters" in text
+    assert 'href="#sex"' in text and 'href="#consent"' in text
+    assert 'value="Шевченко"' in text  # the input is not lost
+
+
+def test_form_without_csrf_token_is_refused(client):
+    assert client.post("/en/", data={"family_name": "X"}).status_code == 400
+
+
+def test_submission_while_redis_is_down_is_delivered_when_it_is_back(
+    app, client, submit_token, tmp_path: Path
+):
+    """Redis unreachable: the applicant is still answered, and the message follows later."""
+    server = EmbeddedRedis(Path(tmp_path.parent / f"r{tmp_path.name[-6:]}"))
+    server.start()
+    settings = app.extensions["intake"].settings
+    cut_off = Runtime(
+        Settings(**{**settings.__dict__, "redis_url": f"unix://{server.socket}"})
+    )
+    server.stop()
+    try:
+        response = post(client, submit_token, ADULT)
+        assert response.status_code == 201
+
+        outbox.run(cut_off, interval=0.05, stop_after=0.3)  # logs, does not crash
+        with pytest.raises(Exception, match="onnect"):
+            outbox.relay(cut_off)
+        assert message_files(settings) == []
+
+        server.start()
+        del cut_off.__dict__["redis"]  # reconnect, as a restarted scheduler would
+        process_queue(cut_off)
+        [path] = message_files(settings)
+        assert path.read_bytes().startswith(b"<?xml")
+    finally:
+        server.stop()
+        cut_off.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (lambda b: b.update(postal_code="99999"), "postal_code", "postal code"),
+        (lambda b: b.update(postal_code="1446"), "postal_code", "five digits"),
+        (lambda b: b["consent"].update(data_processing=False), "consent", "agree"),
+        (lambda b: b.update(surprise=1), "surprise", "Unknown field"),
+        (lambda b: b["persons"][0].pop("sex"), "persons", "required"),
+        (lambda b: b["persons"][0].update(date_of_birth="2999-01-01"), "persons", "future"),
+    ],
+)
+def test_api_rejects_bad_input_per_field(client, submit_token, change, field, message):
+    body = copy.deepcopy(ADULT)
+    change(body)
+
+    response = post(client, submit_token, body)
+
+    assert response.status_code == 422
+    assert message in str(response.json["errors"][field])
+
+
+def test_api_requires_a_submit_token(client, runtime):
+    assert post(client, "wrong", ADULT).status_code == 401
+    assert client.post("/api/v1/registrations", json=ADULT).status_code == 401
