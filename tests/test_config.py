@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from intake.config import ConfigError, Settings, new_data_key
+
+
+def test_development_secrets_are_generated_once_into_instance(tmp_path: Path):
+    env = {"INTAKE_INSTANCE_DIR": str(tmp_path / "instance")}
+    first = Settings.from_env(env)
+    second = Settings.from_env(env)
+    assert first.secret_key and first.secret_key == second.secret_key
+    assert first.data_keys == second.data_keys
+    assert (tmp_path / "instance" / "data_keys").stat().st_mode & 0o777 == 0o600
+    assert first.database_url == f"sqlite:///{tmp_path / 'instance' / 'intake.db'}"
+    assert first.redis_url is None
+
+
+def test_production_refuses_to_start_without_secrets(tmp_path: Path):
+    env = {"INTAKE_ENV": "production", "INTAKE_INSTANCE_DIR": str(tmp_path)}
+    with pytest.raises(ConfigError, match="INTAKE_SECRET_KEY"):
+        Settings.from_env(env)
+    env["INTAKE_SECRET_KEY"] = "s" * 40
+    with pytest.raises(ConfigError, match="INTAKE_DATA_KEYS"):
+        Settings.from_env(env)
+    env["INTAKE_DATA_KEYS"] = new_data_key("p1")
+    assert Settings.from_env(env).env == "production"
+    assert not list(tmp_path.iterdir())  # nothing generated in production
+
+
+@pytest.mark.parametrize("keys", ["", "k1:short", "k1", "k1:!!!", f"{new_data_key('a')},{new_data_key('a')}"])
+def test_malformed_data_keys_are_refused(keys: str, tmp_path: Path):
+    env = {"INTAKE_INSTANCE_DIR": str(tmp_path), "INTAKE_DATA_KEYS": keys, "INTAKE_SECRET_KEY": "x"}
+    if keys == "":
+        Settings.from_env(env)  # empty means "generate" in development
+        return
+    with pytest.raises(ConfigError):
+        Settings.from_env(env)
+
+
+def test_settings_survive_the_trip_to_a_child_process(tmp_path: Path):
+    settings = Settings.from_env({"INTAKE_INSTANCE_DIR": str(tmp_path), "INTAKE_XSD_DIR": "/x"})
+    assert Settings.from_env(settings.to_env()) == settings

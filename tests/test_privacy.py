@@ -1,0 +1,81 @@
+"""What must never leak: personal data in the database file, the QR code, or the queue."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import zxingcpp
+from PIL import Image
+from sqlalchemy import inspect, text
+
+from intake.runtime import Runtime
+from tests.conftest import ADULT, process_queue
+from tests.test_pipeline import post
+
+SECRETS = ("Shevchenko", "FE123456", "Olena", "Kyiv", "1990-05-01")
+
+
+def raw_database_text(runtime: Runtime) -> bytes:
+    """Everything the database holds, as bytes: the SQLite files, or every PostgreSQL row."""
+    url = runtime.settings.database_url
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        files = (path, path.with_name(path.name + "-wal"))
+        return b"".join(file.read_bytes() for file in files if file.exists())
+    with runtime.db.engine.connect() as connection:
+        tables = inspect(connection).get_table_names()
+        rows = [
+            connection.execute(text(f"SELECT row_to_json(t)::text FROM {table} t")).scalars()  # noqa: S608
+            for table in tables
+        ]
+        return "\n".join(row for result in rows for row in result).encode()
+
+
+def test_database_holds_no_personal_field_in_plain_text(client, submit_token, runtime):
+    assert post(client, submit_token, ADULT).status_code == 201
+    process_queue(runtime)
+
+    stored = raw_database_text(runtime)
+
+    assert b"073400" in stored  # the search does see the data: routing is stored in clear
+    for secret in SECRETS:
+        assert secret.encode() not in stored, secret
+
+
+def test_qr_code_holds_the_status_url_and_nothing_else(client, submit_token):
+    body = post(client, submit_token, ADULT).json
+    path = body["status_url"].removeprefix("http://localhost")
+
+    image = client.get(f"{path}/qr.png")
+
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)))
+    assert code.text == body["status_url"]
+    assert re.fullmatch(r"http://localhost/s/[A-Za-z0-9_-]{22,}", code.text)
+    for secret in (*SECRETS, body["reference"]):
+        assert secret not in code.text
+
+
+def test_queue_holds_ids_only(client, submit_token, runtime):
+    post(client, submit_token, ADULT)
+    from intake import outbox
+
+    outbox.relay(runtime)
+
+    dump = b"".join(
+        str(runtime.redis.hgetall(key)).encode() for key in runtime.redis.keys("rq:job:*")
+    )
+    assert b"build_payload" in dump
+    for secret in SECRETS:
+        assert secret.encode() not in dump
+
+
+def test_status_page_is_not_cached_and_unknown_tokens_are_404(client, submit_token):
+    body = post(client, submit_token, ADULT).json
+    page = client.get(body["status_url"].removeprefix("http://localhost"))
+
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert client.get("/s/not-a-real-token").status_code == 404

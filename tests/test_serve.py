@@ -1,0 +1,97 @@
+"""`intake serve` as `make run` starts it: real processes, embedded Redis, SQLite, a real port."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from intake import xaus
+from tests.conftest import ADULT
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def intake(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "intake.cli", *args],
+        env=env, check=True, capture_output=True, text=True, timeout=60,
+    ).stdout
+
+
+def wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(
+    tmp_path: Path, xsd_dir: Path
+):
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")},
+        "INTAKE_INSTANCE_DIR": str(tmp_path / "instance"),
+        "INTAKE_XML_OUT": str(tmp_path / "xml_out"),
+        "INTAKE_XSD_DIR": str(xsd_dir),
+        "INTAKE_BIND": f"127.0.0.1:{port}",
+    }
+    intake(env, "db", "upgrade")
+    intake(env, "demo-seed")
+    token = intake(env, "token", "create", "partner", "--scope", "submit").strip()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "intake.cli", "serve"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        wait_for_port(port, timeout=30)
+        home = urllib.request.urlopen(f"http://127.0.0.1:{port}/en/", timeout=5)  # noqa: S310
+        assert home.status == 200
+        started = time.monotonic()
+        request = urllib.request.Request(  # noqa: S310
+            f"http://127.0.0.1:{port}/api/v1/registrations",
+            data=json.dumps(ADULT).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            assert response.status == 201
+            body = json.load(response)
+        expected = tmp_path / "xml_out" / "073400" / f"{body['applications'][0]['application_id']}.xml"
+        while not expected.exists() and time.monotonic() - started < 5:
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        assert expected.exists(), f"no message after {elapsed:.1f} s"
+        xaus.validate(expected.read_bytes(), xaus.load_schema(xsd_dir))
+        assert (tmp_path / "instance" / "redis.sock").exists()  # the embedded Redis served
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(serve.pid, signal.SIGKILL)
+            raise
+        stderr = serve.stderr.read().decode() if serve.stderr else ""
+        serve.stderr and serve.stderr.close()
+    assert serve.returncode == 0, stderr
+    assert not (tmp_path / "instance" / "redis.sock").exists()  # and was stopped with serve
+    for secret in ("Shevchenko", "FE123456"):
+        assert secret not in stderr  # logs carry no personal data
