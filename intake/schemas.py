@@ -36,8 +36,8 @@ class Text(fields.String):
     default_error_messages = {**_REQUIRED, "invalid": _l("Enter text.")}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return " ".join(text.split())  # the same spacing rules as DIN 91379 names
+        # NFC and single spaces, as DIN 91379 expects: a phone may send "ü" as u + ◌̈.
+        return names.normalize(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Flag(fields.Boolean):
@@ -221,14 +221,18 @@ class PersonSchema(StrictSchema):
                 if data.get(part):
                     errors[part] = [_l("Leave this empty or untick “has no such name”.")]
             elif not data.get(part):
-                errors[part] = [self._missing_name(data.get(f"{part}_native"))]
+                hint = _script_language(data.get("nationalities") or ())
+                errors[part] = [self._missing_name(data.get(f"{part}_native"), hint)]
         if errors:
             raise ValidationError(errors)
 
     @staticmethod
-    def _missing_name(native: str | None) -> Any:
-        proposal = transliteration.propose_latin(native, transliteration.guess_language(native)) \
-            if native else None
+    def _missing_name(native: str | None, hint: str | None) -> Any:
+        proposal = (
+            transliteration.propose_latin(native, transliteration.guess_language(native, hint))
+            if native
+            else None
+        )
         if proposal:
             return _l(
                 "Enter the name in Latin letters exactly as in the passport. "
@@ -251,6 +255,17 @@ class PersonSchema(StrictSchema):
         data["no_family_name"] = original.family_name is None
         data["no_given_name"] = original.given_names is None
         return data
+
+
+# Which transliteration a Cyrillic name most likely follows, by the person's nationality.
+_SCRIPT_LANGUAGE_OF_COUNTRY = {"UA": "uk", "RU": "ru", "BY": "be"}
+
+
+def _script_language(nationalities: Any) -> str | None:
+    for code in nationalities:
+        if code in _SCRIPT_LANGUAGE_OF_COUNTRY:
+            return _SCRIPT_LANGUAGE_OF_COUNTRY[code]
+    return None
 
 
 class HouseholdSchema(StrictSchema):

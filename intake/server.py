@@ -35,6 +35,7 @@ class WebServer(BaseApplication):  # type: ignore[misc]
         self.cfg.set("workers", self.settings.web_workers)
         self.cfg.set("threads", self.settings.web_threads)
         self.cfg.set("worker_class", "gthread")
+        self.cfg.set("preload_app", True)  # import once, then fork: nothing connects at import
         self.cfg.set("accesslog", None)  # status URLs carry tokens: no access log by default
 
     def load(self) -> Flask:
