@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask
 
 from intake import access
 from intake.config import Settings
@@ -41,9 +41,3 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     return app
-
-
-def runtime() -> Runtime:
-    """The current app's runtime (database, cipher, settings)."""
-    value: Runtime = current_app.extensions["intake"]
-    return value

@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from rq import Worker
 from rq.serializers import JSONSerializer
 
-from intake import create_app, jobs, outbox, runtime, server, tokens
+from intake import create_app, outbox, runtime, server, tokens
 from intake.demo import seed
 
 
@@ -25,14 +25,14 @@ def main() -> None:
 @with_appcontext
 def serve() -> None:
     """Run web, worker and scheduler (and an embedded Redis when none is configured)."""
-    sys.exit(server.serve(runtime().settings))
+    sys.exit(server.serve(runtime.current().settings))
 
 
 @main.command()
 @with_appcontext
 def web() -> None:
     """Run the production web server (gunicorn) on INTAKE_BIND."""
-    server.WebServer(current_app._get_current_object(), runtime().settings).run()  # type: ignore[attr-defined]
+    server.WebServer(current_app._get_current_object(), runtime.current().settings).run()  # type: ignore[attr-defined]
 
 
 @main.command()
@@ -40,8 +40,8 @@ def web() -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run one RQ worker on all queues."""
-    rt = runtime()
-    jobs.bind(rt)
+    rt = runtime.current()
+    runtime.bind(rt)
     queues = [rt.queue(name) for name in ("payloads",)]
     Worker(queues, connection=rt.redis, serializer=JSONSerializer).work(
         burst=burst, with_scheduler=True
@@ -53,7 +53,7 @@ def worker(burst: bool) -> None:
 @with_appcontext
 def scheduler(seconds: float | None) -> None:
     """Move owed work from the database to the queue, and restore lost jobs."""
-    rt = runtime()
+    rt = runtime.current()
     outbox.run(rt, rt.settings.relay_interval, stop_after=seconds)
 
 
@@ -66,7 +66,7 @@ def db() -> None:
 @with_appcontext
 def upgrade() -> None:
     """Create or migrate the schema."""
-    runtime().db.upgrade()
+    runtime.current().db.upgrade()
     click.echo("database schema is up to date")
 
 
@@ -74,7 +74,7 @@ def upgrade() -> None:
 @with_appcontext
 def demo_seed() -> None:
     """Demo authorities with their postal codes."""
-    with runtime().db.transaction() as session:
+    with runtime.current().db.transaction() as session:
         count = seed(session)
     click.echo(f"{count} demo authorities ready")
 
@@ -91,7 +91,7 @@ def token() -> None:
 def token_create(name: str, scope: str) -> None:
     """Create an API token and print it once."""
     try:
-        with runtime().db.transaction() as session:
+        with runtime.current().db.transaction() as session:
             value = tokens.create(session, name, scope)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--scope") from error

@@ -20,25 +20,9 @@ from intake import domain, models, xaus
 from intake.config import Settings
 from intake.files import write_atomic
 from intake.registration import load_household, to_domain
-from intake.runtime import Runtime
+from intake.runtime import current
 
 log = logging.getLogger(__name__)
-
-_runtime: Runtime | None = None
-
-
-def bind(runtime: Runtime) -> None:
-    """Make jobs in this process use `runtime` (the worker command binds its own)."""
-    global _runtime
-    _runtime = runtime
-
-
-def current() -> Runtime:
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(Settings.from_env())
-    return _runtime
-
 
 def enqueue_payload(queue: Queue, outbox: models.Outbox) -> None:
     """Queue the build of one outbox row's messages, once: the job id is the row's."""

@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import redis
+from flask import current_app, has_app_context
 from rq import Queue
 from rq.serializers import JSONSerializer
 
@@ -56,3 +57,23 @@ class Runtime:
             self.db.dispose()
         if "redis" in self.__dict__:
             self.redis.close()
+
+
+_process_runtime: Runtime | None = None
+
+
+def bind(runtime: Runtime) -> None:
+    """Make code outside a request (jobs, the scheduler) in this process use `runtime`."""
+    global _process_runtime
+    _process_runtime = runtime
+
+
+def current() -> Runtime:
+    """The runtime of the current app, else of this process (bound, or from the environment)."""
+    global _process_runtime
+    if has_app_context():
+        app_runtime: Runtime = current_app.extensions["intake"]
+        return app_runtime
+    if _process_runtime is None:
+        _process_runtime = Runtime(Settings.from_env())
+    return _process_runtime

@@ -40,7 +40,7 @@ class _BelarusianICAO:
     """ICAO Doc 9303 Part 3, Belarusian, as a translitua table."""
 
     # Plain class attributes, as translitua's TransliterationTable protocol declares them.
-    MAIN_TRANSLIT_TABLE: dict[int, str] = {  # noqa: RUF012
+    MAIN_TRANSLIT_TABLE: dict[int, str] = {
         **RussianICAO.MAIN_TRANSLIT_TABLE,
         **{ord(cyr): lat for cyr, lat in _BELARUSIAN_EXCEPTIONS.items()},
         **{ord(cyr.upper()): lat.capitalize() for cyr, lat in _BELARUSIAN_EXCEPTIONS.items()},

@@ -17,11 +17,11 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from sqlalchemy import create_engine, text
 
-from intake import create_app, jobs, outbox, tokens
+from intake import create_app, outbox, tokens
 from intake.config import Settings, new_data_key, parse_data_keys
 from intake.demo import seed
 from intake.redis_server import EmbeddedRedis
-from intake.runtime import QUEUE_NAMES, Runtime
+from intake.runtime import QUEUE_NAMES, Runtime, bind
 
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("INTAKE_TEST_DATABASE_URL")
@@ -113,7 +113,7 @@ def submit_token(runtime: Runtime) -> str:
 def process_queue(runtime: Runtime) -> None:
     """Relay owed work to Redis and let a real rq worker run it until the queue is empty."""
     outbox.relay(runtime)
-    jobs.bind(runtime)
+    bind(runtime)
     queues = [runtime.queue(name) for name in QUEUE_NAMES]
     SimpleWorker(queues, connection=runtime.redis, serializer=JSONSerializer).work(burst=True)
 

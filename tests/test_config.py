@@ -30,7 +30,9 @@ def test_production_refuses_to_start_without_secrets(tmp_path: Path):
     assert not list(tmp_path.iterdir())  # nothing generated in production
 
 
-@pytest.mark.parametrize("keys", ["", "k1:short", "k1", "k1:!!!", f"{new_data_key('a')},{new_data_key('a')}"])
+@pytest.mark.parametrize(
+    "keys", ["", "k1:short", "k1", "k1:!!!", f"{new_data_key('a')},{new_data_key('a')}"]
+)
 def test_malformed_data_keys_are_refused(keys: str, tmp_path: Path):
     env = {"INTAKE_INSTANCE_DIR": str(tmp_path), "INTAKE_DATA_KEYS": keys, "INTAKE_SECRET_KEY": "x"}
     if keys == "":

@@ -11,8 +11,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from intake import registration, runtime, tokens
+from intake import registration, tokens
 from intake.i18n import LANGUAGES
+from intake.runtime import current
 from intake.schemas import HouseholdSchema, messages
 from intake.views.links import status_url
 
@@ -27,7 +28,7 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
         def guarded(*args: Any, **kwargs: Any) -> Any:
             header = request.headers.get("Authorization", "")
             kind, _space, token = header.partition(" ")
-            with runtime().db.read() as session:
+            with current().db.read() as session:
                 granted = kind.lower() == "bearer" and tokens.has_scope(session, token, scope)
             if not granted:
                 response = jsonify(error=_("A valid API token is required."))
@@ -54,10 +55,11 @@ def create_registration() -> tuple[Response, int]:
         except ValidationError as error:
             return jsonify(errors=messages(error)), 422
         try:
-            with runtime().db.transaction() as session:
-                receipt = registration.submit(session, runtime().cipher, household)
+            with current().db.transaction() as session:
+                receipt = registration.submit(session, current().cipher, household)
         except registration.UnknownPostalCode:
-            return jsonify(errors={"postal_code": [registration.unknown_postal_code_message()]}), 422
+            message = registration.unknown_postal_code_message()
+            return jsonify(errors={"postal_code": [message]}), 422
     body = {
         "reference": receipt.reference,
         "status_url": status_url(receipt.status_token),

@@ -9,8 +9,9 @@ from flask_babel import get_locale
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from intake import domain, qr, registration, runtime, territories
+from intake import domain, qr, registration, territories
 from intake.i18n import LANGUAGES, direction, select_locale
+from intake.runtime import current
 from intake.schemas import HouseholdSchema, messages
 from intake.views.links import status_url
 
@@ -52,8 +53,8 @@ def form(lang: str) -> Any:
     document = form_document(request.form, lang)
     try:
         household = HouseholdSchema().load(document)
-        with runtime().db.transaction() as session:
-            receipt = registration.submit(session, runtime().cipher, household)
+        with current().db.transaction() as session:
+            receipt = registration.submit(session, current().cipher, household)
     except ValidationError as error:
         return _render_form(request.form, form_errors(messages(error))), 422
     except registration.UnknownPostalCode:
@@ -64,7 +65,7 @@ def form(lang: str) -> Any:
 
 @bp.get("/s/<token>")
 def status(token: str) -> Any:
-    with runtime().db.read() as session:
+    with current().db.read() as session:
         found = registration.status(session, token)
     if found is None:
         abort(404)
@@ -80,7 +81,7 @@ def status(token: str) -> Any:
 
 @bp.get("/s/<token>/qr.png")
 def qr_png(token: str) -> Response:
-    with runtime().db.read() as session:
+    with current().db.read() as session:
         if registration.status(session, token) is None:
             abort(404)
     response = Response(qr.png(status_url(token)), mimetype="image/png")
