@@ -12,111 +12,35 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import (
-    Schema,
     ValidationError,
-    fields,
     post_dump,
     post_load,
+    pre_load,
     validate,
     validates,
     validates_schema,
 )
 
-from intake import domain, names, territories, transliteration
+from intake import domain, mrz, transliteration
+from intake.fields import (
+    Day,
+    Flag,
+    Items,
+    Nested,
+    PartialDateField,
+    StrictSchema,
+    Text,
+    choice,
+    country,
+    latin_name,
+    not_future,
+    plain_text,
+)
 from intake.i18n import LANGUAGES
 
 MAX_PERSONS = 12
 MAX_NATIONALITIES = 4
 NAME_MAX = 80
-
-_REQUIRED = {"required": _l("This field is required."), "null": _l("This field is required.")}
-
-
-class Text(fields.String):
-    default_error_messages = {**_REQUIRED, "invalid": _l("Enter text.")}
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        # NFC and single spaces, as DIN 91379 expects: a phone may send "ü" as u + ◌̈.
-        return names.normalize(super()._deserialize(value, attr, data, **kwargs))
-
-
-class Flag(fields.Boolean):
-    default_error_messages = {**_REQUIRED, "invalid": _l("Choose yes or no.")}
-
-
-class Day(fields.Date):
-    default_error_messages = {**_REQUIRED, "invalid": _l("Enter a date as YYYY-MM-DD.")}
-
-
-class Nested(fields.Nested):
-    default_error_messages = {**_REQUIRED, "type": _l("Enter the details as an object.")}
-
-
-class Items(fields.List):
-    default_error_messages = {**_REQUIRED, "invalid": _l("Enter a list.")}
-
-
-class PartialDateField(fields.Field):
-    """`YYYY-MM-DD`, `YYYY-MM`, `YYYY`, or null for an unknown date."""
-
-    default_error_messages = {
-        **_REQUIRED,
-        "invalid": _l("Enter the date as YYYY-MM-DD, YYYY-MM or YYYY, or leave it unknown."),
-    }
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        try:
-            return domain.PartialDate.parse(value.strip())
-        except ValueError as error:
-            raise self.make_error("invalid") from error
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
-        return None if value is None else str(value)
-
-
-def choice(options: tuple[str, ...]) -> validate.OneOf:
-    return validate.OneOf(options, error=_l("Choose one of: {choices}."))
-
-
-def country(value: str) -> None:
-    if not territories.is_country(value):
-        raise ValidationError(_l("Enter a country as a two-letter ISO code, such as UA."))
-
-
-def latin_name(value: str) -> None:
-    """A name in the characters that XÖV's DIN 91379 string type allows."""
-    bad = names.first_disallowed(value)
-    if bad is not None:
-        raise ValidationError(
-            _l(
-                'The character "%(char)s" cannot be used. Write the name in Latin letters '
-                "as in the passport.",
-                char=bad,
-            )
-        )
-
-
-def plain_text(value: str) -> None:
-    """Free text that the authorities' systems can store (DIN 91379 as well)."""
-    bad = names.first_disallowed(value)
-    if bad is not None:
-        raise ValidationError(
-            _l('The character "%(char)s" cannot be used here.', char=bad)
-        )
-
-
-def not_future(value: dt.date) -> None:
-    if value > dt.date.today():
-        raise ValidationError(_l("The date cannot be in the future."))
-
-
-class StrictSchema(Schema):
-    """Unknown fields are rejected (RAISE is marshmallow's default), with a translated message."""
-
-    error_messages = {"unknown": _l("Unknown field."), "type": _l("Enter an object.")}
-
 
 class DocumentSchema(StrictSchema):
     type = Text(required=True, validate=choice(domain.DOCUMENT_TYPES))
@@ -168,6 +92,61 @@ class ConsentSchema(StrictSchema):
             raise ValidationError(_l("Please agree to the processing of your data."))
 
 
+# Translators: shown when a passport's machine-readable zone (MRZ) does not check out.
+_MRZ_ERRORS = {
+    "document_number": _l("The document number in the machine-readable zone does not match "
+                          "its check digit. Check the lines against the passport."),
+    "date_of_birth": _l("The date of birth in the machine-readable zone does not match its "
+                        "check digit. Check the lines against the passport."),
+    "expiry": _l("The expiry date in the machine-readable zone does not match its check "
+                 "digit. Check the lines against the passport."),
+    "optional_data": _l("The optional data in the machine-readable zone does not match its "
+                        "check digit. Check the lines against the passport."),
+    "composite": _l("The last check digit of the machine-readable zone does not match. "
+                    "Check the lines against the passport."),
+    "format": _l("Enter the two or three lines of the machine-readable zone at the bottom "
+                 "of the passport's photo page, exactly as printed."),
+}
+
+
+def fill_from_mrz(person: dict[str, Any]) -> dict[str, Any]:
+    """Fill a person's missing fields from `document.mrz`, every check digit verified."""
+    document = person.get("document")
+    if not isinstance(document, dict) or "mrz" not in document:
+        return person
+    lines = document.get("mrz")
+    try:
+        if not isinstance(lines, str):
+            raise mrz.MrzError("format", "layout")
+        read = mrz.parse(lines, dt.date.today())
+    except mrz.MrzError as error:
+        raise ValidationError({"document": {"mrz": [_MRZ_ERRORS[error.field]]}}) from error
+    filled = dict(person)
+    found = {
+        "family_name": read.family_name,
+        "given_names": read.given_names,
+        "sex": read.sex,
+        "date_of_birth": None if read.date_of_birth is None else str(read.date_of_birth),
+    }
+    for key, value in found.items():
+        filled.setdefault(key, value)
+    if read.given_names is None and "given_names" not in person:
+        filled["no_given_name"] = True
+    nationality = mrz.country_code(read.nationality)
+    if nationality and "nationalities" not in person:
+        filled["nationalities"] = [nationality]
+    travel_document = read.document()
+    filled["document"] = {
+        "type": travel_document.type,
+        "number": travel_document.number,
+        "issuing_country": travel_document.issuing_country,
+        "valid_until": travel_document.valid_until.isoformat()
+        if travel_document.valid_until
+        else None,
+    }
+    return filled
+
+
 class PersonSchema(StrictSchema):
     role = Text(required=True, validate=choice(domain.ROLES))
     family_name = Text(load_default=None, allow_none=True,
@@ -188,6 +167,10 @@ class PersonSchema(StrictSchema):
     nationalities = Items(Text(), required=True)
     marital_status = Text(load_default="unknown", validate=choice(domain.MARITAL_STATUSES))
     document = Nested(DocumentSchema, load_default=None, allow_none=True)
+
+    @pre_load
+    def machine_readable_zone(self, data: Any, **_: Any) -> Any:
+        return fill_from_mrz(data) if isinstance(data, dict) else data
 
     @validates("date_of_birth")
     def born(self, value: domain.PartialDate | None, **_: Any) -> None:
