@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from rq import Worker
 from rq.serializers import JSONSerializer
 
-from intake import create_app, outbox, runtime, server, tokens
+from intake import create_app, directory, outbox, runtime, server, tokens
 from intake.demo import seed
 
 
@@ -77,6 +77,27 @@ def demo_seed() -> None:
     with runtime.current().db.transaction() as session:
         count = seed(session)
     click.echo(f"{count} demo authorities ready")
+
+
+@main.group()
+def authorities() -> None:
+    """The authority directory."""
+
+
+@authorities.command("import")
+@click.argument("abh_list", type=click.Path(exists=True, dir_okay=False))
+@click.option("--postal-codes", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of postal_code,authority_key rows to route.")
+@with_appcontext
+def authorities_import(abh_list: str, postal_codes: str | None) -> None:
+    """Load the official ABH list (genericode `abhkennung`) and, optionally, postal codes."""
+    try:
+        with runtime.current().db.transaction() as session:
+            count = directory.import_abh_list(session, abh_list)
+            routed = directory.import_postal_codes(session, postal_codes) if postal_codes else 0
+    except directory.DirectoryError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{count} authorities imported, {routed} postal codes routed")
 
 
 @main.group()

@@ -28,6 +28,8 @@ class Authority(Base):
 
     key: Mapped[str] = mapped_column(String(6), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str | None] = mapped_column(String(50))  # Ausländerbehörde, Erstaufnahme...
+    state: Mapped[str | None] = mapped_column(String(50))  # Bundesland
     street: Mapped[str | None] = mapped_column(String(200))
     house_number: Mapped[str | None] = mapped_column(String(20))
     postal_code: Mapped[str | None] = mapped_column(String(5))
