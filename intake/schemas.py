@@ -279,6 +279,15 @@ class HouseholdSchema(StrictSchema):
         if roles.count("spouse") > 1:
             raise ValidationError(_l("A household has at most one spouse."), "persons")
 
+    @validates_schema
+    def one_postal_code(self, data: dict[str, Any], **_: Any) -> None:
+        """The address must lie where the registration is routed to."""
+        address = data.get("address")
+        if address is not None and address.postal_code != data["postal_code"]:
+            raise ValidationError(
+                {"postal_code": [_l("The postal code must be the one of your address.")]}
+            )
+
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> domain.Household:
         data.pop("consent")

@@ -100,6 +100,8 @@ def test_the_stored_form_loads_back_to_the_same_household():
         (lambda b: b.update(address={"street": "Hauptstr.", "postal_code": "1446",
                                      "city": "Potsdam"}), ("address", "postal_code")),
         (lambda b: b.pop("consent"), ("consent",)),
+        (lambda b: b.update(address={"street": "Hauptstr.", "postal_code": "14469",
+                                     "city": "Potsdam"}), ("postal_code",)),
         (lambda b: b["persons"][0].update(hobby="chess"), ("persons", "0", "hobby")),
     ],
 )
