@@ -35,9 +35,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     access.init_app(app)
 
-    from intake.views import api, public
+    from intake.views import api, display, public, steps
 
+    display.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(steps.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 LANGUAGES = ("de", "en", "uk", "ru", "ar", "fa")
 DEFAULT_LANGUAGE = "en"
@@ -11,7 +11,7 @@ RIGHT_TO_LEFT = frozenset({"ar", "fa"})
 
 def select_locale() -> str:
     """The language from the URL, then the cookie, then the browser's preference."""
-    from_url = (request.view_args or {}).get("lang")
+    from_url = g.get("lang") or (request.view_args or {}).get("lang")
     if from_url in LANGUAGES:
         return str(from_url)
     from_cookie = request.cookies.get("lang")
@@ -22,3 +22,14 @@ def select_locale() -> str:
 
 def direction(language: str) -> str:
     return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
+# Each language's name in itself, for the language menu.
+NATIVE_NAMES = {
+    "de": "Deutsch",
+    "en": "English",
+    "uk": "Українська",
+    "ru": "Русский",
+    "ar": "العربية",
+    "fa": "فارسی",
+}

@@ -120,6 +120,20 @@ class Message(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Draft(Base):
+    """A registration being filled in, step by step; its `data` is encrypted like the rest.
+
+    The browser holds only a random token (in the session cookie); the database holds its hash.
+    """
+
+    __tablename__ = "draft"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    data: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class ApiToken(Base):
     """A bearer token for a partner system or an authority; only its hash is stored."""
 

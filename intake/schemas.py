@@ -195,7 +195,7 @@ class PersonSchema(StrictSchema):
         for code in value:
             country(code)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # report every missing name at once
     def names_present(self, data: dict[str, Any], **_: Any) -> None:
         errors: dict[str, list[Any]] = {}
         for part in ("family_name", "given_names"):
@@ -271,6 +271,8 @@ class HouseholdSchema(StrictSchema):
     @validates_schema
     def household_roles(self, data: dict[str, Any], **_: Any) -> None:
         """Runs only when every person is valid (marshmallow skips it on field errors)."""
+        if "persons" not in data:  # a step that checks other fields only
+            return
         roles = [person.role for person in data["persons"]]
         if roles[0] != "applicant" or roles.count("applicant") != 1:
             raise ValidationError(
@@ -283,7 +285,7 @@ class HouseholdSchema(StrictSchema):
     def one_postal_code(self, data: dict[str, Any], **_: Any) -> None:
         """The address must lie where the registration is routed to."""
         address = data.get("address")
-        if address is not None and address.postal_code != data["postal_code"]:
+        if address is not None and address.postal_code != data.get("postal_code"):
             raise ValidationError(
                 {"postal_code": [_l("The postal code must be the one of your address.")]}
             )

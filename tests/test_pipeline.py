@@ -14,6 +14,7 @@ from intake.config import Settings
 from intake.redis_server import EmbeddedRedis
 from intake.runtime import Runtime
 from tests.conftest import ADULT, process_queue
+from tests.forms import APPLICANT, register
 
 NS = {"xa": "http://www.osci.de/xauslaender2611"}
 
@@ -70,24 +71,7 @@ def test_running_the_queue_twice_writes_each_message_once(client, submit_token, 
 
 
 def test_form_registration_shows_reference_and_becomes_a_message(client, runtime):
-    page = client.get("/en/")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf
-    form = {
-        "csrf_token": csrf.group(1),
-        "family_name": "Kovalenko",
-        "given_names": "Taras",
-        "sex": "male",
-        "date_of_birth": "1985-03-09",
-        "place_of_birth": "Lviv",
-        "country_of_birth": "UA",
-        "nationality": "UA",
-        "document_number": "FA987654",
-        "postal_code": "14943",
-        "consent": "yes",
-    }
-
-    response = client.post("/en/", data=form)
+    response = register(client, "en", [APPLICANT], "14943")
 
     assert response.status_code == 303
     confirmation = client.get(response.headers["Location"])
@@ -98,26 +82,6 @@ def test_form_registration_shows_reference_and_becomes_a_message(client, runtime
     process_queue(runtime)
     [path] = message_files(runtime.settings)
     assert path.parent.name == "073000"
-
-
-def test_form_errors_name_each_field_and_keep_the_input(client):
-    page = client.get("/en/")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-
-    response = client.post(
-        "/en/", data={"csrf_token": csrf, "family_name": "Шевченко", "postal_code": "99999"}
-    )
-
-    assert response.status_code == 422
-    text = response.text
-    assert 'class="error-summary"' in text
-    assert 'href="#family_name"' in text and "Latin letters" in text
-    assert 'href="#sex"' in text and 'href="#consent"' in text
-    assert 'value="Шевченко"' in text  # the input is not lost
-
-
-def test_form_without_csrf_token_is_refused(client):
-    assert client.post("/en/", data={"family_name": "X"}).status_code == 400
 
 
 def test_submission_while_redis_is_down_is_delivered_when_it_is_back(

@@ -1,0 +1,227 @@
+"""bp "steps": the public registration flow, one step per page, working without JavaScript.
+
+start (who registers) -> person(s) -> household -> address -> contact -> review -> submit.
+The draft lives server-side (`drafts`); the browser keeps only its token in the session cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from intake import drafts, names, registration, transliteration
+from intake.runtime import current
+from intake.schemas import MAX_PERSONS, HouseholdSchema, PersonSchema, messages
+from intake.views import forms
+from intake.views.language import bind_language_to
+
+bp = Blueprint("steps", __name__, url_prefix="/<lang>")
+bind_language_to(bp)
+
+WHO = ("self", "family", "other")
+DRAFT_KEYS = ("persons", "postal_code", "address", "contact", "entry_date", "remarks")
+
+
+def _load() -> dict[str, Any] | None:
+    with current().db.read() as db_session:
+        return drafts.load(db_session, current().cipher, session.get("draft"))
+
+
+def _store(draft: dict[str, Any]) -> None:
+    with current().db.transaction() as db_session:
+        session["draft"] = drafts.save(db_session, current().cipher, session.get("draft"), draft)
+
+
+def _go(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _expired() -> Response:
+    session["notice"] = "expired"
+    return _go("steps.start")
+
+
+@bp.errorhandler(CSRFError)
+def resend(_error: CSRFError) -> Any:
+    """A stale or missing form token: offer to send the same input again, nothing is lost."""
+    fields = [(key, value) for key, value in request.form.items(multi=True) if key != "csrf_token"]
+    return render_template("steps/resend.html", fields=fields, action=request.path), 400
+
+
+@bp.route("/", methods=["GET", "POST"])
+def start() -> Any:
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        who = request.form.get("who")
+        if who in WHO:
+            draft = _load() or {"persons": []}
+            draft["who"] = who
+            _store(draft)
+            return _go("steps.person", n=0)
+        errors["who_self"] = _("Choose who you are registering.")
+    draft = _load()
+    notice = session.pop("notice", None)
+    return render_template(
+        "steps/start.html", errors=errors, who=(draft or {}).get("who"), notice=notice
+    ), (422 if errors else 200)
+
+
+@bp.route("/person/<int:n>", methods=["GET", "POST"])
+def person(n: int) -> Any:
+    draft = _load()
+    if draft is None:
+        return _expired()
+    persons: list[dict[str, Any]] = draft["persons"]
+    if n > len(persons) or n >= MAX_PERSONS or (n > 0 and draft["who"] != "family"):
+        abort(404)
+    if request.method == "GET":
+        values = forms.person_inputs(persons[n]) if n < len(persons) else {}
+        return _render_person(n, values, {})
+    values = request.form.to_dict()
+    proposed = _propose_latin(values)
+    if proposed:
+        return _render_person(n, values, {}, proposed=proposed)
+    role = "applicant" if n == 0 else request.form.get("role", "")
+    document = forms.person_document(request.form, role)
+    try:
+        loaded = PersonSchema().load(document)
+    except ValidationError as error:
+        errors = forms.flatten(messages(error), forms.PERSON_INPUTS)
+        return _render_person(n, values, errors), 422
+    stored = PersonSchema().dump(loaded)
+    persons[n:n + 1] = [stored]
+    _store(draft)
+    return _go("steps.household" if draft["who"] == "family" else "steps.address")
+
+
+def _propose_latin(values: dict[str, str]) -> list[str]:
+    """Move Cyrillic names to the native fields and propose Latin ones to confirm."""
+    proposed = []
+    hint = {"UA": "uk", "RU": "ru", "BY": "be"}.get(values.get("nationality", ""))
+    for field in ("family_name", "given_names"):
+        text = values.get(field, "").strip()
+        language = transliteration.guess_language(text, hint) if text else None
+        if text and names.first_disallowed(text) and language:
+            latin = transliteration.propose_latin(text, language)
+            if latin:
+                values[f"{field}_native"], values[field] = text, latin
+                proposed.append(field)
+    return proposed
+
+
+def _render_person(
+    n: int, values: dict[str, str], errors: dict[str, str], proposed: list[str] | None = None
+) -> str:
+    return render_template(
+        "steps/person.html", n=n, values=values, errors=errors, proposed=proposed or []
+    )
+
+
+@bp.post("/person/<int:n>/remove")
+def remove(n: int) -> Any:
+    draft = _load()
+    if draft is None:
+        return _expired()
+    if 0 < n < len(draft["persons"]):
+        del draft["persons"][n]
+        _store(draft)
+    return _go("steps.household")
+
+
+@bp.route("/household", methods=["GET", "POST"])
+def household() -> Any:
+    draft = _load()
+    if draft is None:
+        return _expired()
+    if not draft["persons"]:
+        return _go("steps.person", n=0)
+    if request.method == "POST":
+        if request.form.get("action") == "add" and len(draft["persons"]) < MAX_PERSONS:
+            return _go("steps.person", n=len(draft["persons"]))
+        return _go("steps.address")
+    return render_template("steps/household.html", persons=draft["persons"], limit=MAX_PERSONS)
+
+
+@bp.route("/address", methods=["GET", "POST"])
+def address() -> Any:
+    return _section("address", forms.address_document, forms.ADDRESS_INPUTS, "steps.contact",
+                    ("postal_code", "address"))
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+def contact() -> Any:
+    return _section("contact", forms.contact_document, forms.CONTACT_INPUTS, "steps.review",
+                    ("contact", "entry_date", "remarks"))
+
+
+def _section(
+    name: str, parse: Any, inputs: dict[str, str], following: str, fields: tuple[str, ...]
+) -> Any:
+    """A step that fills household-level fields, checked by the household schema's rules."""
+    draft = _load()
+    if draft is None:
+        return _expired()
+    if not draft["persons"]:
+        return _go("steps.person", n=0)
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        values = forms.section_inputs(draft)
+    else:
+        values = request.form.to_dict()
+        document = parse(request.form)
+        errors = _check_section(document, inputs, fields)
+        if not errors:
+            draft.update(document)
+            _store(draft)
+            return _go(following)
+    return render_template(f"steps/{name}.html", values=values, errors=errors), (
+        422 if errors else 200
+    )
+
+
+def _check_section(
+    document: dict[str, Any], inputs: dict[str, str], fields: tuple[str, ...]
+) -> dict[str, str]:
+    # validate(): the household's rules for these fields, without building a household.
+    found = HouseholdSchema(only=fields).validate(document)
+    if found:
+        return forms.flatten(messages(ValidationError(found)), inputs)
+    if "postal_code" in document:
+        with current().db.read() as db_session:
+            try:
+                registration.route(db_session, document["postal_code"])
+            except registration.UnknownPostalCode:
+                return {"postal_code": registration.unknown_postal_code_message()}
+    return {}
+
+
+@bp.route("/review", methods=["GET", "POST"])
+def review() -> Any:
+    draft = _load()
+    if draft is None:
+        return _expired()
+    document = {key: draft[key] for key in DRAFT_KEYS if key in draft}
+    document["language"] = g.lang
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        document["consent"] = {"data_processing": request.form.get("consent") == "yes"}
+        try:
+            loaded = HouseholdSchema().load(document)
+            with current().db.transaction() as db_session:
+                receipt = registration.submit(db_session, current().cipher, loaded)
+                drafts.discard(db_session, session.pop("draft", None))
+        except ValidationError as error:
+            errors = forms.flatten(messages(error), {"consent.data_processing": "consent"})
+        except registration.UnknownPostalCode:
+            errors = {"form": registration.unknown_postal_code_message()}
+        else:
+            return _go("public.status", token=receipt.status_token, new=1)
+    return render_template("steps/review.html", draft=draft, errors=errors), (
+        422 if errors else 200
+    )

@@ -1,0 +1,48 @@
+"""Filling in the public flow the way a browser without JavaScript does."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+APPLICANT = {
+    "family_name": "Kovalenko", "given_names": "Taras", "sex": "male",
+    "birth_day": "9", "birth_month": "3", "birth_year": "1985",
+    "place_of_birth": "Lviv", "country_of_birth": "UA", "nationality": "UA",
+    "marital_status": "married", "document_type": "passport", "document_number": "FA987654",
+}
+SPOUSE = {
+    "role": "spouse", "family_name": "Kovalenko", "given_names": "Iryna", "sex": "female",
+    "birth_day": "unknown", "birth_month": "7", "birth_year": "1987",
+    "place_of_birth": "Lviv", "country_of_birth": "UA", "nationality": "UA",
+}
+CHILD = {
+    "role": "child", "family_name": "Kovalenko", "given_names": "Marko", "sex": "male",
+    "birth_day": "unknown", "birth_month": "unknown", "birth_year": "2015",
+    "place_of_birth_unknown": "yes", "country_of_birth": "UA", "nationality": "UA",
+}
+
+
+def post(client: Any, path: str, data: dict[str, str], page_path: str | None = None) -> Any:
+    """GET the page (`page_path`, else `path`) for its CSRF token, then POST the form."""
+    page = client.get(page_path or path)
+    token = CSRF.search(page.text)
+    assert token, f"no form on {page_path or path}: {page.status_code}"
+    return client.post(path, data={"csrf_token": token.group(1), **data})
+
+
+def register(client: Any, lang: str, persons: list[dict[str, str]], postal_code: str) -> Any:
+    """Walk start -> persons -> address -> contact -> review; return the review's response."""
+    who = "family" if len(persons) > 1 else "self"
+    assert post(client, f"/{lang}/", {"who": who}).status_code == 303
+    for n, person in enumerate(persons):
+        if n:
+            added = post(client, f"/{lang}/household", {"action": "add"})
+            assert added.headers["Location"].endswith(f"/{lang}/person/{n}")
+        response = post(client, f"/{lang}/person/{n}", person)
+        assert response.status_code == 303, response.text
+    assert post(client, f"/{lang}/address", {"postal_code": postal_code}).status_code == 303
+    assert post(client, f"/{lang}/contact", {"email": "taras@example.org"}).status_code == 303
+    return post(client, f"/{lang}/review", {"consent": "yes"})
