@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from rq import Worker
 from rq.serializers import JSONSerializer
 
-from intake import create_app, directory, outbox, runtime, server, tokens
+from intake import create_app, directory, runtime, scheduler, server, tokens
 from intake.demo import seed
 
 
@@ -48,13 +48,13 @@ def worker(burst: bool) -> None:
     )
 
 
-@main.command()
+@main.command("scheduler")
 @click.option("--seconds", type=float, default=None, help="Stop after this long.")
 @with_appcontext
-def scheduler(seconds: float | None) -> None:
+def scheduler_command(seconds: float | None) -> None:
     """Move owed work from the database to the queue, and restore lost jobs."""
     rt = runtime.current()
-    outbox.run(rt, rt.settings.relay_interval, stop_after=seconds)
+    scheduler.run(rt, rt.settings.relay_interval, stop_after=seconds)
 
 
 @main.group()

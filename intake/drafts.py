@@ -46,13 +46,12 @@ def save(
 ) -> str:
     """Store the document under the token (a new draft if it has none or it expired)."""
     draft = _find(session, token)
-    if draft is None:
+    if draft is None or token is None:
         token = random_token()
         draft = models.Draft(id=models.new_id(), token_hash=token_hash(token))
         session.add(draft)
     draft.data = cipher.encrypt(json.dumps(document), _context(draft))
     draft.expires_at = _now() + DRAFT_LIFETIME
-    assert token is not None
     return token
 
 

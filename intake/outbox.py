@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 
-import redis
 from rq.job import Job
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from intake import models
 from intake.jobs import enqueue_payload
@@ -61,18 +58,3 @@ def reconcile(runtime: Runtime, limit: int = 500) -> int:
     if restored:
         log.warning("%d outbox row(s) had lost their job and will be queued again", restored)
     return restored
-
-
-def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> None:
-    """Relay and reconcile until stopped; an unreachable Redis only delays the work."""
-    deadline = None if stop_after is None else time.monotonic() + stop_after
-    while deadline is None or time.monotonic() < deadline:
-        try:
-            moved = relay(runtime)
-            reconcile(runtime)
-        except (redis.RedisError, OperationalError) as error:
-            # The class name only: driver messages can quote SQL parameters.
-            log.warning("queue or database unreachable, will retry: %s", type(error).__name__)
-            moved = 0
-        if not moved:
-            time.sleep(interval)

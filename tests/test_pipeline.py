@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from intake import outbox, xaus
+from intake import outbox, scheduler, xaus
 from intake.config import Settings
 from intake.redis_server import EmbeddedRedis
 from intake.runtime import Runtime
@@ -99,7 +99,7 @@ def test_submission_while_redis_is_down_is_delivered_when_it_is_back(
         response = post(client, submit_token, ADULT)
         assert response.status_code == 201
 
-        outbox.run(cut_off, interval=0.05, stop_after=0.3)  # logs, does not crash
+        scheduler.run(cut_off, interval=0.05, stop_after=0.3)  # logs, does not crash
         with pytest.raises(Exception, match="onnect"):
             outbox.relay(cut_off)
         assert message_files(settings) == []

@@ -34,13 +34,14 @@ def _date(form: Form, prefix: str) -> str | None:
 def _date_inputs(prefix: str, value: str | None) -> dict[str, str]:
     if value is None:
         return {f"{prefix}_unknown": "yes"}
-    parts = value.split("-")
-    names = ("year", "month", "day")
-    inputs = {f"{prefix}_{name}": part.lstrip("0") or "0" for name, part in zip(names, parts)}
-    inputs[f"{prefix}_year"] = parts[0]
-    for name in names[len(parts):]:
-        inputs[f"{prefix}_{name}"] = UNKNOWN
-    return inputs
+    parts = value.split("-") + [UNKNOWN] * 2
+    year, month, day = parts[:3]
+    # Select options are plain numbers ("7", not "07").
+    return {
+        f"{prefix}_year": year,
+        f"{prefix}_month": month if month == UNKNOWN else str(int(month)),
+        f"{prefix}_day": day if day == UNKNOWN else str(int(day)),
+    }
 
 
 def person_document(form: Form, role: str) -> dict[str, Any]:
@@ -97,7 +98,9 @@ def person_inputs(person: dict[str, Any]) -> dict[str, str]:
             inputs["place_of_birth_unknown"] = "yes"
         else:
             inputs["place_of_birth"] = person["place_of_birth"]
-    for name, code in zip(("nationality", "nationality_2"), person.get("nationalities", [])):
+    for name, code in zip(
+        ("nationality", "nationality_2"), person.get("nationalities", [])[:2], strict=False
+    ):
         inputs[name] = code
     document = person.get("document") or {}
     if document.get("number"):

@@ -1,0 +1,59 @@
+"""The scheduler role: periodic work that keeps the pipeline moving and the house clean."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+from sqlalchemy.exc import OperationalError
+
+from intake import drafts, outbox
+from intake.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Task:
+    name: str
+    every: float  # seconds
+    run: Callable[[Runtime], int]
+    due: float = 0.0
+
+
+def _purge_drafts(runtime: Runtime) -> int:
+    with runtime.db.transaction() as session:
+        return drafts.purge_expired(session)
+
+
+def tasks(relay_interval: float) -> list[Task]:
+    return [
+        Task("relay", relay_interval, outbox.relay),
+        Task("reconcile", 30, outbox.reconcile),
+        Task("purge drafts", 600, _purge_drafts),
+    ]
+
+
+def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> None:
+    """Run every task when due until stopped; an unreachable Redis or database only delays."""
+    deadline = None if stop_after is None else time.monotonic() + stop_after
+    schedule = tasks(interval)
+    while deadline is None or time.monotonic() < deadline:
+        busy = False
+        for task in schedule:
+            if time.monotonic() < task.due:
+                continue
+            try:
+                done = task.run(runtime)
+                # A relay that moved work looks again at once: a backlog drains at full speed.
+                busy = busy or (task.name == "relay" and done > 0)
+                task.due = time.monotonic() + task.every
+            except (redis.RedisError, OperationalError) as error:
+                # The class name only: driver messages can quote SQL parameters.
+                log.warning("%s delayed, will retry: %s", task.name, type(error).__name__)
+                task.due = time.monotonic() + interval
+        if not busy:
+            time.sleep(interval)
