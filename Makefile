@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The official XAusländer schema set, when it lies beside the clone (as on CI).
 XSD_DIR ?= $(abspath $(firstword $(wildcard ../shared/xoev)))
 
-.PHONY: run test lint translations extract clean
+.PHONY: run test lint translations compile extract clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,20 +19,27 @@ $(VENV)/.test: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.run
 
-translations: $(VENV)/.run
+# Compiled catalogs (.mo) are build products: made here, never committed.
+compile: $(VENV)/.run
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile --statistics -d translations; fi
 
-extract: $(VENV)/.run
-	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
-		-k lazy_gettext -k _l -o translations/messages.pot .
+# After changing texts: extract, merge into every catalog, compile.
+translations: extract
+	$(BIN)/pybabel update -i translations/messages.pot -d translations \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
+	$(MAKE) compile
 
-run: $(VENV)/.run translations
+extract: $(VENV)/.run
+	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header --sort-output --no-wrap \
+		-c "Translators:" -k lazy_gettext -k _l -o translations/messages.pot .
+
+run: $(VENV)/.run compile
 	$(BIN)/intake db upgrade
 	$(BIN)/intake demo-seed
 	$(if $(XSD_DIR),INTAKE_XSD_DIR=$(XSD_DIR)) $(BIN)/intake serve
 
-test: $(VENV)/.test translations
+test: $(VENV)/.test compile
 	$(if $(XSD_DIR),INTAKE_TEST_XSD_DIR=$(XSD_DIR)) $(BIN)/python -m pytest
 
 lint: $(VENV)/.test

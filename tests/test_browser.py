@@ -1,0 +1,168 @@
+"""The public flow in headless Chromium at 360×640: with and without JavaScript, accessible, light.
+
+Needs Debian's `chromium` (`.ci/run` installs it); without it these tests say so and skip.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not shutil.which("chromium"):
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.slow
+VIEWPORT = {"width": 360, "height": 640}
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+PAGE_BUDGET = 30 * 1024  # bytes transferred per page, everything included
+FAMILY = [
+    {"family_name": "Щербак", "given_names": "Олена", "sex": "female", "birth_day": "1",
+     "birth_month": "5", "birth_year": "1990", "place_of_birth": "Kyiv",
+     "country_of_birth": "UA", "nationality": "UA"},
+    {"role": "spouse", "family_name": "Shcherbak", "given_names": "Petro", "sex": "male",
+     "birth_day": "unknown", "birth_month": "7", "birth_year": "1988",
+     "place_of_birth": "Lviv", "country_of_birth": "UA", "nationality": "UA"},
+    {"role": "child", "family_name": "Shcherbak", "given_names": "Andrii", "sex": "male",
+     "birth_day": "unknown", "birth_month": "unknown", "birth_year": "2015",
+     "place_of_birth_unknown": "yes", "country_of_birth": "UA", "nationality": "UA"},
+]
+
+
+@pytest.fixture
+def live_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-background-networking",
+                  "--disable-component-update"],
+        )
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """Drives one person's phone: records bytes per page and axe findings per page."""
+
+    def __init__(self, page: Page, check_accessibility: bool) -> None:
+        self.page = page
+        self.check = check_accessibility
+        self.names: list[str] = []
+        self.loads: list[list[Any]] = []  # requests per page load, redirects included
+        self.violations: dict[str, list[str]] = {}
+        self.measured: dict[str, int] = {}
+        page.on("request", self._track)
+
+    def _track(self, request: Any) -> None:
+        if request.is_navigation_request() and request.redirected_from is None:
+            self.loads.append([])
+        self.loads[-1].append(request)
+
+    def weights(self) -> dict[str, int]:
+        """Bytes transferred per page (headers and encoded bodies of every request)."""
+        totals: dict[str, int] = {}
+        for name, requests in zip(self.names, self.loads, strict=True):
+            sizes = [request.sizes() for request in requests]
+            total = sum(size["responseBodySize"] + size["responseHeadersSize"] for size in sizes)
+            totals[name] = max(totals.get(name, 0), total)
+        return totals
+
+    def settled(self, name: str) -> None:
+        """The page has loaded: name it, then check it."""
+        self.page.wait_for_load_state("load")
+        self.names.append(name)
+        if self.check:
+            result = Axe().run(self.page, options=WCAG)
+            found = [violation["id"] for violation in result.response["violations"]]
+            if found:
+                self.violations[name] = found
+
+    def submit(self, name: str) -> None:
+        self.page.locator("main form button[type=submit]").last.click()
+        self.settled(name)
+
+    def fill(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            field = self.page.locator(f"#{key}")
+            if field.get_attribute("type") == "checkbox":
+                field.check()
+            elif field.evaluate("e => e.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+
+
+def register_family(browser: Any, base: str, lang: str, javascript: bool, check: bool) -> Visit:
+    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=javascript)
+    page = context.new_page()
+    context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})
+    visit = Visit(page, check)
+    page.goto(f"{base}/{lang}/")
+    visit.settled("start")
+    page.locator("#who_family").check()
+    visit.submit("person")
+    for n, person in enumerate(FAMILY):
+        if n:
+            page.locator("button[value=add]").click()
+            visit.settled("person")
+        visit.fill(person)
+        if n == 0:  # Cyrillic typed: the Latin proposal comes back to be confirmed
+            visit.submit("person-proposal")
+            assert page.locator("#family_name").input_value() == "Shcherbak"
+            assert page.locator("#given_names").input_value() == "Olena"
+        visit.submit("household")
+    page.locator("button[value=continue]").click()
+    visit.settled("address")
+    visit.submit("address-errors")  # nothing entered: the error summary
+    assert page.locator("#error-summary a[href='#postal_code']").count() == 1
+    visit.fill({"postal_code": "14467"})
+    visit.submit("contact")
+    visit.submit("review")
+    page.locator("#consent").check()
+    visit.submit("confirmation")
+    assert page.locator(".reference").inner_text().count("-") == 1
+    assert page.locator("figure.qr svg").count() == 1
+    visit.measured = visit.weights()
+    context.close()
+    return visit
+
+
+@pytest.mark.parametrize("lang", ["uk", "ar"])
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_family_of_three_registers_on_a_phone(browser, live_url, runtime, lang, javascript):
+    register_family(browser, live_url, lang, javascript, check=False)
+
+    with runtime.db.read() as session:
+        from intake import models
+
+        [registration] = session.query(models.Registration).all()
+        assert len(registration.persons) == 3
+        assert registration.language == lang
+
+
+@pytest.mark.parametrize("lang", ["de", "en", "uk", "ru", "ar", "fa"])
+def test_every_public_page_is_accessible_and_light(browser, live_url, lang):
+    visit = register_family(browser, live_url, lang, javascript=True, check=True)
+
+    assert visit.violations == {}
+    heavy = {name: size for name, size in visit.measured.items() if size > PAGE_BUDGET}
+    assert not heavy, heavy
+    print(lang, visit.measured)  # the figures for the record (pytest -s)
