@@ -70,14 +70,15 @@ def build_payload(outbox_id: int) -> int:
                 author=sender(runtime.settings),
                 test=runtime.settings.message_test_flag,
             )
-            xml = xaus.build(
+            message = xaus.build_element(
                 household,
                 index,
                 application_ids=application_ids,
                 envelope=envelope,
                 application_date=registration.created_at.date(),
             )
-            xaus.validate(xml, runtime.schema)
+            xaus.validate(message, runtime.schema)
+            xml = xaus.serialize(message)
             file_name = f"{person.application_id}.xml"
             write_atomic(runtime.settings.xml_out / authority.key / file_name, xml)
             session.add(

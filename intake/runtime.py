@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import redis
 from flask import current_app, has_app_context
+from lxml import etree
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from intake import xaus
 from intake.config import Settings
 from intake.crypto import FieldCipher
 from intake.db import Database
 from intake.redis_server import connect
-
-if TYPE_CHECKING:
-    from lxml.etree import XMLSchema
 
 # One queue per kind of work, so a backlog of one never starves another.
 QUEUE_NAMES = ("payloads",)
@@ -44,12 +42,10 @@ class Runtime:
         return Queue(name, connection=self.redis, serializer=JSONSerializer)
 
     @cached_property
-    def schema(self) -> XMLSchema | None:
+    def schema(self) -> etree.XMLSchema | None:
         """The official XAusländer schema set, when INTAKE_XSD_DIR names one."""
         if self.settings.xsd_dir is None:
             return None
-        from intake import xaus
-
         return xaus.load_schema(self.settings.xsd_dir)
 
     def close(self) -> None:

@@ -116,7 +116,7 @@ def address_document(form: Form) -> dict[str, Any]:
         document["postal_code"] = _value(form, "postal_code")
     parts = {key: _value(form, key) for key in ("street", "house_number", "city")}
     if any(parts.values()):
-        address = {key: value for key, value in parts.items() if value}
+        address: dict[str, str | None] = {k: v for k, v in parts.items() if v}
         address.setdefault("house_number", None)
         if "postal_code" in document:
             address["postal_code"] = document["postal_code"]

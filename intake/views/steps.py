@@ -64,10 +64,10 @@ def start() -> Any:
             _store(draft)
             return _go("steps.person", n=0)
         errors["who_self"] = _("Choose who you are registering.")
-    draft = _load()
+    started = _load()
     notice = session.pop("notice", None)
     return render_template(
-        "steps/start.html", errors=errors, who=(draft or {}).get("who"), notice=notice
+        "steps/start.html", errors=errors, who=(started or {}).get("who"), notice=notice
     ), (422 if errors else 200)
 
 

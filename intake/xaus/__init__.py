@@ -1,0 +1,15 @@
+"""XAusländer 26.11 messages (OZG.Antrag.130101): a pure builder and its validation."""
+
+from intake.xaus.builder import Envelope, build, build_element
+from intake.xaus.schema import InvalidMessage, load_schema, validate
+from intake.xaus.writer import serialize
+
+__all__ = [
+    "Envelope",
+    "InvalidMessage",
+    "build",
+    "build_element",
+    "load_schema",
+    "serialize",
+    "validate",
+]

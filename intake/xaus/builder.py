@@ -1,0 +1,197 @@
+"""Build one XAusländer 26.11 OZG.Antrag.130101 message per person of a household.
+
+Pure and deterministic: ids and the clock come in as arguments, nothing is read or written,
+and the same inputs give the same bytes. The mapping, field by field, is in README.md here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lxml import etree
+
+from intake.domain import Address, Authority, Household, Person, Sender
+from intake.xaus.codes import (
+    ANTRAGSGRUND,
+    AUFENTHALTSGRUND,
+    AUSWEISART,
+    AUTHORITY_PREFIX,
+    NACHRICHTENTYP,
+    STANDARD,
+    VERSION,
+    VERZEICHNISDIENST,
+)
+from intake.xaus.elements import channels, code, postal_address
+from intake.xaus.person import representative, write_person, write_representative
+from intake.xaus.writer import Writer, serialize
+
+ROOT = "xa:OZG.Antrag.130101"
+PRODUCT = "intake"
+MANUFACTURER = "intake project"
+# The standard has no field for the legal basis of the application; the authority reads it here.
+TEMPORARY_PROTECTION = (
+    "Antrag auf Erteilung einer Aufenthaltserlaubnis zum vorübergehenden Schutz nach § 24 AufenthG."
+)
+_OTHER_DOCUMENT = "sonstiges Dokument"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What a message needs beyond the household: its id, time, reader, author and test flag.
+
+    `test` is sent as the root attribute `test` when set (free text in XAusländer);
+    `product_version` as `produktversion`.
+    """
+
+    message_uuid: uuid.UUID
+    created: dt.datetime
+    reader: Authority
+    author: Sender
+    test: str | None = None
+    product_version: str | None = None
+
+
+def build(
+    household: Household,
+    index: int,
+    *,
+    application_ids: Sequence[str],
+    envelope: Envelope,
+    application_date: dt.date,
+) -> bytes:
+    """The UTF-8 message (with XML declaration) for household.persons[index]."""
+    return serialize(
+        build_element(
+            household,
+            index,
+            application_ids=application_ids,
+            envelope=envelope,
+            application_date=application_date,
+        )
+    )
+
+
+def build_element(
+    household: Household,
+    index: int,
+    *,
+    application_ids: Sequence[str],
+    envelope: Envelope,
+    application_date: dt.date,
+) -> etree._Element:
+    """The message for household.persons[index], as an lxml element to validate and serialize.
+
+    application_ids[i] is the antragsidentifikation of persons[i]; every message names the
+    others as verbundenerAntrag. Raises ValueError for inputs no valid message can carry.
+    """
+    if len(application_ids) != len(household.persons):
+        raise ValueError("one application id per person is needed")
+    if not 0 <= index < len(household.persons):
+        raise IndexError(index)
+    if envelope.created.utcoffset() is None:
+        raise ValueError("envelope.created must carry a time zone")
+    out = Writer()
+    with out.element(ROOT, _root_attributes(envelope.product_version, envelope.test)):
+        _header(out, envelope)
+        _body(out, household, index, application_ids, application_date)
+    return out.result()
+
+
+def _root_attributes(product_version: str | None, test: str | None) -> dict[str, str]:
+    values = {"produkt": PRODUCT, "produkthersteller": MANUFACTURER}
+    if product_version:
+        values["produktversion"] = product_version
+    values["standard"] = STANDARD
+    if test:
+        values["test"] = test
+    values["version"] = VERSION
+    return values
+
+
+def _header(out: Writer, envelope: Envelope) -> None:
+    reader, author = envelope.reader, envelope.author
+    with out.element("nachrichtenkopf.g2g"):
+        with out.element("identifikation.nachricht"):
+            out.leaf("nachrichtenUUID", str(envelope.message_uuid))
+            code(out, "nachrichtentyp", NACHRICHTENTYP, "antrag")
+            out.leaf("erstellungszeitpunkt", envelope.created.isoformat(timespec="milliseconds"))
+        _parties(out, reader, author)
+    _addresses(out, reader, author)
+
+
+def _parties(out: Writer, reader: Authority, author: Sender) -> None:
+    with out.element("leser"):
+        _party(out, "DVDV", f"{AUTHORITY_PREFIX}:{reader.key}", reader.name)
+        channels(out, "erreichbarkeit", reader.email, reader.phone)
+    with out.element("autor"):
+        # Sender.key is the service's whole DVDV organisation key ("prefix:id"): the prefix
+        # depends on how a deployment is registered, so it is configured, not derived.
+        _party(out, author.directory, author.key, author.name)
+        channels(out, "erreichbarkeit", author.email, None)
+
+
+def _addresses(out: Writer, reader: Authority, author: Sender) -> None:
+    if reader.address is not None:
+        _building(out, "anschrift.leser", reader.address)
+    _building(out, "anschrift.autor", author.address)
+
+
+def _party(out: Writer, directory: str, kennung: str, title: str) -> None:
+    code(out, "verzeichnisdienst", VERZEICHNISDIENST, directory)
+    out.leaf("kennung", kennung)
+    out.leaf("name", title)
+
+
+def _building(out: Writer, tag: str, address: Address) -> None:
+    with out.element(tag):
+        postal_address(out, "gebaeude", address)
+
+
+def _body(
+    out: Writer,
+    household: Household,
+    index: int,
+    application_ids: Sequence[str],
+    application_date: dt.date,
+) -> None:
+    person = household.persons[index]
+    contact = household.contact
+    has_contact = contact is not None and bool(contact.email or contact.phone)
+    out.leaf("xa:antragsidentifikation", application_ids[index])
+    out.leaf("xa:rueckkanalVorhanden", "true" if has_contact else "false")
+    out.leaf("xa:antragsdatum", application_date.isoformat())
+    code(out, "xa:grundDesAntrags", ANTRAGSGRUND, "erstbeantragung")
+    if household.entry_date is not None:
+        out.leaf("xa:ersteinreisedatum", household.entry_date.isoformat())
+    code(out, "xa:grundDesAufenthalts", AUFENTHALTSGRUND, "humanitaer")
+    parent = representative(household, application_date) if person.is_minor_role else None
+    # The contact goes where the authority answers: to the representative of a child,
+    # to the person in every other message (so rueckkanalVorhanden always has a channel).
+    write_person(out, person, household, with_contact=parent is None)
+    if parent is not None:
+        write_representative(out, parent, household)
+    out.leaf("xa:sonstigeAnmerkung", _remark(person, household))
+    for other, application_id in enumerate(application_ids):
+        if other != index:
+            out.leaf("xa:verbundenerAntrag", application_id)
+
+
+def _remark(person: Person, household: Household) -> str:
+    """sonstigeAnmerkung: the legal basis, the person's document and the household's remarks."""
+    lines = [TEMPORARY_PROTECTION]
+    document = person.document
+    if document is not None:
+        kind = AUSWEISART.get(document.type)
+        details = [f"{kind[1]} (Ausweisart {kind[0]})" if kind else _OTHER_DOCUMENT]
+        details.append(f"Nummer {document.number}")
+        if document.issuing_country:
+            details.append(f"Ausstellungsstaat {document.issuing_country}")
+        if document.valid_until:
+            details.append(f"gültig bis {document.valid_until.isoformat()}")
+        lines.append(f"Ausweisdokument: {'; '.join(details)}.")
+    if household.remarks:
+        lines.append(f"Anmerkung: {household.remarks}")
+    return "\n".join(lines)

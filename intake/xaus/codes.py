@@ -1,0 +1,148 @@
+"""The code values this builder may send, as compact tables of facts from the official lists.
+
+Each table names the list (URN) and version it is taken from; tests/test_xaus_codes.py checks
+every value against the genericode files in shared/xoev/codelists. The schema files and the
+code lists themselves are never part of the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from intake.domain import STATELESS, UNKNOWN
+
+NS = "http://www.osci.de/xauslaender2611"
+STANDARD = "XAusländer"
+VERSION = "26.11"
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """One code list as sent: its URN, the version named in listVersionID, domain value -> code."""
+
+    uri: str
+    version: str
+    values: Mapping[str, str]
+
+    def code(self, value: str) -> str:
+        """The code for a domain value; ValueError names the list when there is none."""
+        try:
+            return self.values[value]
+        except KeyError:
+            raise ValueError(f"no code in {self.uri} for {value!r}") from None
+
+
+NACHRICHTENTYP = CodeList("urn:de:xauslaender:codelist:nachrichtentyp", "19", {"antrag": "130101"})
+ANTRAGSGRUND = CodeList(
+    "urn:xoev-de:xauslaender:codeliste:ozg.antragsgrund", "4", {"erstbeantragung": "01"}
+)
+AUFENTHALTSGRUND = CodeList(
+    "urn:xoev-de:xauslaender:codeliste:ozg.aufenthaltsgrund", "2", {"humanitaer": "04"}
+)
+VERTRETUNGSART = CodeList("urn:de:xauslaender:codelist:vertretungsart", "3", {"elterlich": "2"})
+# XInneres Geschlecht 1: "x" is "keine Angabe", which the list also prescribes for an unknown sex.
+GESCHLECHT = CodeList(
+    "urn:xoev-de:xinneres:codeliste:geschlecht",
+    "1",
+    {"female": "w", "male": "m", "diverse": "d", "unspecified": "x"},
+)
+FAMILIENSTAND = CodeList(
+    "urn:de:xauslaender:codelist:familienstand",
+    "2",
+    {
+        "single": "LD",
+        "married": "VH",
+        "divorced": "GS",
+        "widowed": "VW",
+        "civil_partnership": "LP",
+        "unknown": "NB",
+    },
+)
+# Version 4.1 is the current publication; codes 01-03 mean the same in versions 3 and 4.1.
+KANAL = CodeList(
+    "urn:de:xoev:codeliste:erreichbarkeit",
+    "4.1",
+    {"email": "01", "landline": "02", "mobile": "03"},
+)
+VERZEICHNISDIENST = CodeList("urn:xoev-de:kosit:codeliste:verzeichnisdienst", "3", {"DVDV": "DVDV"})
+
+# ISO 3166-1 alpha-2 -> Destatis nationality key, from the column
+# DESTATIS-Schluessel-Staatsangehoerigkeit of the Destatis staatsgebiete list 2024-08-01 (a state's
+# own row first, else its territory row). That column, not the staat list's key, is right here:
+# Cook Islands and Niue have state keys 527/533 but nationality key 536 (New Zealand), and
+# territories such as Hong Kong (411) or Taiwan (465) have nationality keys but no state row.
+_NATIONALITY_KEYS = """
+AD123 AE469 AF423 AG320 AI185 AL121 AM422 AO223 AR323 AS368 AT151 AU523 AW148 AX128
+AZ425 BA122 BB322 BD460 BE124 BF258 BG125 BH424 BI291 BJ229 BL129 BM185 BN429 BO326
+BQ148 BR327 BS324 BT426 BV149 BW227 BY169 BZ330 CA348 CC523 CD246 CF289 CG245 CH158
+CI231 CK536 CL332 CM262 CN479 CO349 CP129 CR334 CU351 CV242 CW148 CX523 CY181 CZ164
+DE000 DJ230 DK126 DM333 DO335 DZ221 EC336 EE127 EG287 EH252 ER224 ES161 ET225 FI128
+FJ526 FK185 FM545 FO126 FR129 GA236 GB168 GD340 GE430 GF129 GG168 GH238 GI168 GL126
+GM237 GN261 GP129 GQ274 GR134 GS185 GT345 GU368 GW259 GY328 HK411 HM523 HN347 HR130
+HT346 HU165 ID437 IE135 IL441 IM168 IN436 IO185 IQ438 IR439 IS136 IT137 JE168 JM355
+JO445 JP442 KE243 KG450 KH446 KI530 KM244 KN370 KP434 KR467 KW448 KY185 KZ444 LA449
+LB451 LC366 LI141 LK431 LR247 LS226 LT142 LU143 LV139 LY248 MA252 MC147 MD146 ME140
+MF129 MG249 MH544 MK144 ML251 MM427 MN457 MO412 MP368 MQ129 MR239 MS185 MT145 MU253
+MV454 MW256 MX353 MY482 MZ254 NA267 NC129 NE255 NF523 NG232 NI354 NL148 NO149 NP458
+NR531 NU536 NZ536 OM456 PA357 PE361 PF129 PG538 PH462 PK461 PL152 PM129 PN185 PR368
+PT153 PW537 PY359 QA447 RE129 RO154 RS170 RU160 RW265 SA472 SB524 SC271 SD277 SE157
+SG474 SH185 SI131 SJ149 SK155 SL272 SM156 SN269 SO273 SR364 SS278 ST268 SV337 SX148
+SY475 SZ281 TC185 TD284 TG283 TH476 TJ470 TK536 TL483 TM471 TN285 TO541 TR163 TT371
+TV540 TW465 TZ282 UA166 UG286 UM368 US368 UY365 UZ477 VA167 VC369 VE367 VG185 VI368
+VN432 VU532 WF129 WS543 XK150 YE421 YT129 ZA263 ZM257 ZW233
+"""
+NATIONALITY_KEYS: Mapping[str, str] = {entry[:2]: entry[2:] for entry in _NATIONALITY_KEYS.split()}
+# Code.Staatsangehoerigkeit requires a listVersionID naming a version of the Destatis
+# *staatsangehoerigkeit* list (the listURI the schema fixes), not of the staat list used above.
+# 2021-02-19 is the version confirmed in shared/xoev/NOTES.md; a public copy of it holds every
+# key of NATIONALITY_KEYS plus 997/998. A staatsangehoerigkeit version 2024-08-01 is not
+# confirmed, and the XSD checks neither version nor code, so the receiver would be first to notice.
+STAATSANGEHOERIGKEIT = CodeList(
+    "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staatsangehoerigkeit",
+    "2021-02-19",
+    {**NATIONALITY_KEYS, STATELESS: "997", UNKNOWN: "998"},
+)
+
+# Every list a message may carry, by the listURI the builder always sends (validate() uses it).
+CODE_LISTS: Mapping[str, CodeList] = {
+    codes.uri: codes
+    for codes in (
+        NACHRICHTENTYP,
+        ANTRAGSGRUND,
+        AUFENTHALTSGRUND,
+        VERTRETUNGSART,
+        GESCHLECHT,
+        FAMILIENSTAND,
+        KANAL,
+        VERZEICHNISDIENST,
+        STAATSANGEHOERIGKEIT,
+    )
+}
+
+# Ausweisart 2 (urn:de:xauslaender:codelist:ausweisart): OZG.Person/ausweisdokument needs page
+# scans, so documents travel as text in sonstigeAnmerkung, named by code and official label.
+AUSWEISART: Mapping[str, tuple[str, str]] = {
+    "passport": ("01", "Reisepass, Nationalpass"),
+    "travel_document": ("03", "Sonstige Passersatzpapiere"),
+}
+
+# DVDV prefixes (urn:xoev-de:bund:bmi:bit:codeliste:dvdv.praefix, version 51) a kennung may carry.
+DVDV_PREFIXES: Mapping[str, str] = {
+    "azr": "Ausländerbehörde",
+    "alp": "Ausländerportal",
+    "ane": "Aufnahmeeinrichtung",
+}
+# An Ausländerbehörde's organisation ID in the DVDV is its BHKNZ from the ABH list
+# (urn:de:xauslaender:codelist:abhkennung), behind the BVA-assigned prefix "azr".
+AUTHORITY_PREFIX = "azr"
+
+# Number prefixes that are certainly mobile (Erreichbarkeit 03): Germany 015x/016x/017x and the
+# Ukrainian mobile operator codes. Any other number is sent as 02, as the list has no "unknown".
+_UKRAINIAN_MOBILE_CODES = "39 50 63 66 67 68 73 91 92 93 94 95 96 97 98 99"
+MOBILE_PREFIXES: tuple[str, ...] = (
+    "+4915",
+    "+4916",
+    "+4917",
+    *(f"+380{code}" for code in _UKRAINIAN_MOBILE_CODES.split(" ")),
+)

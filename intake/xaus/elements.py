@@ -1,0 +1,101 @@
+"""XÖV building blocks shared by header and body: texts, codes, names, addresses, channels.
+
+Elements declared by XAusländer are qualified (`xa:`); the children of XInneres and XÖV types
+(`code`, `name`, address fields, `kanal`, ...) carry no namespace (shared/xoev/NOTES.md).
+"""
+
+from __future__ import annotations
+
+from intake.domain import Address, Contact
+from intake.xaus.codes import KANAL, MOBILE_PREFIXES, CodeList
+from intake.xaus.writer import Writer
+
+_HOUSE_SUFFIX_CHARS = frozenset("0123456789./ ")
+
+
+def code(out: Writer, tag: str, codes: CodeList, value: str, *, within: str = "") -> None:
+    """Write a code element for a domain value, naming its list and version.
+
+    `within` names an element that wraps nothing but this code (as xa:geschlecht does).
+    """
+    # listURI is optional but fixed in every type used here; sending it lets validate()
+    # find the table for each code without knowing element paths.
+    attrs = {"listURI": codes.uri, "listVersionID": codes.version}
+    if within:
+        with out.element(within), out.element(tag, attrs):
+            out.leaf("code", codes.code(value))
+    else:
+        with out.element(tag, attrs):
+            out.leaf("code", codes.code(value))
+
+
+def name(out: Writer, tag: str, text: str | None) -> None:
+    """Write an XInneres AllgemeinerName: the name, or nichtVorhanden when there is none."""
+    with out.element(tag):
+        if text is None:
+            out.leaf("nichtVorhanden", "true")
+        else:
+            out.leaf("name", text)
+
+
+def split_house_number(text: str) -> tuple[str | None, str | None, str | None]:
+    """Split "12a" into (hausnummer "12", hausnummerBuchstabeZusatzziffer "a", None).
+
+    What the two fields cannot hold (more than 4 digits, "12-14", ...) comes back whole as the
+    third part, for zusatzangaben, so that no part of an address is lost.
+    """
+    text = text.strip()
+    suffix = text.lstrip("0123456789")
+    number = text[: len(text) - len(suffix)]
+    suffix = suffix.strip()
+    fits = len(number) <= 4 and len(suffix) <= 4
+    if fits and all(c.isalpha() or c in _HOUSE_SUFFIX_CHARS for c in suffix):
+        return number or None, suffix or None, None
+    return None, None, text
+
+
+def postal_address(out: Writer, tag: str, address: Address) -> None:
+    """Write a PostalischeInlandsanschrift.Basis: its fields, in schema order, inside tag."""
+    number, suffix, rest = (
+        split_house_number(address.house_number) if address.house_number else (None, None, None)
+    )
+    with out.element(tag):
+        if number:
+            out.leaf("hausnummer", number)
+        if suffix:
+            out.leaf("hausnummerBuchstabeZusatzziffer", suffix)
+        out.leaf("postleitzahl", address.postal_code)
+        out.leaf("strasse", address.street)
+        out.leaf("wohnort", address.city)
+        if rest:
+            out.leaf("zusatzangaben", f"Hausnummer {rest}")
+
+
+def phone_kind(number: str) -> str:
+    """The kind of a phone number: "mobile" when it certainly is one, else "landline"."""
+    digits = "".join(c for c in number if c.isdigit() or c == "+")
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif digits.startswith("0"):
+        digits = "+49" + digits[1:]  # a national number: the service runs in Germany
+    return "mobile" if digits.startswith(MOBILE_PREFIXES) else "landline"
+
+
+def channels(out: Writer, tag: str, email: str | None, phone: str | None) -> None:
+    """Write one KommunikationType element per given e-mail address and phone number."""
+    if email:
+        _channel(out, tag, "email", email)
+    if phone:
+        _channel(out, tag, phone_kind(phone), phone)
+
+
+def _channel(out: Writer, tag: str, kind: str, kennung: str) -> None:
+    with out.element(tag):
+        code(out, "kanal", KANAL, kind)
+        out.leaf("kennung", kennung)
+
+
+def contact_channels(out: Writer, tag: str, contact: Contact | None) -> None:
+    """Write the household's contact data as KommunikationType elements."""
+    if contact is not None:
+        channels(out, tag, contact.email, contact.phone)

@@ -1,0 +1,335 @@
+"""intake.xaus builder: golden files, meaning, determinism. Also the shared test data.
+
+Every message built here is validated against the official schema set in shared/xoev
+(INTAKE_TEST_XSD_DIR overrides the folder). Regenerate the golden files with
+INTAKE_REGENERATE_GOLDEN=1 and read the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import uuid
+from functools import cache
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from intake import xaus
+from intake.domain import (
+    Address,
+    Authority,
+    Contact,
+    Document,
+    Household,
+    PartialDate,
+    Person,
+    Sender,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+XA = "{http://www.osci.de/xauslaender2611}"
+NSMAP = {"xa": XA[1:-1]}
+APPLICATION_DATE = dt.date(2026, 11, 21)
+ENVELOPE = xaus.Envelope(
+    message_uuid=uuid.UUID("3f2b8c1e-5d4a-4e7b-9c6d-0a1b2c3d4e5f"),
+    created=dt.datetime(2026, 11, 3, 9, 41, 27, 350000, dt.timezone(dt.timedelta(hours=1))),
+    reader=Authority(
+        key="073400",
+        name="STV Potsdam",
+        address=Address("Friedrich-Ebert-Straße", "79", "14469", "Potsdam"),
+        email="auslaenderbehoerde@example.org",
+        phone="+49 331 2890",
+    ),
+    author=Sender(key="alp:intake-demo", name="intake Registrierung", email="intake@example.org"),
+    test="Testnachricht",
+    product_version="0.1.0",
+)
+
+
+def official_dir() -> Path:
+    """The shared/xoev folder; a missing folder fails the tests, it never skips them."""
+    configured = os.environ.get("INTAKE_TEST_XSD_DIR")
+    folder = (
+        Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "xoev"
+    )
+    if not (folder / "codelists").is_dir():
+        pytest.fail(f"official schema set and code lists not found in {folder}")
+    return folder
+
+
+@cache
+def schema() -> etree.XMLSchema:
+    return xaus.load_schema(official_dir())
+
+
+def person(role: str = "applicant", **changes: object) -> Person:
+    base = Person(
+        role=role,
+        family_name="Shevchenko",
+        given_names="Olena",
+        sex="female",
+        date_of_birth=PartialDate(1990, 5, 1),
+        place_of_birth="Kyiv",
+        country_of_birth="UA",
+        nationalities=("UA",),
+        marital_status="married",
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def household(*persons: Person, **changes: object) -> Household:
+    base = Household(language="uk", postal_code="14467", persons=persons)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+FAMILY = household(
+    person(document=Document("passport", "FE123456", "UA", dt.date(2031, 4, 30))),
+    person("spouse", given_names="Taras", sex="male", date_of_birth=PartialDate(1988, 2)),
+    person(
+        "child",
+        given_names="Andrii",
+        sex="male",
+        date_of_birth=PartialDate(2015),
+        place_of_birth=None,
+        marital_status="single",
+    ),
+    person(
+        "child",
+        given_names="Sofiia",
+        date_of_birth=PartialDate(2019, 3, 14),
+        nationalities=("UA", "PL"),
+        marital_status="single",
+    ),
+    address=Address("Friedrich-Ebert-Str.", "12a", "14467", "Potsdam"),
+    entry_date=dt.date(2026, 11, 20),
+    contact=Contact(email="olena@example.org", phone="+4915112345678"),
+    remarks="Andrii braucht eine Brille; Sofiia hat eine Nussallergie.",
+)
+
+CASES: dict[str, Household] = {
+    "adult_alone": household(
+        person(
+            family_name="Kowalenko",
+            given_names="Mykola",
+            sex="male",
+            marital_status="single",
+            document=Document("travel_document", "TD7788990"),
+        ),
+        contact=Contact(email="mykola@example.org"),
+        entry_date=dt.date(2026, 10, 2),
+    ),
+    "no_given_name": household(
+        person(
+            family_name="Ali",
+            given_names=None,
+            sex="male",
+            country_of_birth="SY",
+            nationalities=("SY",),
+            marital_status="unknown",
+        ),
+    ),
+    "stateless": household(
+        person(
+            family_name="Nazarenko",
+            given_names="Iryna",
+            nationalities=("stateless",),
+            country_of_birth=None,
+            date_of_birth=None,
+        ),
+        address=Address("Lange Straße", "7", "10115", "Berlin"),
+    ),
+    "unknown_place_of_birth": household(
+        person(
+            family_name="O’Neill-Bondarenko",
+            given_names="Łucja Zoë",
+            place_of_birth=None,
+            country_of_birth=None,
+            sex="unspecified",
+        ),
+    ),
+}
+
+
+def ids(household: Household) -> list[str]:
+    return [f"INT-2026-{i + 1:04d}" for i in range(len(household.persons))]
+
+
+def build(household: Household, index: int, envelope: xaus.Envelope = ENVELOPE) -> bytes:
+    """Build one message and validate it against the official schema set."""
+    xml = xaus.build(
+        household,
+        index,
+        application_ids=ids(household),
+        envelope=envelope,
+        application_date=APPLICATION_DATE,
+    )
+    xaus.validate(xml, schema())
+    return xml
+
+
+def golden_cases() -> list[tuple[str, Household, int]]:
+    family = [(f"family_{i}", FAMILY, i) for i in range(len(FAMILY.persons))]
+    return family + [(name, case, 0) for name, case in CASES.items()]
+
+
+@pytest.mark.parametrize(("name", "case", "index"), golden_cases())
+def test_message_equals_golden_file(name: str, case: Household, index: int) -> None:
+    xml = build(case, index)
+    path = GOLDEN / f"{name}.xml"
+    if os.environ.get("INTAKE_REGENERATE_GOLDEN") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(xml)
+    assert xml == path.read_bytes()
+
+
+def parse(xml: bytes) -> etree._Element:
+    return etree.fromstring(xml)
+
+
+def texts(root: etree._Element, path: str) -> list[str]:
+    return [str(t) for t in root.xpath(f"{path}/text()", namespaces=NSMAP)]
+
+
+def test_child_is_represented_by_the_applicant_as_parent() -> None:
+    root = parse(build(FAMILY, 2))
+    vertreter = "xa:antragstellerVertreter"
+    assert texts(root, f"{vertreter}/xa:vertretungsart/code") == ["2"]
+    assert texts(root, f"{vertreter}/xa:vorname/name") == ["Olena"]
+    assert texts(root, f"{vertreter}/xa:familienname/name") == ["Shevchenko"]
+    assert texts(root, f"{vertreter}/xa:tagDerGeburt") == ["1990-05-01"]
+    assert texts(root, f"{vertreter}/xa:geschlecht/xa:geschlecht/code") == ["w"]
+    # The channel goes to the representative, not to the child.
+    assert texts(root, f"{vertreter}/xa:kommunikation/kennung") == [
+        "olena@example.org",
+        "+4915112345678",
+    ]
+    assert texts(root, "xa:angabenZurPerson/xa:kommunikation/kennung") == []
+
+
+def test_adults_have_no_representative() -> None:
+    for index in (0, 1):
+        assert parse(build(FAMILY, index)).find(f"{XA}antragstellerVertreter") is None
+
+
+def test_spouse_represents_when_the_applicant_is_a_minor() -> None:
+    young = household(
+        person(date_of_birth=PartialDate(2010, 1, 1), marital_status="married"),
+        person("spouse", given_names="Taras", sex="male", date_of_birth=PartialDate(1985)),
+        person("child", given_names="Anna", date_of_birth=PartialDate(2026, 1)),
+    )
+    root = parse(build(young, 2))
+    assert texts(root, "xa:antragstellerVertreter/xa:vorname/name") == ["Taras"]
+    # 1985 alone is no Tagesdatum: left out rather than invented.
+    assert texts(root, "xa:antragstellerVertreter/xa:tagDerGeburt") == []
+
+
+def test_every_family_message_links_the_three_others() -> None:
+    all_ids = ids(FAMILY)
+    for index in range(4):
+        root = parse(build(FAMILY, index))
+        assert texts(root, "xa:antragsidentifikation") == [all_ids[index]]
+        assert texts(root, "xa:verbundenerAntrag") == all_ids[:index] + all_ids[index + 1 :]
+
+
+def test_partial_and_unknown_dates_and_names() -> None:
+    child = parse(build(FAMILY, 2))
+    birth = "xa:angabenZurPerson/xa:geburt"
+    assert texts(child, f"{birth}/xa:tagDerGeburt/teilbekanntesDatum/jahr") == ["2015"]
+    assert texts(child, f"{birth}/xa:geburtsort/xa:unbekannt") == ["true"]
+    spouse = parse(build(FAMILY, 1))
+    assert texts(spouse, f"{birth}/xa:tagDerGeburt/teilbekanntesDatum/jahrMonat") == ["1988-02"]
+    stateless = parse(build(CASES["stateless"], 0))
+    assert texts(stateless, f"{birth}/xa:tagDerGeburt/unbekannt") == ["true"]
+    nameless = parse(build(CASES["no_given_name"], 0))
+    assert texts(nameless, "xa:angabenZurPerson/xa:vorname/nichtVorhanden") == ["true"]
+
+
+def test_codes_for_nationality_sex_and_marital_status() -> None:
+    root = parse(build(FAMILY, 3))
+    person_path = "xa:angabenZurPerson"
+    assert texts(root, f"{person_path}/xa:staatsangehoerigkeit/xa:staatsangehoerigkeit/code") == [
+        "166",
+        "152",
+    ]
+    assert texts(root, f"{person_path}/xa:familienstand/xa:familienstand/code") == ["LD"]
+    stateless = parse(build(CASES["stateless"], 0))
+    assert texts(
+        stateless, f"{person_path}/xa:staatsangehoerigkeit/xa:staatsangehoerigkeit/code"
+    ) == ["997"]
+    unknown = household(person(nationalities=("unknown",)))
+    assert (
+        texts(parse(build(unknown, 0)), f"{person_path}//xa:staatsangehoerigkeit/code")[-1] == "998"
+    )
+
+
+def test_reason_residence_ground_and_legal_basis() -> None:
+    root = parse(build(FAMILY, 0))
+    assert texts(root, "xa:grundDesAntrags/code") == ["01"]
+    assert texts(root, "xa:grundDesAufenthalts/code") == ["04"]
+    [note] = texts(root, "xa:sonstigeAnmerkung")
+    assert "§ 24 AufenthG" in note
+    assert "Reisepass, Nationalpass (Ausweisart 01); Nummer FE123456" in note
+    assert FAMILY.remarks is not None and FAMILY.remarks in note
+
+
+def test_header_and_back_channel() -> None:
+    root = parse(build(FAMILY, 0))
+    head = "nachrichtenkopf.g2g"
+    assert texts(root, f"{head}/identifikation.nachricht/erstellungszeitpunkt") == [
+        "2026-11-03T09:41:27.350+01:00"
+    ]
+    assert texts(root, f"{head}/leser/kennung") == ["azr:073400"]
+    assert texts(root, f"{head}/autor/kennung") == ["alp:intake-demo"]
+    assert root.get("test") == "Testnachricht"
+    assert texts(root, "xa:rueckkanalVorhanden") == ["true"]
+    assert texts(root, "xa:angabenZurPerson/xa:anschrift/hausnummerBuchstabeZusatzziffer") == ["a"]
+    quiet = parse(build(CASES["no_given_name"], 0, dataclasses.replace(ENVELOPE, test=None)))
+    assert texts(quiet, "xa:rueckkanalVorhanden") == ["false"]
+    assert quiet.get("test") is None
+
+
+def test_native_script_names_are_never_sent() -> None:
+    native = household(person(family_name_native="Шевченко", given_names_native="Олена"))
+    xml = build(native, 0)
+    assert "Олена".encode() not in xml and "Шевченко".encode() not in xml
+
+
+def test_markup_characters_are_escaped_and_come_back_unchanged() -> None:
+    tricky = household(
+        person(family_name="Ben & <Co>"),
+        address=Address("A&B-Straße", "1", "10115", "Berlin"),
+        remarks='Zeile 1\r\nZeile 2 "zitiert" <b> & </b>',
+    )
+    flag = 'Probe "A" & <B>\tC'
+    root = parse(build(tricky, 0, dataclasses.replace(ENVELOPE, test=flag)))
+    assert root.get("test") == flag
+    assert texts(root, "xa:angabenZurPerson/xa:familienname/name") == ["Ben & <Co>"]
+    assert texts(root, "xa:angabenZurPerson/xa:anschrift/strasse") == ["A&B-Straße"]
+    [note] = texts(root, "xa:sonstigeAnmerkung")
+    assert tricky.remarks is not None and note.endswith(tricky.remarks)
+
+
+def test_build_is_deterministic() -> None:
+    assert build(FAMILY, 2) == build(FAMILY, 2)
+
+
+def test_inputs_no_valid_message_can_carry_are_refused() -> None:
+    with pytest.raises(ValueError, match="application id"):
+        xaus.build(
+            FAMILY, 0, application_ids=["x"], envelope=ENVELOPE, application_date=APPLICATION_DATE
+        )
+    naive = dataclasses.replace(ENVELOPE, created=dt.datetime(2026, 11, 3, 9, 41))
+    with pytest.raises(ValueError, match="time zone"):
+        xaus.build(
+            FAMILY,
+            0,
+            application_ids=ids(FAMILY),
+            envelope=naive,
+            application_date=APPLICATION_DATE,
+        )
+    unknown_country = household(person(nationalities=("ZZ",)))
+    with pytest.raises(ValueError, match="staatsangehoerigkeit"):
+        build(unknown_country, 0)
