@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_DEFAULT_TIMEZONE="Europe/Berlin",  # appointments are at German authorities
         MAX_CONTENT_LENGTH=256 * 1024,
         # A household form can take a long time on a phone; the token still expires.
         WTF_CSRF_TIME_LIMIT=8 * 3600,
@@ -41,11 +42,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     access.init_app(app)
 
-    from intake.views import api, display, public, steps
+    from intake.views import api, appointments, display, public, steps
 
     display.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(steps.bp)
+    app.register_blueprint(appointments.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     return app

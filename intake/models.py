@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -36,6 +47,10 @@ class Authority(Base):
     city: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(50))
+    # Capacity for appointments (booking); an authority without opening hours has no slots.
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    seats_per_slot: Mapped[int] = mapped_column(Integer, default=10)
+    priority_seats: Mapped[int] = mapped_column(Integer, default=0)
 
     postal_codes: Mapped[list[PostalCode]] = relationship(back_populates="authority")
 
@@ -51,6 +66,62 @@ class PostalCode(Base):
     authority: Mapped[Authority] = relationship(back_populates="postal_codes")
 
 
+class OpeningHours(Base):
+    """A period on a weekday (0 = Monday) in the authority's local time."""
+
+    __tablename__ = "opening_hours"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    authority_key: Mapped[str] = mapped_column(ForeignKey("authority.key"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    opens: Mapped[dt.time] = mapped_column(Time)
+    closes: Mapped[dt.time] = mapped_column(Time)
+
+
+class ClosedDay(Base):
+    __tablename__ = "closed_day"
+
+    authority_key: Mapped[str] = mapped_column(ForeignKey("authority.key"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str | None] = mapped_column(String(100))
+
+
+class Slot(Base):
+    """Seats at one time at one authority. `taken` never exceeds `capacity`: every booking
+    is one conditional UPDATE, so the database, not Python, decides who gets a seat."""
+
+    __tablename__ = "slot"
+    __table_args__ = (
+        UniqueConstraint("authority_key", "starts_at"),
+        CheckConstraint("taken >= 0 AND taken <= capacity", name="slot_seats"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    authority_key: Mapped[str] = mapped_column(ForeignKey("authority.key"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    capacity: Mapped[int] = mapped_column(Integer)
+    held_for_priority: Mapped[int] = mapped_column(Integer, default=0)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Appointment(Base):
+    """A household's booking: one seat per person, at most one appointment per registration."""
+
+    __tablename__ = "appointment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), unique=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
+    seats: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    booked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    checked_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    waiting_number: Mapped[int | None] = mapped_column(Integer)
+
+    slot: Mapped[Slot] = relationship()
+
+
 class Registration(Base):
     """A household's submission. `data` holds the encrypted household-level fields."""
 
@@ -63,6 +134,8 @@ class Registration(Base):
     language: Mapped[str] = mapped_column(String(5))
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The API token that submitted it (None for the form): only that partner may book for it.
+    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
 
     persons: Mapped[list[Person]] = relationship(
         back_populates="registration", order_by="Person.position"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import domain, models
+from intake import booking, domain, models
 from intake.crypto import FieldCipher, random_reference, random_token, token_hash
 from intake.schemas import HouseholdSchema
 
@@ -48,6 +48,7 @@ class Status:
     created_at: dt.datetime
     persons: int
     messages_ready: int
+    appointment: booking.Booked | None = None
 
     @property
     def state(self) -> str:
@@ -66,7 +67,12 @@ def route(session: Session, postal_code: str) -> models.Authority:
     return found
 
 
-def submit(session: Session, cipher: FieldCipher, household: domain.Household) -> Receipt:
+def submit(
+    session: Session,
+    cipher: FieldCipher,
+    household: domain.Household,
+    api_token_id: int | None = None,
+) -> Receipt:
     """Store a household and the work it is owed (an outbox row) in the caller's transaction.
 
     Nothing here touches Redis: once the caller commits, the registration is safe and the
@@ -83,6 +89,7 @@ def submit(session: Session, cipher: FieldCipher, household: domain.Household) -
             status_token_hash=token_hash(token),
             authority_key=authority.key,
             language=household.language,
+            api_token_id=api_token_id,
         )
         registration.data = cipher.encrypt(json.dumps(document), _context(registration))
         try:
@@ -125,15 +132,23 @@ def load_household(cipher: FieldCipher, registration: models.Registration) -> do
     return household
 
 
-def status(session: Session, token: str) -> Status | None:
-    """The status behind a status-page token, or None for an unknown token."""
-    registration = session.scalar(
+def by_token(session: Session, token: str) -> models.Registration | None:
+    """The registration a status-page token opens."""
+    return session.scalar(
         select(models.Registration).where(
             models.Registration.status_token_hash == token_hash(token)
         )
     )
-    if registration is None:
-        return None
+
+
+def by_reference(session: Session, reference: str) -> models.Registration | None:
+    return session.scalar(
+        select(models.Registration).where(models.Registration.reference == reference.upper())
+    )
+
+
+def status(session: Session, registration: models.Registration) -> Status:
+    """Where a registration stands: received, or its messages ready."""
     persons = len(registration.persons)
     ready = session.scalar(
         select(func.count())
@@ -147,6 +162,7 @@ def status(session: Session, token: str) -> Status | None:
         created_at=registration.created_at,
         persons=persons,
         messages_ready=ready or 0,
+        appointment=booking.appointment(session, registration),
     )
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from intake import drafts, outbox
+from intake import booking, drafts, models, outbox
 from intake.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,26 @@ def _purge_drafts(runtime: Runtime) -> int:
         return drafts.purge_expired(session)
 
 
+def _open_slots(runtime: Runtime) -> int:
+    """Keep the booking window filled with slots as days pass."""
+    today = dt.date.today()
+    created = 0
+    with runtime.db.transaction() as session:
+        for authority in session.scalars(select(models.Authority).where(
+            models.Authority.key.in_(select(models.OpeningHours.authority_key))
+        )):
+            created += booking.generate_slots(
+                session, authority, today, booking.BOOKING_WINDOW.days + 1
+            )
+    return created
+
+
 def tasks(relay_interval: float) -> list[Task]:
     return [
         Task("relay", relay_interval, outbox.relay),
         Task("reconcile", 30, outbox.reconcile),
         Task("purge drafts", 600, _purge_drafts),
+        Task("open slots", 3600, _open_slots),
     ]
 
 

@@ -22,13 +22,14 @@ def create(session: Session, name: str, scope: str) -> str:
     return token
 
 
-def has_scope(session: Session, token: str, scope: str) -> bool:
+def find(session: Session, token: str, scope: str) -> models.ApiToken | None:
+    """The live token with this value and scope, or None."""
     if not token:
-        return False
+        return None
     found = session.scalar(
         select(models.ApiToken).where(
             models.ApiToken.token_hash == token_hash(token),
             models.ApiToken.revoked_at.is_(None),
         )
     )
-    return found is not None and found.scope == scope
+    return found if found is not None and found.scope == scope else None

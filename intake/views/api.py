@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, g, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from intake import registration, tokens
+from intake import booking, models, registration, tokens
 from intake.i18n import LANGUAGES
 from intake.runtime import current
 from intake.schemas import HouseholdSchema, messages
@@ -29,8 +30,9 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
             header = request.headers.get("Authorization", "")
             kind, _space, token = header.partition(" ")
             with current().db.read() as session:
-                granted = kind.lower() == "bearer" and tokens.has_scope(session, token, scope)
-            if not granted:
+                found = tokens.find(session, token, scope) if kind.lower() == "bearer" else None
+            g.api_token_id = found.id if found else None
+            if found is None:
                 response = jsonify(error=_("A valid API token is required."))
                 response.status_code = 401
                 response.headers["WWW-Authenticate"] = 'Bearer realm="intake"'
@@ -40,6 +42,16 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
         return guarded
 
     return decorator
+
+
+@bp.errorhandler(404)
+def not_found(_error: Exception) -> tuple[Response, int]:
+    return jsonify(error=_("Not found.")), 404
+
+
+@bp.errorhandler(405)
+def wrong_method(_error: Exception) -> tuple[Response, int]:
+    return jsonify(error=_("This method is not allowed here.")), 405
 
 
 @bp.post("/registrations")
@@ -56,7 +68,9 @@ def create_registration() -> tuple[Response, int]:
             return jsonify(errors=messages(error)), 422
         try:
             with current().db.transaction() as session:
-                receipt = registration.submit(session, current().cipher, household)
+                receipt = registration.submit(
+                    session, current().cipher, household, api_token_id=g.api_token_id
+                )
         except registration.UnknownPostalCode:
             message = registration.unknown_postal_code_message()
             return jsonify(errors={"postal_code": [message]}), 422
@@ -70,3 +84,84 @@ def create_registration() -> tuple[Response, int]:
         ],
     }
     return jsonify(body), 201
+
+
+def _own_registration(session: Any, reference: str) -> models.Registration:
+    """The registration, if this token submitted it; 404 alike for others' and unknown ones."""
+    found = registration.by_reference(session, reference)
+    if found is None or found.api_token_id != g.api_token_id:
+        abort(404)
+    return found
+
+
+def _appointment_body(booked: booking.Booked) -> dict[str, Any]:
+    return {
+        "slot": str(booked.slot_id),
+        "starts_at": booked.starts_at.isoformat(),
+        "ends_at": booked.ends_at.isoformat(),
+        "seats": booked.seats,
+        "priority": booked.priority,
+    }
+
+
+@bp.get("/registrations/<reference>/slots")
+@require_scope("submit")
+def list_slots(reference: str) -> Response:
+    priority = request.args.get("priority") in ("1", "true", "yes")
+    with current().db.read() as session:
+        found = _own_registration(session, reference)
+        free = booking.free_slots(
+            session, found.authority_key, len(found.persons), priority, dt.datetime.now(dt.UTC)
+        )
+        slots = [
+            {
+                "id": str(slot.id),
+                "starts_at": booking.aware(slot.starts_at).isoformat(),
+                "ends_at": booking.aware(slot.ends_at).isoformat(),
+                "free": slot.capacity - slot.taken - (0 if priority else slot.held_for_priority),
+            }
+            for slot in free
+        ]
+    return jsonify(slots=slots)
+
+
+@bp.post("/registrations/<reference>/appointment")
+@require_scope("submit")
+def book_appointment(reference: str) -> tuple[Response, int]:
+    body = request.get_json(silent=True)
+    slot = body.get("slot") if isinstance(body, dict) else None
+    priority = body.get("priority", False) if isinstance(body, dict) else False
+    if not isinstance(slot, str) or not slot.isdigit() or not isinstance(priority, bool):
+        message = _('Send {"slot": "<id>"} and optionally "priority": true or false.')
+        return jsonify(errors={"slot": [message]}), 422
+    try:
+        with current().db.transaction() as session:
+            booked = booking.book(
+                session, _own_registration(session, reference), int(slot), priority,
+                dt.datetime.now(dt.UTC),
+            )
+    except booking.SlotFull:
+        return jsonify(error=_("This slot has no room left for your household.")), 409
+    except booking.NoSuchSlot:
+        return jsonify(errors={"slot": [_("No such slot is open for this registration.")]}), 422
+    return jsonify(_appointment_body(booked)), 201
+
+
+@bp.get("/registrations/<reference>/appointment")
+@require_scope("submit")
+def show_appointment(reference: str) -> Response:
+    with current().db.read() as session:
+        booked = booking.appointment(session, _own_registration(session, reference))
+    if booked is None:
+        abort(404)
+    return jsonify(_appointment_body(booked))
+
+
+@bp.delete("/registrations/<reference>/appointment")
+@require_scope("submit")
+def cancel_appointment(reference: str) -> tuple[str, int]:
+    with current().db.transaction() as session:
+        cancelled = booking.cancel(session, _own_registration(session, reference))
+    if not cancelled:
+        abort(404)
+    return "", 204

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from babel.dates import format_date, get_month_names
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 
-from intake import domain, territories
+from intake import booking, domain, territories
 from intake.i18n import LANGUAGES, NATIVE_NAMES, direction
 
 ROLE_NAMES = {
@@ -50,6 +51,15 @@ def country(code: str) -> str:
     return dict(territories.choices(language())).get(code, code)
 
 
+def local_time(moment: dt.datetime) -> str:
+    """A time of day at the authority (Europe/Berlin), in the page's language."""
+    return str(format_time(booking.aware(moment), "short"))
+
+
+def local_datetime(moment: dt.datetime) -> str:
+    return str(format_datetime(booking.aware(moment), "EEEE, d MMMM y, HH:mm"))
+
+
 def page_globals() -> dict[str, Any]:
     lang = language()
     return {
@@ -68,3 +78,5 @@ def init_app(app: Flask) -> None:
     app.context_processor(page_globals)
     app.add_template_filter(partial_date, "partial_date")
     app.add_template_filter(country, "country")
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_datetime, "local_datetime")

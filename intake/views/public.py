@@ -38,26 +38,29 @@ def language(code: str) -> Response:
     return response  # type: ignore[return-value]
 
 
+def status_of(token: str) -> registration.Status:
+    """The status behind a token, or 404: an unknown token reveals nothing."""
+    with current().db.read() as session:
+        found = registration.by_token(session, token)
+        if found is None:
+            abort(404)
+        return registration.status(session, found)
+
+
 @bp.get("/s/<token>")
 def status(token: str) -> Any:
-    with current().db.read() as session:
-        found = registration.status(session, token)
-    if found is None:
-        abort(404)
     return render_template(
         "status.html",
-        status=found,
+        status=status_of(token),
         token=token,
         qr_svg=qr.svg(status_url(token)),
-        just_registered=request.args.get("new") == "1",
+        notice=request.args.get("notice"),
     )
 
 
 @bp.get("/s/<token>/qr.png")
 def qr_png(token: str) -> Response:
-    with current().db.read() as session:
-        if registration.status(session, token) is None:
-            abort(404)
+    status_of(token)
     response = Response(qr.png(status_url(token)), mimetype="image/png")
     response.headers["Content-Disposition"] = 'attachment; filename="registration-qr.png"'
     return response

@@ -221,7 +221,7 @@ def review() -> Any:
         except registration.UnknownPostalCode:
             errors = {"form": registration.unknown_postal_code_message()}
         else:
-            return _go("public.status", token=receipt.status_token, new=1)
+            return _go("public.status", token=receipt.status_token, notice="new")
     return render_template("steps/review.html", draft=draft, errors=errors), (
         422 if errors else 200
     )
