@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake import access
 from intake.config import Settings
-from intake.extensions import babel, compress, csrf
+from intake.extensions import babel, compress, csrf, limiter
 from intake.i18n import select_locale
 from intake.runtime import Runtime
 
@@ -20,8 +21,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the web application; nothing connects until a request needs it."""
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"))
+    production = settings.env == "production"
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="__Host-session" if production else "session",
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         BABEL_DEFAULT_TIMEZONE="Europe/Berlin",  # appointments are at German authorities
         MAX_CONTENT_LENGTH=256 * 1024,
@@ -29,25 +32,44 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.env == "production",
+        SESSION_COOKIE_SECURE=production,
+        # Rate limits live in the service's Redis. Should it be unreachable, limits fall back
+        # to this process's memory: a registration is never refused because Redis is down.
+        RATELIMIT_STORAGE_URI=limit_storage(settings),
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         # Static files change only with a release; browsers may keep them for a day.
         SEND_FILE_MAX_AGE_DEFAULT=24 * 3600,
         # Pages only: Flask-Compress leaves static files' handles open (ResourceWarning),
         # and those few kilobytes are cached after the first page anyway.
         COMPRESS_MIMETYPES=["text/html", "application/json"],
     )
+    if settings.proxies:
+        # Only behind a known number of proxies is X-Forwarded-For the client's address.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies
+        )
     app.extensions["intake"] = Runtime(settings)
     babel.init_app(app, locale_selector=select_locale)
     compress.init_app(app)  # pages on a weak mobile connection: a fifth of the bytes
+    limiter.init_app(app)
     csrf.init_app(app)
     access.init_app(app)
 
-    from intake.views import api, appointments, display, public, steps
+    from intake.views import api, appointments, desk, display, public, steps
 
     display.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(steps.bp)
     app.register_blueprint(appointments.bp)
+    app.register_blueprint(desk.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     return app
+
+
+def limit_storage(settings: Settings) -> str:
+    """The rate limits' storage URI: the configured Redis, else the embedded one."""
+    url = settings.redis_url or f"unix://{settings.redis_socket}"
+    return "redis+" + url if url.startswith("unix://") else url

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from intake import models
@@ -199,3 +200,63 @@ def appointment(session: Session, registration: models.Registration) -> Booked |
         checked_in_at=found.checked_in_at,
         waiting_number=found.waiting_number,
     )
+
+
+def check_in(session: Session, registration: models.Registration, now: dt.datetime) -> int:
+    """Mark the household arrived and hand out the next waiting number of its authority's day.
+
+    Idempotent: a household checked in already keeps its number.
+    """
+    found = session.scalar(
+        select(models.Appointment).where(models.Appointment.registration_id == registration.id)
+    )
+    if found is None:
+        raise LookupError("no appointment")
+    if found.waiting_number is not None:
+        return found.waiting_number
+    # One check-in at a time per authority: numbers are handed out without gaps or twins.
+    session.get(models.Authority, registration.authority_key, with_for_update=True)
+    start, end = local_day(now.astimezone(LOCAL_TIME).date())
+    last = session.scalar(
+        select(func.max(models.Appointment.waiting_number))
+        .join(models.Slot)
+        .where(
+            models.Slot.authority_key == registration.authority_key,
+            models.Appointment.checked_in_at >= start,
+            models.Appointment.checked_in_at < end,
+        )
+    )
+    found.waiting_number = (last or 0) + 1
+    found.checked_in_at = now
+    return found.waiting_number
+
+
+def local_day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC bounds of a calendar day at the authorities."""
+    start = dt.datetime.combine(day, dt.time(0), LOCAL_TIME).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), LOCAL_TIME)
+    return start, end.astimezone(dt.UTC)
+
+
+def day_list(session: Session, authority_key: str, day: dt.date) -> list[tuple[Any, ...]]:
+    """(starts_at, reference, seats, checked_in_at, waiting_number) of the day, by time."""
+    start, end = local_day(day)
+    rows = session.execute(
+        select(
+            models.Slot.starts_at,
+            models.Registration.reference,
+            models.Appointment.seats,
+            models.Appointment.checked_in_at,
+            models.Appointment.waiting_number,
+        )
+        .select_from(models.Appointment)
+        .join(models.Slot)
+        .join(models.Registration)
+        .where(
+            models.Slot.authority_key == authority_key,
+            models.Slot.starts_at >= start,
+            models.Slot.starts_at < end,
+        )
+        .order_by(models.Slot.starts_at, models.Registration.reference)
+    )
+    return [tuple(row) for row in rows]

@@ -10,8 +10,9 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from rq import Worker
 from rq.serializers import JSONSerializer
+from sqlalchemy.exc import IntegrityError
 
-from intake import create_app, directory, runtime, scheduler, server, tokens
+from intake import create_app, directory, rotation, runtime, scheduler, server, staff, tokens
 from intake.demo import seed
 
 
@@ -98,6 +99,42 @@ def authorities_import(abh_list: str, postal_codes: str | None) -> None:
     except directory.DirectoryError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{count} authorities imported, {routed} postal codes routed")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(staff.ROLES))
+@click.option("--authority", "authority_key", default=None, help="Authority key (role authority).")
+@with_appcontext
+def user_create(email: str, role: str, authority_key: str | None) -> None:
+    """Create a staff account and print its one-time password."""
+    try:
+        with runtime.current().db.transaction() as session:
+            password = staff.create_user(session, email, role, authority_key)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    except IntegrityError as error:
+        raise click.UsageError(f"an account for {email} exists already") from error
+    click.echo(password)
+
+
+@main.group()
+def keys() -> None:
+    """Field encryption keys."""
+
+
+@keys.command("rotate")
+@click.option("--batch", default=500, show_default=True, help="Rows per transaction.")
+@with_appcontext
+def keys_rotate(batch: int) -> None:
+    """Re-encrypt every personal field with INTAKE_DATA_KEYS' newest key (service stays up)."""
+    count = rotation.rotate(runtime.current(), batch)
+    click.echo(f"{count} values re-encrypted with key {runtime.current().cipher.current_key_id}")
 
 
 @main.group()

@@ -25,6 +25,8 @@ class Settings:
     secret_key: str = ""
     # (key id, 32-byte key) pairs, newest first: the first encrypts, all decrypt.
     data_keys: tuple[tuple[str, bytes], ...] = ()
+    # Key of the blind indexes (HMACs of names and document numbers); it does not rotate.
+    index_key: bytes = b""
     xml_out: Path = Path("xml_out")
     xsd_dir: Path | None = None
     public_url: str | None = None
@@ -32,6 +34,8 @@ class Settings:
     sender_name: str = "intake Registrierungsdienst"
     sender_email: str = "intake@example.org"
     message_test_flag: str | None = None
+    # Number of proxies in front of the web server whose X-Forwarded-For may be trusted.
+    proxies: int = 0
     bind: str = "127.0.0.1:8000"
     web_workers: int = 2
     web_threads: int = 4
@@ -52,6 +56,7 @@ class Settings:
         instance = Path(env.get("INTAKE_INSTANCE_DIR", "instance")).absolute()
         secret_key = env.get("INTAKE_SECRET_KEY") or _generated(mode, instance, "secret_key")
         data_keys = env.get("INTAKE_DATA_KEYS") or _generated(mode, instance, "data_keys")
+        index_key = env.get("INTAKE_INDEX_KEY") or _generated(mode, instance, "index_key")
         xsd_dir = env.get("INTAKE_XSD_DIR")
         return cls(
             env=mode,
@@ -60,6 +65,7 @@ class Settings:
             redis_url=env.get("INTAKE_REDIS_URL") or None,
             secret_key=secret_key,
             data_keys=parse_data_keys(data_keys),
+            index_key=_decode_key("INTAKE_INDEX_KEY", index_key),
             xml_out=Path(env.get("INTAKE_XML_OUT", "xml_out")).absolute(),
             xsd_dir=Path(xsd_dir).absolute() if xsd_dir else None,
             public_url=env.get("INTAKE_PUBLIC_URL") or None,
@@ -68,6 +74,7 @@ class Settings:
             sender_email=env.get("INTAKE_SENDER_EMAIL", cls.sender_email),
             message_test_flag=env.get("INTAKE_MESSAGE_TEST") or None,
             bind=env.get("INTAKE_BIND", cls.bind),
+            proxies=int(env.get("INTAKE_PROXIES", cls.proxies)),
             web_workers=int(env.get("INTAKE_WEB_WORKERS", cls.web_workers)),
             web_threads=int(env.get("INTAKE_WEB_THREADS", cls.web_threads)),
         )
@@ -80,11 +87,13 @@ class Settings:
             "INTAKE_DATABASE_URL": self.database_url,
             "INTAKE_SECRET_KEY": self.secret_key,
             "INTAKE_DATA_KEYS": format_data_keys(self.data_keys),
+            "INTAKE_INDEX_KEY": base64.urlsafe_b64encode(self.index_key).decode(),
             "INTAKE_XML_OUT": str(self.xml_out),
             "INTAKE_SENDER_KEY": self.sender_key,
             "INTAKE_SENDER_NAME": self.sender_name,
             "INTAKE_SENDER_EMAIL": self.sender_email,
             "INTAKE_BIND": self.bind,
+            "INTAKE_PROXIES": str(self.proxies),
             "INTAKE_WEB_WORKERS": str(self.web_workers),
             "INTAKE_WEB_THREADS": str(self.web_threads),
         }
@@ -126,9 +135,20 @@ def format_data_keys(keys: tuple[tuple[str, bytes], ...]) -> str:
     return ",".join(f"{kid}:{base64.urlsafe_b64encode(key).decode()}" for kid, key in keys)
 
 
+def _decode_key(name: str, text: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(text)
+    except ValueError as error:
+        raise ConfigError(f"{name} is not base64") from error
+    if len(key) != 32:
+        raise ConfigError(f"{name} must be 32 bytes in base64url")
+    return key
+
+
 _GENERATORS = {
     "secret_key": lambda: secrets.token_urlsafe(48),
     "data_keys": lambda: new_data_key("k1"),
+    "index_key": lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
 }
 
 

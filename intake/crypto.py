@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import secrets
 
 from cryptography.exceptions import InvalidTag
@@ -24,11 +25,12 @@ class FieldCipher:
     ciphertext copied into another row or column does not decrypt.
     """
 
-    def __init__(self, keys: tuple[tuple[str, bytes], ...]) -> None:
+    def __init__(self, keys: tuple[tuple[str, bytes], ...], index_key: bytes = b"") -> None:
         if not keys:
             raise ValueError("at least one data key is needed")
         self._current_id = keys[0][0]
         self._aeads = {key_id: AESGCM(key) for key_id, key in keys}
+        self._index_key = index_key
 
     @property
     def current_key_id(self) -> str:
@@ -54,6 +56,17 @@ class FieldCipher:
         except InvalidTag as error:
             raise DecryptionError(f"value does not belong to {context}") from error
         return plaintext.decode()
+
+
+    def key_id(self, value: str) -> str:
+        """The id of the key a stored value was encrypted with."""
+        return value.partition(".")[0]
+
+    def blind_index(self, text: str) -> str:
+        """A keyed HMAC of normalized text: equal texts meet, the text cannot be read back."""
+        if not self._index_key:
+            raise ValueError("no index key configured")
+        return hmac.new(self._index_key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def random_token(nbytes: int = 16) -> str:

@@ -63,6 +63,7 @@ def discard(session: Session, token: str | None) -> None:
 def purge_expired(session: Session) -> int:
     """Delete drafts past their lifetime: unfinished personal data is not kept."""
     result = session.execute(delete(models.Draft).where(models.Draft.expires_at <= _now()))
+    session.execute(delete(models.HandOver).where(models.HandOver.expires_at <= _now()))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -73,3 +74,26 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 def _context(draft: models.Draft) -> str:
     return f"draft:{draft.id}:data"
+
+
+HAND_OVER_LIFETIME = dt.timedelta(minutes=30)
+
+
+def hand_over(session: Session, cipher: FieldCipher, draft_token: str) -> str:
+    """A one-time token that moves the draft to another device (within HAND_OVER_LIFETIME)."""
+    token = random_token()
+    row = models.HandOver(token_hash=token_hash(token), expires_at=_now() + HAND_OVER_LIFETIME)
+    row.draft_token = cipher.encrypt(draft_token, f"hand_over:{row.token_hash}:draft_token")
+    session.add(row)
+    return token
+
+
+def pick_up(session: Session, cipher: FieldCipher, token: str) -> str | None:
+    """The draft token behind a hand-over token, once; None if unknown, used or expired."""
+    row = session.get(models.HandOver, token_hash(token))
+    if row is None:
+        return None
+    session.delete(row)
+    if _aware(row.expires_at) <= _now():
+        return None
+    return cipher.decrypt(row.draft_token, f"hand_over:{row.token_hash}:draft_token")

@@ -2,8 +2,12 @@
 
 from flask_babel import Babel
 from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 babel = Babel()
 compress = Compress()
 csrf = CSRFProtect()
+# Limits are per route (see the views); storage is the service's Redis, set in create_app.
+limiter = Limiter(key_func=get_remote_address)

@@ -136,6 +136,8 @@ class Registration(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The API token that submitted it (None for the form): only that partner may book for it.
     api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
+    # The volunteer who entered it at a reception centre (None when people registered alone).
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
     persons: Mapped[list[Person]] = relationship(
         back_populates="registration", order_by="Person.position"
@@ -153,6 +155,9 @@ class Person(Base):
     position: Mapped[int] = mapped_column(Integer)
     application_id: Mapped[str] = mapped_column(String(36), unique=True)
     data: Mapped[str] = mapped_column(Text)
+    # Keyed HMACs for finding people without decrypting everyone (see `index`).
+    name_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    document_index: Mapped[str | None] = mapped_column(String(64), index=True)
 
     registration: Mapped[Registration] = relationship(back_populates="persons")
 
@@ -205,6 +210,56 @@ class Draft(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     data: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class StaffUser(Base):
+    """A volunteer, authority employee (bound to one authority) or administrator."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    authority_key: Mapped[str | None] = mapped_column(ForeignKey("authority.key"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffSession(Base):
+    """A server-side staff session: the cookie holds a random token, this row its hash."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Who viewed or changed which record, when: ids only, never the data itself."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class HandOver(Base):
+    """A volunteer's draft waiting to be picked up on the applicant's own phone (QR code)."""
+
+    __tablename__ = "hand_over"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    draft_token: Mapped[str] = mapped_column(Text)  # encrypted: it opens the draft
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ApiToken(Base):

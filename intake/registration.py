@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import booking, domain, models
+from intake import booking, domain, lookup, models
 from intake.crypto import FieldCipher, random_reference, random_token, token_hash
 from intake.schemas import HouseholdSchema
 
@@ -72,6 +72,7 @@ def submit(
     cipher: FieldCipher,
     household: domain.Household,
     api_token_id: int | None = None,
+    entered_by: int | None = None,
 ) -> Receipt:
     """Store a household and the work it is owed (an outbox row) in the caller's transaction.
 
@@ -90,6 +91,7 @@ def submit(
             authority_key=authority.key,
             language=household.language,
             api_token_id=api_token_id,
+            entered_by=entered_by,
         )
         registration.data = cipher.encrypt(json.dumps(document), _context(registration))
         try:
@@ -103,11 +105,14 @@ def submit(
         raise RuntimeError("could not draw a unique reference")
     application_ids = []
     for position, person_document in enumerate(person_documents):
+        name_index, document_index = lookup.person_indexes(cipher, household.persons[position])
         person = models.Person(
             id=models.new_id(),
             registration_id=registration.id,
             position=position,
             application_id=str(uuid.uuid4()),
+            name_index=name_index,
+            document_index=document_index,
         )
         person.data = cipher.encrypt(json.dumps(person_document), _context(person))
         session.add(person)

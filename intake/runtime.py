@@ -32,7 +32,7 @@ class Runtime:
 
     @cached_property
     def cipher(self) -> FieldCipher:
-        return FieldCipher(self.settings.data_keys)
+        return FieldCipher(self.settings.data_keys, self.settings.index_key)
 
     @cached_property
     def redis(self) -> redis.Redis:

@@ -68,6 +68,7 @@ def settings(
         redis_url=redis_url,
         secret_key="test-secret",
         data_keys=parse_data_keys(new_data_key("t1")),
+        index_key=b"i" * 32,
         xml_out=tmp_path / "xml_out",
         xsd_dir=xsd_dir,
     )

@@ -26,6 +26,9 @@ def test_production_refuses_to_start_without_secrets(tmp_path: Path):
     with pytest.raises(ConfigError, match="INTAKE_DATA_KEYS"):
         Settings.from_env(env)
     env["INTAKE_DATA_KEYS"] = new_data_key("p1")
+    with pytest.raises(ConfigError, match="INTAKE_INDEX_KEY"):
+        Settings.from_env(env)
+    env["INTAKE_INDEX_KEY"] = new_data_key("x").split(":", 1)[1]
     assert Settings.from_env(env).env == "production"
     assert not list(tmp_path.iterdir())  # nothing generated in production
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from intake import booking, models, registration, tokens
+from intake.access import bearer
 from intake.i18n import LANGUAGES
 from intake.runtime import current
 from intake.schemas import HouseholdSchema, messages
@@ -25,6 +26,7 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
     """Deny unless the request carries a bearer token with this scope."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @bearer
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             header = request.headers.get("Authorization", "")

@@ -10,6 +10,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from intake import booking, invitation, models, registration
+from intake.access import public
 from intake.runtime import current
 from intake.views.public import status_of
 
@@ -24,6 +25,7 @@ def _registration(session: Any, token: str) -> models.Registration:
 
 
 @bp.get("/slots")
+@public
 def slots(token: str, error: str | None = None) -> Any:
     priority = request.args.get("priority") == "yes"
     now = dt.datetime.now(dt.UTC)
@@ -47,6 +49,7 @@ def slots(token: str, error: str | None = None) -> Any:
 
 
 @bp.post("/appointment")
+@public
 def book(token: str) -> Any:
     priority = request.form.get("priority") == "yes"
     slot_id = request.form.get("slot", "")
@@ -64,6 +67,7 @@ def book(token: str) -> Any:
 
 
 @bp.post("/appointment/cancel")
+@public
 def cancel(token: str) -> Any:
     with current().db.transaction() as session:
         booking.cancel(session, _registration(session, token))
@@ -71,6 +75,7 @@ def cancel(token: str) -> Any:
 
 
 @bp.get("/appointment.ics")
+@public
 def calendar_file(token: str) -> Response:
     status = status_of(token)
     if status.appointment is None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 
 from intake import qr, registration
+from intake.access import public
 from intake.i18n import LANGUAGES, select_locale
 from intake.runtime import current
 from intake.views.language import COOKIE_AGE
@@ -16,11 +18,13 @@ bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
+@public
 def home() -> Response:
     return redirect(url_for("steps.start", lang=select_locale()))  # type: ignore[return-value]
 
 
 @bp.get("/language/<code>")
+@public
 def language(code: str) -> Response:
     """Switch language and return to the same page (in the new language, if it has one)."""
     if code not in LANGUAGES:
@@ -48,6 +52,7 @@ def status_of(token: str) -> registration.Status:
 
 
 @bp.get("/s/<token>")
+@public
 def status(token: str) -> Any:
     return render_template(
         "status.html",
@@ -59,8 +64,20 @@ def status(token: str) -> Any:
 
 
 @bp.get("/s/<token>/qr.png")
+@public
 def qr_png(token: str) -> Response:
     status_of(token)
     response = Response(qr.png(status_url(token)), mimetype="image/png")
     response.headers["Content-Disposition"] = 'attachment; filename="registration-qr.png"'
     return response
+
+
+@bp.app_errorhandler(CSRFError)
+def resend(_error: CSRFError) -> Any:
+    """A stale or missing form token: offer to send the same input again, nothing is lost."""
+    fields = [
+        (key, value)
+        for key, value in request.form.items(multi=True)
+        if key != "csrf_token" and "password" not in key  # a password is never echoed
+    ]
+    return render_template("resend.html", fields=fields, action=request.path), 400

@@ -10,11 +10,13 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
+from flask_limiter.util import get_remote_address
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from intake import drafts, names, registration, transliteration
+from intake import drafts, lookup, names, registration, transliteration
+from intake.access import public
+from intake.extensions import limiter
 from intake.runtime import current
 from intake.schemas import MAX_PERSONS, HouseholdSchema, PersonSchema, messages
 from intake.views import forms
@@ -22,6 +24,17 @@ from intake.views.language import bind_language_to
 
 bp = Blueprint("steps", __name__, url_prefix="/<lang>")
 bind_language_to(bp)
+
+
+def _visitor() -> str:
+    """One person filling in the form: their draft if they have one, else their address."""
+    return session.get("draft") or get_remote_address()
+
+
+# Generous per address (a reception centre, a mobile carrier's NAT share one), tighter per
+# visitor; only sending forms counts.
+limiter.limit("5000 per hour", methods=["POST"])(bp)
+limiter.limit("300 per hour", key_func=_visitor, methods=["POST"])(bp)
 
 WHO = ("self", "family", "other")
 DRAFT_KEYS = ("persons", "postal_code", "address", "contact", "entry_date", "remarks")
@@ -46,14 +59,8 @@ def _expired() -> Response:
     return _go("steps.start")
 
 
-@bp.errorhandler(CSRFError)
-def resend(_error: CSRFError) -> Any:
-    """A stale or missing form token: offer to send the same input again, nothing is lost."""
-    fields = [(key, value) for key, value in request.form.items(multi=True) if key != "csrf_token"]
-    return render_template("steps/resend.html", fields=fields, action=request.path), 400
-
-
 @bp.route("/", methods=["GET", "POST"])
+@public
 def start() -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -72,6 +79,7 @@ def start() -> Any:
 
 
 @bp.route("/person/<int:n>", methods=["GET", "POST"])
+@public
 def person(n: int) -> Any:
     draft = _load()
     if draft is None:
@@ -123,6 +131,7 @@ def _render_person(
 
 
 @bp.post("/person/<int:n>/remove")
+@public
 def remove(n: int) -> Any:
     draft = _load()
     if draft is None:
@@ -134,6 +143,7 @@ def remove(n: int) -> Any:
 
 
 @bp.route("/household", methods=["GET", "POST"])
+@public
 def household() -> Any:
     draft = _load()
     if draft is None:
@@ -148,12 +158,14 @@ def household() -> Any:
 
 
 @bp.route("/address", methods=["GET", "POST"])
+@public
 def address() -> Any:
     return _section("address", forms.address_document, forms.ADDRESS_INPUTS, "steps.contact",
                     ("postal_code", "address"))
 
 
 @bp.route("/contact", methods=["GET", "POST"])
+@public
 def contact() -> Any:
     return _section("contact", forms.contact_document, forms.CONTACT_INPUTS, "steps.review",
                     ("contact", "entry_date", "remarks"))
@@ -202,6 +214,7 @@ def _check_section(
 
 
 @bp.route("/review", methods=["GET", "POST"])
+@public
 def review() -> Any:
     draft = _load()
     if draft is None:
@@ -214,7 +227,9 @@ def review() -> Any:
         try:
             loaded = HouseholdSchema().load(document)
             with current().db.transaction() as db_session:
-                receipt = registration.submit(db_session, current().cipher, loaded)
+                receipt = registration.submit(
+                    db_session, current().cipher, loaded, entered_by=draft.get("entered_by")
+                )
                 drafts.discard(db_session, session.pop("draft", None))
         except ValidationError as error:
             errors = forms.flatten(messages(error), {"consent.data_processing": "consent"})
@@ -222,6 +237,22 @@ def review() -> Any:
             errors = {"form": registration.unknown_postal_code_message()}
         else:
             return _go("public.status", token=receipt.status_token, notice="new")
-    return render_template("steps/review.html", draft=draft, errors=errors), (
-        422 if errors else 200
-    )
+    duplicates = []
+    if g.staff is not None:  # only staff see matches: the public must not probe who is here
+        with current().db.read() as db_session:
+            duplicates = lookup.duplicates(db_session, current().cipher, draft["persons"])
+    return render_template(
+        "steps/review.html", draft=draft, errors=errors, duplicates=duplicates
+    ), (422 if errors else 200)
+
+
+@bp.get("/continue/<token>")
+@public
+def pick_up(token: str) -> Any:
+    """Open on the applicant's phone a registration a volunteer started (hand-over QR)."""
+    with current().db.transaction() as db_session:
+        draft_token = drafts.pick_up(db_session, current().cipher, token)
+    if draft_token is None:
+        return _expired()
+    session["draft"] = draft_token
+    return _go("steps.review")
