@@ -137,3 +137,38 @@ ADULT = {
         }
     ],
 }
+
+
+def create_staff(runtime: Runtime, email: str, role: str, authority: str | None = None) -> str:
+    """A staff account; returns its password."""
+    from intake import staff
+
+    with runtime.db.transaction() as session:
+        return staff.create_user(session, email, role, authority)
+
+
+def sign_in(client, email: str, password: str):  # type: ignore[no-untyped-def]
+    from tests.forms import CSRF
+
+    page = client.get("/desk/login")
+    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    return client.post("/desk/login", data={"csrf_token": token, "email": email,
+                                            "password": password})
+
+
+@pytest.fixture
+def staff_clients(app, runtime):  # type: ignore[no-untyped-def]
+    """A signed-in client per role: volunteer, authority A (073400), authority B, admin."""
+    accounts = {
+        "volunteer": ("vol@example.org", "volunteer", None),
+        "authority_a": ("a@example.org", "authority", "073400"),
+        "authority_b": ("b@example.org", "authority", "073000"),
+        "admin": ("admin@example.org", "admin", None),
+    }
+    clients = {"anonymous": app.test_client()}
+    for name, (email, role, authority) in accounts.items():
+        password = create_staff(runtime, email, role, authority)
+        client = app.test_client()
+        assert sign_in(client, email, password).status_code == 303
+        clients[name] = client
+    return clients

@@ -142,7 +142,7 @@ def test_200_concurrent_bookings_take_exactly_20_seats(app, runtime):
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def book(reference: str) -> int:
-        request = urllib.request.Request(  # noqa: S310 - loopback test server
+        request = urllib.request.Request(
             f"http://127.0.0.1:{server.server_port}/api/v1/registrations/{reference}/appointment",
             data=json.dumps({"slot": slot_id}).encode(),
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
