@@ -37,7 +37,7 @@ extract: $(VENV)/.run
 run: $(VENV)/.run compile
 	$(BIN)/intake db upgrade
 	$(BIN)/intake demo-seed
-	$(if $(XSD_DIR),INTAKE_XSD_DIR=$(XSD_DIR)) $(BIN)/intake serve
+	INTAKE_BATCH_INTERVAL=$${INTAKE_BATCH_INTERVAL:-2} $(if $(XSD_DIR),INTAKE_XSD_DIR=$(XSD_DIR)) $(BIN)/intake serve
 
 test: $(VENV)/.test compile
 	$(if $(XSD_DIR),INTAKE_TEST_XSD_DIR=$(XSD_DIR)) $(BIN)/python -m pytest

@@ -10,10 +10,26 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from rq import Worker
 from rq.serializers import JSONSerializer
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from intake import create_app, directory, rotation, runtime, scheduler, server, staff, tokens
+from intake import (
+    audit,
+    create_app,
+    directory,
+    jobs,
+    models,
+    registration,
+    retention,
+    rotation,
+    runtime,
+    scheduler,
+    server,
+    staff,
+    tokens,
+)
 from intake.demo import seed
+from intake.runtime import QUEUE_NAMES
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
@@ -43,7 +59,7 @@ def worker(burst: bool) -> None:
     """Run one RQ worker on all queues."""
     rt = runtime.current()
     runtime.bind(rt)
-    queues = [rt.queue(name) for name in ("payloads",)]
+    queues = [rt.queue(name) for name in QUEUE_NAMES]
     Worker(queues, connection=rt.redis, serializer=JSONSerializer).work(
         burst=burst, with_scheduler=True
     )
@@ -135,6 +151,36 @@ def keys_rotate(batch: int) -> None:
     """Re-encrypt every personal field with INTAKE_DATA_KEYS' newest key (service stays up)."""
     count = rotation.rotate(runtime.current(), batch)
     click.echo(f"{count} values re-encrypted with key {runtime.current().cipher.current_key_id}")
+
+
+@main.command()
+@click.option("--authority", "authority_key", default=None, help="Only this authority.")
+@with_appcontext
+def batch(authority_key: str | None) -> None:
+    """Assemble waiting messages into batches now."""
+    rt = runtime.current()
+    runtime.bind(rt)
+    with rt.db.read() as session:
+        keys = [authority_key] if authority_key else session.scalars(
+            select(models.Message.authority_key).where(models.Message.batch_id.is_(None))
+            .distinct()
+        ).all()
+    made = sum(jobs.build_batches(key) for key in keys)
+    click.echo(f"{made} batch(es) written")
+
+
+@main.command()
+@click.argument("reference")
+@with_appcontext
+def erase(reference: str) -> None:
+    """Delete one registration's personal data now (an audit entry records it)."""
+    with runtime.current().db.transaction() as session:
+        found = registration.by_reference(session, reference)
+        if found is None:
+            raise click.UsageError(f"no registration {reference}")
+        retention.erase(session, found)
+        audit.record(session, None, "erase", "registration", found.id)
+    click.echo(f"personal data of {reference} erased")
 
 
 @main.group()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import secrets
 from collections.abc import Mapping
@@ -40,6 +41,8 @@ class Settings:
     web_workers: int = 2
     web_threads: int = 4
     relay_interval: float = 0.5
+    batch_interval: float = 120.0  # seconds between batch assemblies per authority
+    retention: dt.timedelta = dt.timedelta(days=30)  # after acknowledgement
 
     @property
     def redis_socket(self) -> Path:
@@ -75,6 +78,8 @@ class Settings:
             message_test_flag=env.get("INTAKE_MESSAGE_TEST") or None,
             bind=env.get("INTAKE_BIND", cls.bind),
             proxies=int(env.get("INTAKE_PROXIES", cls.proxies)),
+            batch_interval=float(env.get("INTAKE_BATCH_INTERVAL", cls.batch_interval)),
+            retention=dt.timedelta(days=float(env.get("INTAKE_RETENTION_DAYS", "30"))),
             web_workers=int(env.get("INTAKE_WEB_WORKERS", cls.web_workers)),
             web_threads=int(env.get("INTAKE_WEB_THREADS", cls.web_threads)),
         )
@@ -94,6 +99,8 @@ class Settings:
             "INTAKE_SENDER_EMAIL": self.sender_email,
             "INTAKE_BIND": self.bind,
             "INTAKE_PROXIES": str(self.proxies),
+            "INTAKE_BATCH_INTERVAL": str(self.batch_interval),
+            "INTAKE_RETENTION_DAYS": str(self.retention.total_seconds() / 86400),
             "INTAKE_WEB_WORKERS": str(self.web_workers),
             "INTAKE_WEB_THREADS": str(self.web_threads),
         }

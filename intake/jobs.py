@@ -16,9 +16,8 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import select
 
-from intake import domain, models, xaus
+from intake import batches, domain, models, xaus
 from intake.config import Settings
-from intake.files import write_atomic
 from intake.registration import load_household, to_domain
 from intake.runtime import current
 
@@ -40,7 +39,10 @@ def enqueue_payload(queue: Queue, outbox: models.Outbox) -> None:
 
 
 def build_payload(outbox_id: int) -> int:
-    """Build, validate and write the messages of a registration; returns how many were new."""
+    """Build, validate and store the messages of a registration; returns how many were new.
+
+    The messages wait in the database (encrypted) until `build_batches` delivers them.
+    """
     runtime = current()
     now = dt.datetime.now(dt.UTC)
     with runtime.db.transaction() as session:
@@ -79,18 +81,17 @@ def build_payload(outbox_id: int) -> int:
             )
             xaus.validate(message, runtime.schema)
             xml = xaus.serialize(message)
-            file_name = f"{person.application_id}.xml"
-            write_atomic(runtime.settings.xml_out / authority.key / file_name, xml)
-            session.add(
-                models.Message(
-                    person_id=person.id,
-                    registration_id=registration.id,
-                    authority_key=authority.key,
-                    message_uuid=str(message_uuid),
-                    file_name=file_name,
-                    sha256=hashlib.sha256(xml).hexdigest(),
-                )
+            row = models.Message(
+                id=models.new_id(),
+                person_id=person.id,
+                registration_id=registration.id,
+                authority_key=authority.key,
+                message_uuid=str(message_uuid),
+                file_name=f"{person.application_id}.xml",
+                sha256=hashlib.sha256(xml).hexdigest(),
             )
+            row.payload = runtime.cipher.encrypt(xml.decode(), batches.message_context(row))
+            session.add(row)
             written += 1
         outbox.done_at = now
     log.info("outbox %s: %d message(s) written", outbox_id, written)
@@ -101,3 +102,38 @@ def sender(settings: Settings) -> domain.Sender:
     return domain.Sender(
         key=settings.sender_key, name=settings.sender_name, email=settings.sender_email
     )
+
+
+def enqueue_batches(queue: Queue, authority_key: str) -> None:
+    """Queue the assembly of an authority's waiting messages (once at a time per authority)."""
+    try:
+        queue.enqueue_call(
+            "intake.jobs.build_batches",
+            args=[authority_key],
+            job_id=f"batches-{authority_key}",
+            unique=True,
+            retry=Retry(max=3, interval=[10, 60, 300]),
+            result_ttl=0,
+        )
+    except DuplicateJobError:
+        log.info("batches for %s are queued already", authority_key)
+
+
+def build_batches(authority_key: str) -> int:
+    """Assemble the authority's waiting messages into batches and write their files.
+
+    Each batch is committed before its file is written; a crash in between leaves a batch
+    whose file the scheduler writes later, from the database alone.
+    """
+    runtime = current()
+    made = 0
+    while True:
+        with runtime.db.transaction() as session:
+            batch = batches.assemble(session, authority_key, dt.datetime.now(dt.UTC))
+        if batch is None:
+            break
+        made += 1
+        with runtime.db.read() as session:
+            batches.write_file(session, runtime.cipher, runtime.settings.xml_out, batch)
+    log.info("authority %s: %d batch(es)", authority_key, made)
+    return made

@@ -132,7 +132,8 @@ class Registration(Base):
     status_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     authority_key: Mapped[str] = mapped_column(ForeignKey("authority.key"), index=True)
     language: Mapped[str] = mapped_column(String(5))
-    data: Mapped[str] = mapped_column(Text)
+    data: Mapped[str | None] = mapped_column(Text)  # None once erased (retention, or on request)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The API token that submitted it (None for the form): only that partner may book for it.
     api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
@@ -154,7 +155,7 @@ class Person(Base):
     registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     application_id: Mapped[str] = mapped_column(String(36), unique=True)
-    data: Mapped[str] = mapped_column(Text)
+    data: Mapped[str | None] = mapped_column(Text)
     # Keyed HMACs for finding people without decrypting everyone (see `index`).
     name_index: Mapped[str | None] = mapped_column(String(64), index=True)
     document_index: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -196,6 +197,25 @@ class Message(Base):
     file_name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The XML, encrypted like every personal field; emptied when the retention time ends.
+    payload: Mapped[str | None] = mapped_column(Text)
+    # The one batch that carries it: set once, by a conditional UPDATE (batches.assemble).
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
+
+
+class Batch(Base):
+    """Messages delivered together to one authority, numbered without gaps per authority."""
+
+    __tablename__ = "batch"
+    __table_args__ = (UniqueConstraint("authority_key", "sequence"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    authority_key: Mapped[str] = mapped_column(ForeignKey("authority.key"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    count: Mapped[int] = mapped_column(Integer)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Draft(Base):

@@ -31,6 +31,10 @@ def unknown_postal_code_message() -> str:
     )
 
 
+class Erased(LookupError):
+    """The registration's personal data has been deleted (retention or request)."""
+
+
 @dataclass(frozen=True)
 class Receipt:
     """What the applicant gets back. `status_token` exists only here, never in the database."""
@@ -47,12 +51,16 @@ class Status:
     authority: domain.Authority
     created_at: dt.datetime
     persons: int
-    messages_ready: int
+    forwarded: int  # messages in a batch the authority can fetch
+    acknowledged: int  # messages in a batch the authority confirmed
     appointment: booking.Booked | None = None
 
     @property
     def state(self) -> str:
-        return "ready" if self.messages_ready >= self.persons else "received"
+        """received -> forwarded -> acknowledged, as the applicant's status page shows it."""
+        if self.acknowledged >= self.persons:
+            return "acknowledged"
+        return "forwarded" if self.forwarded >= self.persons else "received"
 
 
 def route(session: Session, postal_code: str) -> models.Authority:
@@ -128,9 +136,11 @@ def submit(
 
 def load_household(cipher: FieldCipher, registration: models.Registration) -> domain.Household:
     """Decrypt a stored registration back into the household that was submitted."""
+    if registration.data is None:
+        raise Erased(registration.reference)
     document = json.loads(cipher.decrypt(registration.data, _context(registration)))
     document["persons"] = [
-        json.loads(cipher.decrypt(person.data, _context(person)))
+        json.loads(cipher.decrypt(person.data or "", _context(person)))
         for person in registration.persons
     ]
     household: domain.Household = _HOUSEHOLD.load(document)
@@ -155,18 +165,20 @@ def by_reference(session: Session, reference: str) -> models.Registration | None
 def status(session: Session, registration: models.Registration) -> Status:
     """Where a registration stands: received, or its messages ready."""
     persons = len(registration.persons)
-    ready = session.scalar(
-        select(func.count())
+    forwarded, acknowledged = session.execute(
+        select(func.count(models.Batch.id), func.count(models.Batch.acknowledged_at))
         .select_from(models.Message)
+        .join(models.Batch)
         .where(models.Message.registration_id == registration.id)
-    )
+    ).one()
     authority = session.get_one(models.Authority, registration.authority_key)
     return Status(
         reference=registration.reference,
         authority=to_domain(authority),
         created_at=registration.created_at,
         persons=persons,
-        messages_ready=ready or 0,
+        forwarded=forwarded,
+        acknowledged=acknowledged,
         appointment=booking.appointment(session, registration),
     )
 

@@ -17,7 +17,7 @@ from intake.db import Database
 from intake.redis_server import connect
 
 # One queue per kind of work, so a backlog of one never starves another.
-QUEUE_NAMES = ("payloads",)
+QUEUE_NAMES = ("payloads", "batches")
 
 
 class Runtime:

@@ -12,7 +12,7 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from intake import booking, drafts, models, outbox
+from intake import batches, booking, drafts, jobs, models, outbox, retention
 from intake.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -45,19 +45,43 @@ def _open_slots(runtime: Runtime) -> int:
     return created
 
 
-def tasks(relay_interval: float) -> list[Task]:
+def queue_batches(runtime: Runtime) -> int:
+    """Queue batch assembly for every authority with waiting messages; write missing files."""
+    with runtime.db.read() as session:
+        waiting = session.scalars(
+            select(models.Message.authority_key)
+            .where(models.Message.batch_id.is_(None), models.Message.payload.is_not(None))
+            .distinct()
+        ).all()
+    for authority_key in waiting:
+        jobs.enqueue_batches(runtime.queue("batches"), authority_key)
+    with runtime.db.read() as session:  # batches a crash left without their file
+        missing = batches.missing_files(session, runtime.settings.xml_out)
+        for batch in missing:
+            batches.write_file(session, runtime.cipher, runtime.settings.xml_out, batch)
+    return len(waiting)
+
+
+def _retention(runtime: Runtime) -> int:
+    with runtime.db.transaction() as session:
+        return retention.expire(session, runtime.settings.xml_out, runtime.settings.retention)
+
+
+def tasks(relay_interval: float, batch_interval: float = 120) -> list[Task]:
     return [
         Task("relay", relay_interval, outbox.relay),
         Task("reconcile", 30, outbox.reconcile),
         Task("purge drafts", 600, _purge_drafts),
         Task("open slots", 3600, _open_slots),
+        Task("batches", batch_interval, queue_batches),
+        Task("retention", 3600, _retention),
     ]
 
 
 def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> None:
     """Run every task when due until stopped; an unreachable Redis or database only delays."""
     deadline = None if stop_after is None else time.monotonic() + stop_after
-    schedule = tasks(interval)
+    schedule = tasks(interval, runtime.settings.batch_interval)
     while deadline is None or time.monotonic() < deadline:
         busy = False
         for task in schedule:

@@ -23,7 +23,11 @@ def create(session: Session, name: str, scope: str) -> str:
 
 
 def find(session: Session, token: str, scope: str) -> models.ApiToken | None:
-    """The live token with this value and scope, or None."""
+    """The live token with this value and scope, or None.
+
+    The scope "authority" accepts the token of any authority (`authority:<key>`); the view
+    then serves that authority's objects only.
+    """
     if not token:
         return None
     found = session.scalar(
@@ -32,4 +36,8 @@ def find(session: Session, token: str, scope: str) -> models.ApiToken | None:
             models.ApiToken.revoked_at.is_(None),
         )
     )
-    return found if found is not None and found.scope == scope else None
+    if found is None:
+        return None
+    if found.scope == scope or (scope == "authority" and found.scope.startswith("authority:")):
+        return found
+    return None

@@ -112,11 +112,34 @@ def submit_token(runtime: Runtime) -> str:
 
 
 def process_queue(runtime: Runtime) -> None:
-    """Relay owed work to Redis and let a real rq worker run it until the queue is empty."""
-    outbox.relay(runtime)
+    """Relay owed work to Redis, let a real rq worker build the messages, then the batches."""
+    from intake import scheduler
+
     bind(runtime)
     queues = [runtime.queue(name) for name in QUEUE_NAMES]
+    outbox.relay(runtime)
     SimpleWorker(queues, connection=runtime.redis, serializer=JSONSerializer).work(burst=True)
+    scheduler.queue_batches(runtime)
+    SimpleWorker(queues, connection=runtime.redis, serializer=JSONSerializer).work(burst=True)
+
+
+def delivered(settings: Settings) -> dict[str, bytes]:
+    """Every message in the batch files under xml_out/, by file name (checksums verified)."""
+    import hashlib
+    import json
+    import zipfile
+
+    found: dict[str, bytes] = {}
+    for path in sorted(settings.xml_out.glob("*/*.zip")):
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+            assert manifest["count"] == len(manifest["members"]) == len(archive.namelist()) - 1
+            for member in manifest["members"]:
+                xml = archive.read(member["name"])
+                assert hashlib.sha256(xml).hexdigest() == member["sha256"]
+                assert member["name"] not in found, "a message in two batches"
+                found[member["name"]] = xml
+    return found
 
 
 ADULT = {

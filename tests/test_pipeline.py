@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from intake import outbox, scheduler, xaus
 from intake.config import Settings
 from intake.redis_server import EmbeddedRedis
 from intake.runtime import Runtime
-from tests.conftest import ADULT, process_queue
+from tests.conftest import ADULT, delivered, process_queue
 from tests.forms import APPLICANT, register
 
 NS = {"xa": "http://www.osci.de/xauslaender2611"}
@@ -26,7 +29,8 @@ def post(client, token: str, body: dict, **headers: str):  # type: ignore[no-unt
 
 
 def message_files(settings: Settings) -> list[Path]:
-    return sorted(settings.xml_out.glob("*/*.xml"))
+    """The batch files under xml_out/<authority>/."""
+    return sorted(settings.xml_out.glob("*/*.zip"))
 
 
 def test_api_registration_becomes_a_valid_message(client, submit_token, runtime, xsd_dir):
@@ -42,8 +46,12 @@ def test_api_registration_becomes_a_valid_message(client, submit_token, runtime,
     process_queue(runtime)
 
     [path] = message_files(runtime.settings)
-    assert path == runtime.settings.xml_out / "073400" / f"{application['application_id']}.xml"
-    xml = path.read_bytes()
+    assert path.parent == runtime.settings.xml_out / "073400"
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        xml = archive.read(f"{application['application_id']}.xml")
+    assert (manifest["authority"], manifest["sequence"], manifest["count"]) == ("073400", 1, 1)
+    assert manifest["members"][0]["sha256"] == hashlib.sha256(xml).hexdigest()
     xaus.validate(xml, xaus.load_schema(xsd_dir))
     tree = etree.fromstring(xml)
     assert tree.findtext(".//xa:angabenZurPerson/xa:familienname/name", namespaces=NS) == (
@@ -53,21 +61,21 @@ def test_api_registration_becomes_a_valid_message(client, submit_token, runtime,
         application["application_id"]
     )
     status_page = client.get(body["status_url"].removeprefix("http://localhost"))
-    assert "prepared for the immigration authority" in status_page.text
+    assert "forwarded to the immigration authority" in status_page.text
 
 
 def test_running_the_queue_twice_writes_each_message_once(client, submit_token, runtime):
     post(client, submit_token, ADULT)
     process_queue(runtime)
     [path] = message_files(runtime.settings)
-    first = path.read_bytes()
+    first = delivered(runtime.settings)
 
     with runtime.db.transaction() as session:  # as if the relay had lost track of the row
         session.execute(outbox.models.Outbox.__table__.update().values(enqueued_at=None))
     process_queue(runtime)
 
     assert message_files(runtime.settings) == [path]
-    assert path.read_bytes() == first
+    assert delivered(runtime.settings) == first
 
 
 def test_form_registration_shows_reference_and_becomes_a_message(client, runtime):
@@ -107,8 +115,8 @@ def test_submission_while_redis_is_down_is_delivered_when_it_is_back(
         server.start()
         del cut_off.__dict__["redis"]  # reconnect, as a restarted scheduler would
         process_queue(cut_off)
-        [path] = message_files(settings)
-        assert path.read_bytes().startswith(b"<?xml")
+        [xml] = delivered(settings).values()
+        assert xml.startswith(b"<?xml")
     finally:
         server.stop()
         cut_off.close()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,7 @@ def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(
         "INTAKE_XML_OUT": str(tmp_path / "xml_out"),
         "INTAKE_XSD_DIR": str(xsd_dir),
         "INTAKE_BIND": f"127.0.0.1:{port}",
+        "INTAKE_BATCH_INTERVAL": "1",
     }
     intake(env, "db", "upgrade")
     intake(env, "demo-seed")
@@ -76,12 +78,15 @@ def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(
             assert response.status == 201
             body = json.load(response)
         application_id = body["applications"][0]["application_id"]
-        expected = tmp_path / "xml_out" / "073400" / f"{application_id}.xml"
-        while not expected.exists() and time.monotonic() - started < 5:
+        folder = tmp_path / "xml_out" / "073400"
+        while not list(folder.glob("*.zip")) and time.monotonic() - started < 5:
             time.sleep(0.05)
         elapsed = time.monotonic() - started
-        assert expected.exists(), f"no message after {elapsed:.1f} s"
-        xaus.validate(expected.read_bytes(), xaus.load_schema(xsd_dir))
+        [batch] = list(folder.glob("*.zip")) or [None]
+        assert batch is not None, f"no batch after {elapsed:.1f} s"
+        with zipfile.ZipFile(batch) as archive:
+            xml = archive.read(f"{application_id}.xml")
+        xaus.validate(xml, xaus.load_schema(xsd_dir))
         assert (tmp_path / "instance" / "redis.sock").exists()  # the embedded Redis served
     finally:
         serve.send_signal(signal.SIGTERM)

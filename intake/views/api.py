@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, request
@@ -12,38 +10,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from intake import booking, models, registration, tokens
-from intake.access import bearer
+from intake import booking, models, registration
 from intake.i18n import LANGUAGES
 from intake.runtime import current
 from intake.schemas import HouseholdSchema, messages
+from intake.views.bearer import require_scope
 from intake.views.links import status_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Deny unless the request carries a bearer token with this scope."""
-
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @bearer
-        @wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            kind, _space, token = header.partition(" ")
-            with current().db.read() as session:
-                found = tokens.find(session, token, scope) if kind.lower() == "bearer" else None
-            g.api_token_id = found.id if found else None
-            if found is None:
-                response = jsonify(error=_("A valid API token is required."))
-                response.status_code = 401
-                response.headers["WWW-Authenticate"] = 'Bearer realm="intake"'
-                return response
-            return view(*args, **kwargs)
-
-        return guarded
-
-    return decorator
 
 
 @bp.errorhandler(404)

@@ -1,0 +1,134 @@
+"""Authority batches: every message in exactly one batch, files that appear whole, then forgotten.
+
+`assemble` moves pending messages into a new batch with one conditional UPDATE (a message
+already in a batch is never taken again), numbering batches per authority without gaps.
+The zip is made from the database alone and deterministically, so it can be written again
+after any crash and always says the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from intake import models
+from intake.crypto import FieldCipher
+from intake.files import write_atomic
+
+MAX_MESSAGES = 5000
+
+
+def message_context(message: models.Message) -> str:
+    return f"message:{message.id}:payload"
+
+
+def pending(session: Session, authority_key: str) -> int:
+    return int(session.scalar(
+        select(func.count()).select_from(models.Message).where(
+            models.Message.authority_key == authority_key,
+            models.Message.batch_id.is_(None),
+            models.Message.payload.is_not(None),
+        )
+    ) or 0)
+
+
+def assemble(
+    session: Session, authority_key: str, now: dt.datetime, limit: int = MAX_MESSAGES
+) -> models.Batch | None:
+    """Put up to `limit` pending messages of an authority into a new batch (None if none wait)."""
+    # One assembly at a time per authority: sequence numbers without gaps or twins.
+    session.get(models.Authority, authority_key, with_for_update=True)
+    last = session.scalar(
+        select(func.max(models.Batch.sequence)).where(models.Batch.authority_key == authority_key)
+    )
+    batch = models.Batch(
+        id=models.new_id(), authority_key=authority_key, sequence=(last or 0) + 1,
+        created_at=now, count=0,
+    )
+    session.add(batch)
+    session.flush()
+    waiting = (
+        select(models.Message.id)
+        .where(
+            models.Message.authority_key == authority_key,
+            models.Message.batch_id.is_(None),
+            models.Message.payload.is_not(None),
+        )
+        .order_by(models.Message.created_at, models.Message.id)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    taken = session.execute(
+        update(models.Message)
+        .where(models.Message.id.in_(waiting), models.Message.batch_id.is_(None))
+        .values(batch_id=batch.id)
+        .execution_options(synchronize_session=False)
+    )
+    batch.count = int(taken.rowcount or 0)  # type: ignore[attr-defined]
+    if batch.count == 0:
+        session.delete(batch)
+        return None
+    return batch
+
+
+def file_path(xml_out: Path, batch: models.Batch) -> Path:
+    return xml_out / batch.authority_key / f"{batch.id}.zip"
+
+
+def archive(session: Session, cipher: FieldCipher, batch: models.Batch) -> bytes:
+    """The batch as a zip: one XML file per message and manifest.json, byte for byte stable."""
+    messages = session.scalars(
+        select(models.Message)
+        .where(models.Message.batch_id == batch.id)
+        .order_by(models.Message.file_name)
+    ).all()
+    created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(
+        tzinfo=dt.UTC
+    )
+    stamp = created.timetuple()[:6]
+    members = []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zipped:
+        for message in messages:
+            if message.payload is None:
+                raise ValueError(f"message {message.id} of batch {batch.id} was erased")
+            xml = cipher.decrypt(message.payload, message_context(message)).encode()
+            digest = hashlib.sha256(xml).hexdigest()
+            if digest != message.sha256:
+                raise ValueError(f"message {message.id} does not match its checksum")
+            zipped.writestr(zipfile.ZipInfo(message.file_name, stamp), xml)
+            members.append({"name": message.file_name, "sha256": digest})
+        manifest = {
+            "batch_id": batch.id,
+            "authority": batch.authority_key,
+            "sequence": batch.sequence,
+            "created": created.isoformat(timespec="milliseconds"),
+            "count": len(members),
+            "members": members,
+        }
+        zipped.writestr(
+            zipfile.ZipInfo("manifest.json", stamp),
+            json.dumps(manifest, indent=2, sort_keys=True).encode(),
+        )
+    return buffer.getvalue()
+
+
+def write_file(session: Session, cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> Path:
+    """Write the batch's zip (aside, then renamed) unless it is there already."""
+    path = file_path(xml_out, batch)
+    if not path.exists():
+        write_atomic(path, archive(session, cipher, batch))
+    return path
+
+
+def missing_files(session: Session, xml_out: Path) -> list[models.Batch]:
+    """Batches committed but whose file a crash kept from being written."""
+    live = session.scalars(select(models.Batch).where(models.Batch.erased_at.is_(None))).all()
+    return [batch for batch in live if not file_path(xml_out, batch).exists()]
