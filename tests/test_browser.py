@@ -142,6 +142,11 @@ def register_family(browser: Any, base: str, lang: str, javascript: bool, check:
     visit.submit("confirmation")
     assert page.locator(".reference").inner_text().count("-") == 1
     assert page.locator("figure.qr svg").count() == 1
+    page.locator("a.button").click()  # book an appointment
+    visit.settled("slots")
+    page.locator("#times input[type=radio]").first.check()
+    visit.submit("booked")
+    assert page.locator(".when").count() == 1
     visit.measured = visit.weights()
     context.close()
     return visit
