@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 
@@ -19,6 +20,7 @@ from intake import (
     directory,
     jobs,
     models,
+    overview,
     registration,
     retention,
     rotation,
@@ -167,6 +169,13 @@ def batch(authority_key: str | None) -> None:
         ).all()
     made = sum(jobs.build_batches(key) for key in keys)
     click.echo(f"{made} batch(es) written")
+
+
+@main.command()
+@with_appcontext
+def status() -> None:
+    """Queue lengths, failed work, oldest waiting message and last batch per authority."""
+    click.echo(json.dumps(overview.report(runtime.current()), indent=2, sort_keys=True))
 
 
 @main.command()

@@ -178,6 +178,7 @@ class Outbox(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def job_id(self) -> str:

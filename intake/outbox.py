@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from rq.job import Job
+from rq import Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 from intake import models
@@ -40,21 +43,53 @@ def relay(runtime: Runtime, limit: int = 500) -> int:
     return len(rows)
 
 
-def reconcile(runtime: Runtime, limit: int = 500) -> int:
-    """Offer again the rows whose job vanished from Redis (restarted empty or flushed)."""
-    cutoff = dt.datetime.now(dt.UTC) - STALE_AFTER
-    restored = 0
+def reconcile(runtime: Runtime, limit: int = 500, stale_after: dt.timedelta = STALE_AFTER) -> int:
+    """Look after queued rows whose job did not finish in time.
+
+    A job that vanished (Redis restarted empty or was flushed) or was abandoned by a worker
+    that died is offered again; a job that failed all its retries marks its row failed, for
+    operators to see (`intake status`), without holding back any other work.
+    """
+    cutoff = dt.datetime.now(dt.UTC) - stale_after
+    restored = failed = 0
     with runtime.db.transaction() as session:
         rows = session.scalars(
             select(models.Outbox)
-            .where(models.Outbox.done_at.is_(None), models.Outbox.enqueued_at < cutoff)
+            .where(
+                models.Outbox.done_at.is_(None),
+                models.Outbox.failed_at.is_(None),
+                models.Outbox.enqueued_at < cutoff,
+            )
             .order_by(models.Outbox.id)
             .limit(limit)
         ).all()
         for row in rows:
-            if not Job.exists(row.job_id, connection=runtime.redis):
+            fate = _fate(runtime, row.job_id)
+            if fate == "lost":
                 row.enqueued_at = None
                 restored += 1
+            elif fate == "failed":
+                row.failed_at = dt.datetime.now(dt.UTC)
+                failed += 1
     if restored:
         log.warning("%d outbox row(s) had lost their job and will be queued again", restored)
+    if failed:
+        log.error("%d outbox row(s) failed every retry; see intake status", failed)
     return restored
+
+
+def _fate(runtime: Runtime, job_id: str) -> str:
+    """"lost" (gone, or its worker died), "failed" (retries exhausted), or "running"."""
+    try:
+        job = Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return "lost"
+    status = job.get_status()
+    if status == JobStatus.FAILED and not job.retries_left:
+        return "failed"
+    if status == JobStatus.STARTED and job.worker_name and Worker.find_by_key(
+        f"{Worker.redis_worker_namespace_prefix}{job.worker_name}", connection=runtime.redis
+    ) is None:
+        job.delete()  # abandoned by a dead worker: a fresh job takes its id
+        return "lost"
+    return "running"

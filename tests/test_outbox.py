@@ -1,0 +1,70 @@
+"""Nothing is lost: the reconciler restores vanished and abandoned jobs, and reports failed ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+from sqlalchemy import select
+
+from intake import models, outbox
+from tests.conftest import ADULT, delivered, process_queue
+from tests.test_pipeline import post
+
+
+def test_work_lost_in_a_flushed_redis_is_restored(client, submit_token, runtime):
+    for _ in range(3):
+        post(client, submit_token, ADULT)
+    outbox.relay(runtime)
+    runtime.redis.flushdb()  # Redis restarted empty, in the middle of the run
+
+    restored = outbox.reconcile(runtime, stale_after=dt.timedelta(0))
+    process_queue(runtime)
+
+    assert restored == 3
+    assert len(delivered(runtime.settings)) == 3
+
+
+def test_a_job_abandoned_by_a_dead_worker_is_offered_again(client, submit_token, runtime):
+    post(client, submit_token, ADULT)
+    outbox.relay(runtime)
+    with runtime.db.read() as session:
+        [row] = session.scalars(select(models.Outbox.id)).all()
+    job = Job.fetch(f"payload-{row}", connection=runtime.redis, serializer=JSONSerializer)
+    runtime.queue("payloads").remove(job)  # a worker took it, then died
+    job.set_status(JobStatus.STARTED)
+    job.worker_name = "died-long-ago"
+    job.save()
+
+    assert outbox.reconcile(runtime, stale_after=dt.timedelta(0)) == 1
+    process_queue(runtime)
+    assert len(delivered(runtime.settings)) == 1
+
+
+def test_a_job_that_failed_every_retry_is_reported_and_holds_nothing_back(
+    app, client, submit_token, runtime
+):
+    from intake.cli import main
+
+    post(client, submit_token, ADULT)
+    post(client, submit_token, ADULT)
+    outbox.relay(runtime)
+    with runtime.db.read() as session:
+        first = session.scalars(select(models.Outbox.id).order_by(models.Outbox.id)).first()
+    job = Job.fetch(f"payload-{first}", connection=runtime.redis, serializer=JSONSerializer)
+    runtime.queue("payloads").remove(job)  # as a worker does when the job fails
+    job.set_status(JobStatus.FAILED)
+    job.retries_left = 0
+    job.save()
+
+    outbox.reconcile(runtime, stale_after=dt.timedelta(0))
+    process_queue(runtime)
+
+    assert len(delivered(runtime.settings)) == 1  # the other registration went through
+    result = app.test_cli_runner().invoke(main, ["status"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    report = json.loads(result.output)
+    assert report["failed_outbox_rows"] == [first]
+    assert set(report["queues"]) == {"payloads", "batches"}
