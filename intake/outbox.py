@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 
 from rq import Worker
 from rq.exceptions import NoSuchJobError
@@ -19,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # A queued job not finished after this long is checked: did Redis lose it?
 STALE_AFTER = dt.timedelta(minutes=2)
+# A worker on another host that has not reported for this long is taken for dead.
+HEARTBEAT_SILENCE = dt.timedelta(minutes=3)
 
 
 def relay(runtime: Runtime, limit: int = 500) -> int:
@@ -87,9 +91,27 @@ def _fate(runtime: Runtime, job_id: str) -> str:
     status = job.get_status()
     if status == JobStatus.FAILED and not job.retries_left:
         return "failed"
-    if status == JobStatus.STARTED and job.worker_name and Worker.find_by_key(
-        f"{Worker.redis_worker_namespace_prefix}{job.worker_name}", connection=runtime.redis
-    ) is None:
+    if status == JobStatus.STARTED and job.worker_name and not _alive(runtime, job.worker_name):
         job.delete()  # abandoned by a dead worker: a fresh job takes its id
         return "lost"
     return "running"
+
+
+def _alive(runtime: Runtime, worker_name: str) -> bool:
+    """Whether a worker still runs. Its key in Redis outlives a killed worker until the key's
+    TTL, so on this host the process itself is asked, elsewhere its heartbeat."""
+    worker = Worker.find_by_key(
+        f"{Worker.redis_worker_namespace_prefix}{worker_name}", connection=runtime.redis
+    )
+    if worker is None:
+        return False
+    if worker.hostname == socket.gethostname() and worker.pid:
+        try:
+            os.kill(worker.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    beat = worker.last_heartbeat
+    return beat is not None and dt.datetime.now(dt.UTC) - beat.replace(
+        tzinfo=dt.UTC
+    ) < HEARTBEAT_SILENCE

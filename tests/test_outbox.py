@@ -68,3 +68,20 @@ def test_a_job_that_failed_every_retry_is_reported_and_holds_nothing_back(
     report = json.loads(result.output)
     assert report["failed_outbox_rows"] == [first]
     assert set(report["queues"]) == {"payloads", "batches"}
+
+
+def test_a_worker_killed_on_this_host_is_seen_dead_at_once(runtime):
+    import socket
+    import subprocess
+
+    from rq import Worker
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs
+    worker = Worker([runtime.queue("payloads")], connection=runtime.redis, name="killed")
+    worker.register_birth()
+    runtime.redis.hset(worker.key, mapping={"pid": gone.pid, "hostname": socket.gethostname()})
+
+    assert not outbox._alive(runtime, "killed")
+    runtime.redis.hset(worker.key, mapping={"pid": __import__("os").getpid()})
+    assert outbox._alive(runtime, "killed")
