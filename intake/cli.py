@@ -61,6 +61,9 @@ def worker(burst: bool) -> None:
     """Run one RQ worker on all queues."""
     rt = runtime.current()
     runtime.bind(rt)
+    # Compile the schema set once, before forking: each job's work horse inherits it instead
+    # of spending 0.2 s compiling it again.
+    _ = rt.schema
     queues = [rt.queue(name) for name in QUEUE_NAMES]
     Worker(queues, connection=rt.redis, serializer=JSONSerializer).work(
         burst=burst, with_scheduler=True

@@ -42,6 +42,7 @@ class Settings:
     web_threads: int = 4
     relay_interval: float = 0.5
     batch_interval: float = 120.0  # seconds between batch assemblies per authority
+    reconcile_after: float = 120.0  # seconds before a queued, unfinished job is looked into
     retention: dt.timedelta = dt.timedelta(days=30)  # after acknowledgement
 
     @property
@@ -79,6 +80,7 @@ class Settings:
             bind=env.get("INTAKE_BIND", cls.bind),
             proxies=int(env.get("INTAKE_PROXIES", cls.proxies)),
             batch_interval=float(env.get("INTAKE_BATCH_INTERVAL", cls.batch_interval)),
+            reconcile_after=float(env.get("INTAKE_RECONCILE_AFTER", cls.reconcile_after)),
             retention=dt.timedelta(days=float(env.get("INTAKE_RETENTION_DAYS", "30"))),
             web_workers=int(env.get("INTAKE_WEB_WORKERS", cls.web_workers)),
             web_threads=int(env.get("INTAKE_WEB_THREADS", cls.web_threads)),
@@ -100,6 +102,7 @@ class Settings:
             "INTAKE_BIND": self.bind,
             "INTAKE_PROXIES": str(self.proxies),
             "INTAKE_BATCH_INTERVAL": str(self.batch_interval),
+            "INTAKE_RECONCILE_AFTER": str(self.reconcile_after),
             "INTAKE_RETENTION_DAYS": str(self.retention.total_seconds() / 86400),
             "INTAKE_WEB_WORKERS": str(self.web_workers),
             "INTAKE_WEB_THREADS": str(self.web_threads),

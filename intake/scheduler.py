@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from intake import batches, booking, drafts, jobs, models, outbox, retention
+from intake.config import Settings
 from intake.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,15 @@ def _retention(runtime: Runtime) -> int:
         return retention.expire(session, runtime.settings.xml_out, runtime.settings.retention)
 
 
-def tasks(relay_interval: float, batch_interval: float = 120) -> list[Task]:
+def tasks(settings: Settings) -> list[Task]:
+    stale = dt.timedelta(seconds=settings.reconcile_after)
     return [
-        Task("relay", relay_interval, outbox.relay),
-        Task("reconcile", 30, outbox.reconcile),
+        Task("relay", settings.relay_interval, outbox.relay),
+        Task("reconcile", min(30.0, settings.reconcile_after),
+             lambda runtime: outbox.reconcile(runtime, stale_after=stale)),
         Task("purge drafts", 600, _purge_drafts),
         Task("open slots", 3600, _open_slots),
-        Task("batches", batch_interval, queue_batches),
+        Task("batches", settings.batch_interval, queue_batches),
         Task("retention", 3600, _retention),
     ]
 
@@ -81,7 +84,7 @@ def tasks(relay_interval: float, batch_interval: float = 120) -> list[Task]:
 def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> None:
     """Run every task when due until stopped; an unreachable Redis or database only delays."""
     deadline = None if stop_after is None else time.monotonic() + stop_after
-    schedule = tasks(interval, runtime.settings.batch_interval)
+    schedule = tasks(runtime.settings)
     while deadline is None or time.monotonic() < deadline:
         busy = False
         for task in schedule:

@@ -120,3 +120,4 @@ def test_production_cookies_are_host_prefixed_secure_and_hsts_is_sent(settings, 
     cookies = " ".join(page.headers.getlist("Set-Cookie"))
     assert re.search(r"__Host-session=[^;]+;.*Secure", cookies)
     assert "HttpOnly" in cookies and "SameSite=Lax" in cookies
+    app.extensions["intake"].close()

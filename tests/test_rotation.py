@@ -44,6 +44,7 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(client, submit_t
             assert registration.load_household(only_new.cipher, found).applicant.given_names
     app = create_app(only_new.settings)
     assert app.test_client().get("/en/").status_code == 200
+    app.extensions["intake"].close()
     rotated.close()
     only_new.close()
 

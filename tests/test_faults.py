@@ -1,0 +1,135 @@
+"""Fault tests with real processes: workers killed outright, Redis emptied mid-run.
+
+Every registration must end in exactly one batch, with every manifest checksum right.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from intake import models, registration
+from intake.config import Settings
+from intake.runtime import Runtime
+from intake.schemas import HouseholdSchema
+from tests.conftest import ADULT, delivered
+
+pytestmark = pytest.mark.slow
+REGISTRATIONS = 1000
+DEADLINE = 300  # seconds for the whole run, kills included
+
+
+def start(role: str, settings: Settings) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **settings.to_env()}
+    return subprocess.Popen(  # its own group: the work horse is killed separately below
+        [sys.executable, "-m", "intake.cli", role], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def kill_worker(worker: subprocess.Popen[bytes]) -> int:
+    """SIGKILL the worker and its work horse (the horse runs in a process group of its own)."""
+    horses = children(worker.pid)
+    for pid in [worker.pid, *horses]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    worker.wait()
+    return len(horses)
+
+
+def progress(runtime: Runtime) -> tuple[int, int]:
+    with runtime.db.read() as session:
+        batched = session.scalar(select(func.count()).select_from(models.Message)
+                                 .where(models.Message.batch_id.is_not(None)))
+        owed = session.scalar(select(func.count()).select_from(models.Outbox)
+                              .where(models.Outbox.done_at.is_(None)))
+    return batched or 0, owed or 0
+
+
+@pytest.fixture
+def loaded(runtime: Runtime):  # type: ignore[no-untyped-def]
+    household = HouseholdSchema().load(ADULT)
+    with runtime.db.transaction() as session:
+        for _ in range(REGISTRATIONS):
+            registration.submit(session, runtime.cipher, household)
+    fast = Runtime(dataclasses.replace(runtime.settings, batch_interval=1.0, reconcile_after=3.0,
+                                       relay_interval=0.2))
+    yield fast
+    fast.close()
+
+
+def run_until_done(runtime: Runtime, fault) -> None:  # type: ignore[no-untyped-def]
+    scheduler = start("scheduler", runtime.settings)
+    worker = start("worker", runtime.settings)
+    started = time.monotonic()
+    try:
+        worker = fault(worker)
+        while progress(runtime) != (REGISTRATIONS, 0):
+            assert time.monotonic() - started < DEADLINE, f"stuck at {progress(runtime)}"
+            if worker.poll() is not None:  # e.g. a worker that lost its Redis: start again
+                worker = start("worker", runtime.settings)
+            time.sleep(0.5)
+    finally:
+        for process in (scheduler, worker):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(30)
+
+
+def check_exactly_once(runtime: Runtime) -> None:
+    messages = delivered(runtime.settings)  # checksums verified, no name in two batches
+    assert len(messages) == REGISTRATIONS
+    with runtime.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(models.Message)) == REGISTRATIONS
+        sequences = session.scalars(select(models.Batch.sequence)
+                                    .order_by(models.Batch.sequence)).all()
+        assert sequences == list(range(1, len(sequences) + 1))
+
+
+def test_workers_killed_at_three_random_moments_lose_and_double_nothing(loaded: Runtime):
+    moments = sorted(random.uniform(0.5, 6.0) for _ in range(3))
+
+    def kill_three_times(worker: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        began = time.monotonic()
+        for moment in moments:
+            time.sleep(max(0.0, moment - (time.monotonic() - began)))
+            kill_worker(worker)
+            worker = start("worker", loaded.settings)
+        return worker
+
+    run_until_done(loaded, kill_three_times)
+    check_exactly_once(loaded)
+
+
+def test_redis_emptied_mid_run_loses_nothing(loaded: Runtime):
+    def flush(worker: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        time.sleep(2.0)
+        loaded.redis.flushdb()
+        return worker
+
+    run_until_done(loaded, flush)
+    check_exactly_once(loaded)
