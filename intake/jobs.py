@@ -23,19 +23,44 @@ from intake.runtime import current
 
 log = logging.getLogger(__name__)
 
-def enqueue_payload(queue: Queue, outbox: models.Outbox) -> None:
-    """Queue the build of one outbox row's messages, once: the job id is the row's."""
+def enqueue_payloads(queue: Queue, rows: list[models.Outbox]) -> None:
+    """Queue the build of a chunk of outbox rows as one job, and note its id on each row.
+
+    The job id names the chunk, so the same chunk is never queued twice; an overlapping
+    chunk (after a relay crash) is harmless, since a row already done is skipped.
+    """
+    job_id = f"payload-{rows[0].id}-{rows[-1].id}"
     try:
         queue.enqueue_call(
-            "intake.jobs.build_payload",
-            args=[outbox.id],
-            job_id=outbox.job_id,
+            "intake.jobs.build_payloads",
+            args=[[row.id for row in rows]],
+            job_id=job_id,
             unique=True,
             retry=Retry(max=3, interval=[10, 60, 300]),
             failure_ttl=30 * 24 * 3600,
         )
     except DuplicateJobError:
-        log.info("job %s is queued already", outbox.job_id)
+        log.info("job %s is queued already", job_id)
+    for row in rows:
+        row.job_id = job_id
+
+
+def build_payloads(outbox_ids: list[int]) -> int:
+    """Build the messages of several outbox rows, each in its own transaction.
+
+    A row that fails does not stop the others; the job then fails as a whole, so rq retries
+    it, and the retry skips the rows already done.
+    """
+    written = failed = 0
+    for outbox_id in outbox_ids:
+        try:
+            written += build_payload(outbox_id)
+        except Exception as error:
+            failed += 1
+            log.error("outbox %s failed: %s", outbox_id, type(error).__name__)
+    if failed:
+        raise RuntimeError(f"{failed} of {len(outbox_ids)} outbox rows failed")
+    return written
 
 
 def build_payload(outbox_id: int) -> int:

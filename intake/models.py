@@ -179,10 +179,8 @@ class Outbox(Base):
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-
-    @property
-    def job_id(self) -> str:
-        return f"{self.kind}-{self.id}"
+    # The rq job that carries this row (one job carries a chunk of rows).
+    job_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Message(Base):

@@ -14,13 +14,15 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 from intake import models
-from intake.jobs import enqueue_payload
+from intake.jobs import enqueue_payloads
 from intake.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 # A queued job not finished after this long is checked: did Redis lose it?
 STALE_AFTER = dt.timedelta(minutes=2)
+# Outbox rows per job: a forking worker pays its fork once per chunk, not once per row.
+CHUNK = 50
 # A worker on another host that has not reported for this long is taken for dead.
 HEARTBEAT_SILENCE = dt.timedelta(minutes=3)
 
@@ -41,9 +43,11 @@ def relay(runtime: Runtime, limit: int = 500) -> int:
             .order_by(models.Outbox.id)
             .limit(limit)
         ).all()
-        for row in rows:
-            enqueue_payload(queue, row)
-            row.enqueued_at = now
+        for start in range(0, len(rows), CHUNK):
+            chunk = list(rows[start:start + CHUNK])
+            enqueue_payloads(queue, chunk)
+            for row in chunk:
+                row.enqueued_at = now
     return len(rows)
 
 
@@ -67,8 +71,11 @@ def reconcile(runtime: Runtime, limit: int = 500, stale_after: dt.timedelta = ST
             .order_by(models.Outbox.id)
             .limit(limit)
         ).all()
+        fates: dict[str | None, str] = {}
         for row in rows:
-            fate = _fate(runtime, row.job_id)
+            if row.job_id not in fates:
+                fates[row.job_id] = _fate(runtime, row.job_id) if row.job_id else "lost"
+            fate = fates[row.job_id]
             if fate == "lost":
                 row.enqueued_at = None
                 restored += 1

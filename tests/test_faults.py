@@ -5,6 +5,7 @@ Every registration must end in exactly one batch, with every manifest checksum r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import random
@@ -53,10 +54,8 @@ def kill_worker(worker: subprocess.Popen[bytes]) -> int:
     """SIGKILL the worker and its work horse (the horse runs in a process group of its own)."""
     horses = children(worker.pid)
     for pid in [worker.pid, *horses]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     worker.wait()
     return len(horses)
 
