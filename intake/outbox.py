@@ -101,6 +101,11 @@ def _fate(runtime: Runtime, job_id: str) -> str:
     if status == JobStatus.STARTED and job.worker_name and not _alive(runtime, job.worker_name):
         job.delete()  # abandoned by a dead worker: a fresh job takes its id
         return "lost"
+    if status == JobStatus.QUEUED and runtime.redis.lpos(f"rq:queue:{job.origin}", job.id) is None:
+        # Taken off the queue by a worker that died before starting it (rq keeps such a job
+        # in an intermediate list until its own clean-up, minutes later).
+        job.delete()
+        return "lost"
     return "running"
 
 

@@ -87,3 +87,19 @@ def test_a_worker_killed_on_this_host_is_seen_dead_at_once(runtime):
     assert not outbox._alive(runtime, "killed")
     runtime.redis.hset(worker.key, mapping={"pid": __import__("os").getpid()})
     assert outbox._alive(runtime, "killed")
+
+
+def test_a_job_taken_off_the_queue_by_a_worker_that_died_at_once_is_offered_again(
+    client, submit_token, runtime
+):
+    post(client, submit_token, ADULT)
+    outbox.relay(runtime)
+    with runtime.db.read() as session:
+        [job_id] = session.scalars(select(models.Outbox.job_id)).all()
+    job = Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer)
+    runtime.queue("payloads").remove(job)  # moved aside by the worker, still "queued"
+    assert job.get_status() == JobStatus.QUEUED
+
+    assert outbox.reconcile(runtime, stale_after=dt.timedelta(0)) == 1
+    process_queue(runtime)
+    assert len(delivered(runtime.settings)) == 1
