@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -64,6 +65,9 @@ def worker(burst: bool) -> None:
     # Compile the schema set once, before forking: each job's work horse inherits it instead
     # of spending 0.2 s compiling it again.
     _ = rt.schema
+    # What exists now lives as long as the worker: keep it out of every garbage collection
+    # (cheaper collections, and pages stay shared with the forked work horses).
+    gc.freeze()
     queues = [rt.queue(name) for name in QUEUE_NAMES]
     Worker(queues, connection=rt.redis, serializer=JSONSerializer).work(
         burst=burst, with_scheduler=True

@@ -26,6 +26,7 @@ from intake.xaus.codes import (
 )
 from intake.xaus.elements import channels, code, postal_address
 from intake.xaus.person import representative, write_person, write_representative
+from intake.xaus.schema import MAX_REPORTED, InvalidMessage, recorded_problems
 from intake.xaus.writer import Writer, serialize
 
 ROOT = "xa:OZG.Antrag.130101"
@@ -97,6 +98,14 @@ def build_element(
     with out.element(ROOT, _root_attributes(envelope.product_version, envelope.test)):
         _header(out, envelope)
         _body(out, household, index, application_ids, application_date)
+    problems = recorded_problems(
+        out.texts,
+        out.codes,
+        f"{AUTHORITY_PREFIX}:{envelope.reader.key}",
+        envelope.author.key,
+    )
+    if problems:
+        raise InvalidMessage("\n".join(problems[:MAX_REPORTED]))
     return out.result()
 
 

@@ -17,16 +17,14 @@ def code(out: Writer, tag: str, codes: CodeList, value: str, *, within: str = ""
     """Write a code element for a domain value, naming its list and version.
 
     `within` names an element that wraps nothing but this code (as xa:geschlecht does).
+    listURI is optional but fixed in every type used here; sending it lets validate() find
+    the table for each code without knowing element paths.
     """
-    # listURI is optional but fixed in every type used here; sending it lets validate()
-    # find the table for each code without knowing element paths.
-    attrs = {"listURI": codes.uri, "listVersionID": codes.version}
     if within:
-        with out.element(within), out.element(tag, attrs):
-            out.leaf("code", codes.code(value))
+        with out.element(within):
+            out.code(tag, codes.uri, codes.version, codes.code(value))
     else:
-        with out.element(tag, attrs):
-            out.leaf("code", codes.code(value))
+        out.code(tag, codes.uri, codes.version, codes.code(value))
 
 
 def name(out: Writer, tag: str, text: str | None) -> None:

@@ -86,17 +86,20 @@ def load_schema(xsd_dir: str | Path) -> etree.XMLSchema:
 def validate(xml: bytes | etree._Element, schema: etree.XMLSchema | None) -> None:
     """Raise InvalidMessage unless xml passes the service's own checks and, if given, the schema.
 
-    `xml` is a message's bytes, or the element `build_element` made (no second parse).
+    `xml` is a message's bytes, or the element `build_element` made: the builder applied the
+    own checks to what it recorded while building (`recorded_problems`), so the element is
+    checked against the schema only, without a second parse or a walk over every element.
     The message names element paths and reasons, never the values found there.
     """
     if isinstance(xml, etree._Element):
         root = xml
+        problems = [] if root.tag == ROOT_TAG else [f"root element is {root.tag}"]
     else:
         try:
             root = etree.fromstring(xml, _MESSAGE_PARSER)
         except etree.XMLSyntaxError as error:
             raise InvalidMessage(f"not well-formed XML: {error}") from None
-    problems = _own_problems(root)
+        problems = _own_problems(root)
     if not problems and schema is not None and not schema.validate(root):
         problems = [
             f"line {entry.line} {entry.path}: {_without_values(entry.message)}"
@@ -130,12 +133,7 @@ def _own_problems(root: etree._Element) -> list[str]:
         element = child.getparent()
         if element is not None and (reason := _code_problem(element, child.text)):
             problems.append(_at(element, reason))
-    reader, author = _READER_KENNUNG(root), _AUTHOR_KENNUNG(root)
-    if not _AUTHORITY_KENNUNG.fullmatch(reader):
-        problems.append(f"leser/kennung: not {AUTHORITY_PREFIX}: and a six-digit ABH key")
-    prefix, _, organisation = author.partition(":")
-    if prefix not in DVDV_PREFIXES or not organisation:
-        problems.append("autor/kennung: not a known DVDV prefix, a colon and an id")
+    problems += _kennung_problems(_READER_KENNUNG(root), _AUTHOR_KENNUNG(root))
     return problems
 
 
@@ -147,13 +145,40 @@ def _at(element: etree._Element, reason: str) -> str:
 
 
 def _code_problem(element: etree._Element, code: str | None) -> str | None:
-    uri = element.get("listURI")
+    return code_problem(element.get("listURI"), element.get("listVersionID"), code)
+
+
+def code_problem(uri: str | None, version_sent: str | None, code: str | None) -> str | None:
+    """Why a code element is wrong for the service's tables, or None."""
     known = _CODES.get(uri or "")
     if known is None:
         return f"code list {uri} is not one the service sends"
     version, codes = known
-    if element.get("listVersionID") != version:
+    if version_sent != version:
         return f"listVersionID is not {version}"
     if code not in codes:
         return f"code not in {uri} version {version}"
     return None
+
+
+def recorded_problems(
+    texts: list[str],
+    codes: list[tuple[str | None, str | None, str]],
+    reader: str,
+    author: str,
+) -> list[str]:
+    """The own checks of `_own_problems`, on what the builder recorded instead of a tree."""
+    problems = [f"text {n}: empty" for n, text in enumerate(texts) if not text.strip()]
+    problems += [reason for code in codes if (reason := code_problem(*code))]
+    problems += _kennung_problems(reader, author)
+    return problems
+
+
+def _kennung_problems(reader: str, author: str) -> list[str]:
+    problems = []
+    if not _AUTHORITY_KENNUNG.fullmatch(reader):
+        problems.append(f"leser/kennung: not {AUTHORITY_PREFIX}: and a six-digit ABH key")
+    prefix, _, organisation = author.partition(":")
+    if prefix not in DVDV_PREFIXES or not organisation:
+        problems.append("autor/kennung: not a known DVDV prefix, a colon and an id")
+    return problems

@@ -20,6 +20,7 @@ from intake.xaus.codes import NS
 
 _NSMAP = {"xa": NS}  # a prefix, never the default namespace: XInneres children are unqualified
 _MAX_TEMPLATES = 2048  # a bound for a long-lived worker; real traffic has a few hundred shapes
+_URI, _VERSION = "listURI", "listVersionID"
 
 # A shape is a tuple of steps: (tag, attributes) opens an element, None closes it, and a
 # bare tag adds a leaf whose text comes from the message.
@@ -74,11 +75,17 @@ _TEMPLATES: dict[tuple[Step, ...], _Template] = {}
 class Writer:
     """Records one document; `result()` gives its lxml tree."""
 
-    __slots__ = ("_shape", "_texts")
+    __slots__ = ("_shape", "_texts", "codes")
 
     def __init__(self) -> None:
         self._shape: list[Step] = []
         self._texts: list[str] = []
+        # (listURI, listVersionID, code) of every code element, for the builder's own checks.
+        self.codes: list[tuple[str | None, str | None, str]] = []
+
+    @property
+    def texts(self) -> list[str]:
+        return self._texts
 
     def element(self, tag: str, attrs: Mapping[str, str] | None = None) -> Writer:
         """Open an element (attributes in the given order); the `with` block's end closes it."""
@@ -100,6 +107,13 @@ class Writer:
         """Add `<tag>text</tag>` to the open element."""
         self._shape.append(tag)
         self._texts.append(text)
+
+    def code(self, tag: str, uri: str, version: str, value: str) -> None:
+        """Add an XÖV code element: `<tag listURI listVersionID><code>value</code></tag>`."""
+        # Written in one step: a message has a dozen codes, and this is the hot path.
+        self._shape.extend((((tag, ((_URI, uri), (_VERSION, version)))), "code", None))
+        self._texts.append(value)
+        self.codes.append((uri, version, value))
 
     def result(self) -> etree._Element:
         """The document's root element (a fresh tree, the caller's to keep)."""
