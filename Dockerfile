@@ -23,7 +23,7 @@ ENV PATH=/venv/bin:$PATH \
     INTAKE_INSTANCE_DIR=/data/instance \
     INTAKE_XML_OUT=/data/xml_out \
     INTAKE_BIND=0.0.0.0:8000
-USER intake
+USER 10001
 EXPOSE 8000
 VOLUME ["/data"]
 ENTRYPOINT ["intake"]

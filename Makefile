@@ -45,6 +45,7 @@ test: $(VENV)/.test compile
 lint: $(VENV)/.test
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m mypy intake
+	$(BIN)/hadolint Dockerfile
 
 clean:
 	rm -rf $(VENV) instance

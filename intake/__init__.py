@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     access.init_app(app)
 
-    from intake.views import api, appointments, deliveries, desk, display, public, steps
+    from intake.views import api, appointments, deliveries, desk, display, health, public, steps
 
     display.init_app(app)
     app.register_blueprint(public.bp)
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(appointments.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(deliveries.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     for view in (deliveries.api_list, deliveries.api_download, deliveries.api_acknowledge):
