@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from intake import access
+from intake import access, observability
 from intake.config import Settings
 from intake.extensions import babel, compress, csrf, limiter
 from intake.i18n import select_locale
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     compress.init_app(app)  # pages on a weak mobile connection: a fifth of the bytes
     limiter.init_app(app)
     csrf.init_app(app)
+    observability.init_app(app)  # first: every later step, a refusal too, has a request id
     access.init_app(app)
 
     from intake.views import api, appointments, deliveries, desk, display, health, public, steps
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
+    csrf.exempt(health.bp)
     for view in (deliveries.api_list, deliveries.api_download, deliveries.api_acknowledge):
         csrf.exempt(view)
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import sys
 
 import click
@@ -21,6 +20,7 @@ from intake import (
     directory,
     jobs,
     models,
+    observability,
     overview,
     registration,
     retention,
@@ -38,7 +38,7 @@ from intake.runtime import QUEUE_NAMES
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
 def main() -> None:
     """Emergency intake: registration, queue and XAusländer delivery."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    observability.configure_logging()
 
 
 @main.command()

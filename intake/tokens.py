@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 from intake import models
 from intake.crypto import random_token, token_hash
 
-SCOPE = re.compile(r"^(submit|authority:\d{6})$")
+SCOPE = re.compile(r"^(submit|metrics|authority:\d{6})$")
 
 
 def create(session: Session, name: str, scope: str) -> str:
     """Store a new token and return it; this is the only time it is ever seen."""
     if not SCOPE.match(scope):
-        raise ValueError("scope must be 'submit' or 'authority:<6-digit key>'")
+        raise ValueError("scope must be 'submit', 'metrics' or 'authority:<6-digit key>'")
     token = random_token(32)
     session.add(models.ApiToken(name=name, scope=scope, token_hash=token_hash(token)))
     return token

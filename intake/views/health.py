@@ -13,7 +13,9 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from intake.access import public
+from intake.observability import metrics_response
 from intake.runtime import current
+from intake.views.bearer import require_scope
 
 bp = Blueprint("health", __name__)
 
@@ -66,3 +68,10 @@ def _xml_out() -> None:
     probe = folder / f".ready-{os.getpid()}"
     probe.write_bytes(b"")  # a real write: permission bits alone do not tell (root, mounts)
     probe.unlink()
+
+
+@bp.get("/metrics")
+@require_scope("metrics")
+def metrics() -> Any:
+    """Prometheus metrics, for a scraper holding a token of scope `metrics`."""
+    return metrics_response()

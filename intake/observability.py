@@ -1,0 +1,109 @@
+"""Metrics (Prometheus) and structured logs: counts, latencies and ids, never personal data.
+
+Counts of registrations, messages, batches and failures come from the database at scrape
+time, so every web process reports the same truth; request latency is per process (set
+PROMETHEUS_MULTIPROC_DIR for gunicorn's several processes, as prometheus_client documents).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import func, select
+
+from intake import models
+from intake.runtime import QUEUE_NAMES, Runtime, current
+
+REQUEST_SECONDS = Histogram(
+    "intake_request_seconds", "Time to answer a request", ["endpoint", "method", "status"]
+)
+log = logging.getLogger("intake.request")
+
+
+class StateCollector:
+    """Registrations, messages, batches, failures and queue depths, read when scraped."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self.runtime.db.read() as session:
+            counts = {
+                "registrations": session.scalar(select(func.count(models.Registration.id))),
+                "messages": session.scalar(select(func.count(models.Message.id))),
+                "batches": session.scalar(select(func.count(models.Batch.id))),
+                "failed_outbox_rows": session.scalar(
+                    select(func.count(models.Outbox.id)).where(models.Outbox.failed_at.is_not(None))
+                ),
+                "messages_waiting": session.scalar(
+                    select(func.count(models.Message.id)).where(
+                        models.Message.batch_id.is_(None), models.Message.payload.is_not(None)
+                    )
+                ),
+            }
+        for name, value in counts.items():
+            yield GaugeMetricFamily(f"intake_{name}", f"Number of {name.replace('_', ' ')}",
+                                    value=value or 0)
+        depth = GaugeMetricFamily("intake_queue_depth", "Jobs waiting in a queue", labels=["queue"])
+        for queue in QUEUE_NAMES:
+            depth.add_metric([queue], self.runtime.queue(queue).count)
+        yield depth
+
+
+def metrics_response() -> Response:
+    registry = CollectorRegistry()
+    registry.register(StateCollector(current()))
+    body = generate_latest(registry) + generate_latest()  # state, then this process's latency
+    return Response(body, mimetype="text/plain; version=0.0.4")
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the request id to every record logged while a request is served."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """JSON lines on standard error, each with time, level, logger, message and request id."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"levelname": "level", "asctime": "time", "name": "logger"},
+    ))
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def start() -> None:
+        g.request_id = uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        # The route pattern, never the path: paths carry tokens and references.
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        status = f"{response.status_code // 100}xx"
+        REQUEST_SECONDS.labels(endpoint, request.method, status).observe(elapsed)
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        log.info("request", extra=_request_fields(endpoint, response, elapsed))
+        return response
+
+
+def _request_fields(endpoint: str, response: Response, elapsed: float) -> dict[str, Any]:
+    return {"method": request.method, "route": endpoint, "status": response.status_code,
+            "ms": round(elapsed * 1000, 1)}
