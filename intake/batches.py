@@ -132,3 +132,25 @@ def missing_files(session: Session, xml_out: Path) -> list[models.Batch]:
     """Batches committed but whose file a crash kept from being written."""
     live = session.scalars(select(models.Batch).where(models.Batch.erased_at.is_(None))).all()
     return [batch for batch in live if not file_path(xml_out, batch).exists()]
+
+
+def read_files(xml_out: Path) -> dict[str, bytes]:
+    """Every message in the batch files under xml_out/, by file name, as a receiver reads them.
+
+    Raises ValueError for a member whose sha256 differs from its manifest, a manifest whose
+    count is wrong, or a message found in two batches.
+    """
+    found: dict[str, bytes] = {}
+    for path in sorted(xml_out.glob("*/*.zip")):
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+            if not manifest["count"] == len(manifest["members"]) == len(archive.namelist()) - 1:
+                raise ValueError(f"{path.name}: the manifest's count is wrong")
+            for member in manifest["members"]:
+                xml = archive.read(member["name"])
+                if hashlib.sha256(xml).hexdigest() != member["sha256"]:
+                    raise ValueError(f"{path.name}: {member['name']} does not match its checksum")
+                if member["name"] in found:
+                    raise ValueError(f"{member['name']} is in two batches")
+                found[member["name"]] = xml
+    return found

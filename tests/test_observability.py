@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 
 from intake import observability, tokens
 from tests.conftest import ADULT, process_queue
