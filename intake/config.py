@@ -41,6 +41,7 @@ class Settings:
     web_workers: int = 2
     web_threads: int = 4
     relay_interval: float = 0.5
+    relay_chunk: int = 50  # outbox rows per job; 1 is the naive one-job-per-registration
     batch_interval: float = 120.0  # seconds between batch assemblies per authority
     reconcile_after: float = 120.0  # seconds before a queued, unfinished job is looked into
     retention: dt.timedelta = dt.timedelta(days=30)  # after acknowledgement
@@ -80,6 +81,7 @@ class Settings:
             bind=env.get("INTAKE_BIND", cls.bind),
             proxies=int(env.get("INTAKE_PROXIES", cls.proxies)),
             batch_interval=float(env.get("INTAKE_BATCH_INTERVAL", cls.batch_interval)),
+            relay_chunk=int(env.get("INTAKE_RELAY_CHUNK", cls.relay_chunk)),
             reconcile_after=float(env.get("INTAKE_RECONCILE_AFTER", cls.reconcile_after)),
             retention=dt.timedelta(days=float(env.get("INTAKE_RETENTION_DAYS", "30"))),
             web_workers=int(env.get("INTAKE_WEB_WORKERS", cls.web_workers)),
@@ -102,6 +104,7 @@ class Settings:
             "INTAKE_BIND": self.bind,
             "INTAKE_PROXIES": str(self.proxies),
             "INTAKE_BATCH_INTERVAL": str(self.batch_interval),
+            "INTAKE_RELAY_CHUNK": str(self.relay_chunk),
             "INTAKE_RECONCILE_AFTER": str(self.reconcile_after),
             "INTAKE_RETENTION_DAYS": str(self.retention.total_seconds() / 86400),
             "INTAKE_WEB_WORKERS": str(self.web_workers),

@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 
 # A queued job not finished after this long is checked: did Redis lose it?
 STALE_AFTER = dt.timedelta(minutes=2)
-# Outbox rows per job: a forking worker pays its fork once per chunk, not once per row.
-CHUNK = 50
 # A worker on another host that has not reported for this long is taken for dead.
 HEARTBEAT_SILENCE = dt.timedelta(minutes=3)
 
@@ -43,8 +41,9 @@ def relay(runtime: Runtime, limit: int = 500) -> int:
             .order_by(models.Outbox.id)
             .limit(limit)
         ).all()
-        for start in range(0, len(rows), CHUNK):
-            chunk = list(rows[start:start + CHUNK])
+        size = runtime.settings.relay_chunk
+        for start in range(0, len(rows), size):
+            chunk = list(rows[start:start + size])
             enqueue_payloads(queue, chunk)
             for row in chunk:
                 row.enqueued_at = now

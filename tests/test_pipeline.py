@@ -147,3 +147,12 @@ def test_api_rejects_bad_input_per_field(client, submit_token, change, field, me
 def test_api_requires_a_submit_token(client, runtime):
     assert post(client, "wrong", ADULT).status_code == 401
     assert client.post("/api/v1/registrations", json=ADULT).status_code == 401
+
+
+def test_api_answers_in_the_clients_language_when_the_body_names_none(client, submit_token):
+    body = copy.deepcopy(ADULT)
+    del body["language"]
+    assert post(client, submit_token, body).status_code == 201
+    body["postal_code"] = "1"
+    german = post(client, submit_token, body, **{"Accept-Language": "de"})
+    assert german.status_code == 422 and "fünf" in str(german.json["errors"]["postal_code"])

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from intake import booking, models, registration
-from intake.i18n import LANGUAGES
+from intake.i18n import LANGUAGES, select_locale
 from intake.runtime import current
 from intake.schemas import HouseholdSchema, messages
 from intake.views.bearer import require_scope
@@ -35,7 +35,8 @@ def wrong_method(_error: Exception) -> tuple[Response, int]:
 def create_registration() -> tuple[Response, int]:
     payload = request.get_json(silent=True)
     language = payload.get("language") if isinstance(payload, dict) else None
-    with force_locale(language if language in LANGUAGES else None):
+    # Errors speak the household's language, else the one the client asks for.
+    with force_locale(language if language in LANGUAGES else select_locale()):
         if not isinstance(payload, dict):
             return jsonify(errors={"_schema": [_("Send the registration as a JSON object.")]}), 400
         try:
