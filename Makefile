@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The official XAusländer schema set, when it lies beside the clone (as on CI).
 XSD_DIR ?= $(abspath $(firstword $(wildcard ../shared/xoev)))
 
-.PHONY: run test lint translations compile extract clean
+.PHONY: run test lint bench translations compile extract clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ run: $(VENV)/.run compile
 
 test: $(VENV)/.test compile
 	$(if $(XSD_DIR),INTAKE_TEST_XSD_DIR=$(XSD_DIR)) $(BIN)/python -m pytest
+
+# The benchmark suite (issue #8): writes bench/RESULTS.md. Load comes from wrk (Debian).
+bench: $(VENV)/.test compile
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || \
+		{ echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	$(if $(XSD_DIR),INTAKE_XSD_DIR=$(XSD_DIR)) $(BIN)/python bench/run.py
 
 lint: $(VENV)/.test
 	$(BIN)/python -m ruff check .

@@ -72,7 +72,7 @@ def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(runtim
         for _ in range(60):
             registration.submit(session, runtime.cipher, household)
     from intake import outbox
-    from tests.conftest import bind
+    from intake.runtime import bind
 
     bind(runtime)
     outbox.relay(runtime)

@@ -1,0 +1,280 @@
+"""`make bench`: the whole path under load on this machine, with baselines; writes RESULTS.md.
+
+Starts the production web server (gunicorn) with a worker and the scheduler, drives it with
+wrk over loopback from a separate process, and measures:
+  - registrations: accepted/s and latency percentiles, on SQLite and on PostgreSQL (when
+    INTAKE_BENCH_DATABASE_URL names a server database the bench may empty);
+  - mixed traffic: form pages in three languages, status pages, QR images, submissions;
+  - pipeline: messages/s from outbox to batch file, and the naive baseline (one forking job
+    per registration);
+  - ceilings: a Flask app that only answers, and a loop that only builds and validates messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+SECONDS = int(os.environ.get("INTAKE_BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("INTAKE_BENCH_CONNECTIONS", "32"))
+TARGETS = {"registrations": 500, "p99_ms": 250, "mixed": 1000, "pipeline": 2000}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def wrk(port: int, env: dict[str, str]) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "5s",
+         "-s", str(REPO / "bench" / "load.lua"), f"http://127.0.0.1:{port}"],
+        env={**os.environ, **env}, capture_output=True, text=True, check=True,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    result["per_second"] = result["requests"] / result["seconds"]
+    return result
+
+
+@contextlib.contextmanager
+def processes(commands: list[list[str]], env: dict[str, str]) -> Iterator[None]:
+    started = [subprocess.Popen(command, env=env, cwd=REPO, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for command in commands]
+    try:
+        yield
+    finally:
+        for process in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            process.wait(30)
+
+
+def intake_env(folder: Path, database_url: str, port: int, **extra: str) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")},
+        "INTAKE_ENV": "development",
+        "INTAKE_INSTANCE_DIR": str(folder / "instance"),
+        "INTAKE_XML_OUT": str(folder / "xml_out"),
+        "INTAKE_DATABASE_URL": database_url,
+        "INTAKE_BIND": f"127.0.0.1:{port}",
+        "INTAKE_WEB_WORKERS": os.environ.get("INTAKE_WEB_WORKERS", "2"),
+        "INTAKE_WEB_THREADS": os.environ.get("INTAKE_WEB_THREADS", "4"),
+        "INTAKE_BATCH_INTERVAL": "1",
+        **({"INTAKE_REDIS_URL": os.environ["INTAKE_BENCH_REDIS_URL"]}
+           if os.environ.get("INTAKE_BENCH_REDIS_URL") else {}),
+        **extra,
+    }
+
+
+def intake(env: dict[str, str], *args: str) -> str:
+    return subprocess.run([PYTHON, "-m", "intake.cli", *args], env=env, cwd=REPO, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def reset_postgresql(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def registrations(label: str, database_url: str | None) -> dict[str, float]:
+    """Submissions through the API while a worker and the scheduler run."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        folder = Path(scratch)
+        url = database_url or f"sqlite:///{folder / 'instance' / 'intake.db'}"
+        if database_url:
+            reset_postgresql(database_url)
+        port = free_port()
+        env = intake_env(folder, url, port)
+        intake(env, "db", "upgrade")
+        intake(env, "demo-seed")
+        token = intake(env, "token", "create", "bench", "--scope", "submit")
+        serve = [[PYTHON, "-m", "intake.cli", "serve"]]
+        with processes(serve, env):
+            wait_for(port)
+            result = wrk(port, {"TOKEN": token})
+        result["label"] = label
+        return result
+
+
+def mixed(database_url: str | None) -> dict[str, float]:
+    """Form pages in three languages, status pages, QR images and submissions."""
+    import urllib.request
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        folder = Path(scratch)
+        url = database_url or f"sqlite:///{folder / 'instance' / 'intake.db'}"
+        port = free_port()
+        env = intake_env(folder, url, port)
+        intake(env, "db", "upgrade")
+        intake(env, "demo-seed")
+        token = intake(env, "token", "create", "bench", "--scope", "submit")
+        with processes([[PYTHON, "-m", "intake.cli", "serve"]], env):
+            wait_for(port)
+            body = json.dumps({
+                "consent": {"data_processing": True}, "postal_code": "14467",
+                "persons": [{"role": "applicant", "family_name": "Bench", "given_names": "Olena",
+                             "sex": "female", "date_of_birth": "1990", "place_of_birth": None,
+                             "nationalities": ["UA"]}]}).encode()
+            paths = []
+            for _ in range(40):
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/v1/registrations", data=body,
+                    headers={"Authorization": f"Bearer {token}",
+                             "Content-Type": "application/json"})
+                with urllib.request.urlopen(request) as answer:  # noqa: S310
+                    paths.append(json.load(answer)["status_url"].split(str(port), 1)[1])
+            result = wrk(port, {"TOKEN": token, "MIX": "1", "STATUS_PATHS": ",".join(paths)})
+        result["label"] = "mixed"
+        return result
+
+
+def pipeline(chunk: int, count: int) -> dict[str, float]:
+    """Messages per second from outbox to batch file, with a real forking worker."""
+    sys.path.insert(0, str(REPO))
+    from intake import models, registration
+    from intake.config import Settings
+    from intake.demo import seed
+    from intake.runtime import Runtime
+    from intake.schemas import HouseholdSchema
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        folder = Path(scratch)
+        env = intake_env(folder, f"sqlite:///{folder / 'instance' / 'intake.db'}", free_port(),
+                         INTAKE_RELAY_CHUNK=str(chunk))
+        intake(env, "db", "upgrade")
+        runtime = Runtime(Settings.from_env(env))
+        household = HouseholdSchema().load({
+            "consent": {"data_processing": True}, "postal_code": "14467",
+            "persons": [{"role": "applicant", "family_name": "Bench", "given_names": "Olena",
+                         "sex": "female", "date_of_birth": "1990-05-01", "place_of_birth": "Kyiv",
+                         "nationalities": ["UA"]}]})
+        with runtime.db.transaction() as session:
+            seed(session)
+            for _ in range(count):
+                registration.submit(session, runtime.cipher, household)
+        roles = [[PYTHON, "-m", "intake.cli", "worker"], [PYTHON, "-m", "intake.cli", "scheduler"]]
+        started = time.monotonic()
+        with processes(roles, env):
+            while True:
+                with runtime.db.read() as session:
+                    done = session.scalar(select(func.count(models.Message.id))
+                                          .where(models.Message.batch_id.is_not(None)))
+                if done == count or time.monotonic() - started > 300:
+                    break
+                time.sleep(0.2)
+        elapsed = time.monotonic() - started
+        runtime.close()
+    return {"messages": done or 0, "seconds": elapsed, "per_second": (done or 0) / elapsed}
+
+
+def ceiling() -> dict[str, float]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [PYTHON, "-m", "gunicorn", "-w", os.environ.get("INTAKE_WEB_WORKERS", "2"),
+               "--threads", os.environ.get("INTAKE_WEB_THREADS", "4"), "-k", "gthread",
+               "-b", f"127.0.0.1:{port}", "bench.ceiling:app"]
+    with processes([command], env):
+        wait_for(port)
+        result = wrk(port, {"TOKEN": "x"})
+    result["label"] = "answer only"
+    return result
+
+
+def build_loop() -> str:
+    return subprocess.run([PYTHON, str(REPO / "bench" / "xaus_build.py"),
+                           os.environ.get("INTAKE_XSD_DIR", str(REPO.parent / "shared" / "xoev")),
+                           "5"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+    started = time.monotonic()
+    rows = [registrations("registrations, SQLite", None)]
+    if os.environ.get("INTAKE_BENCH_DATABASE_URL"):
+        rows.append(registrations("registrations, PostgreSQL",
+                                  os.environ["INTAKE_BENCH_DATABASE_URL"]))
+    mix = mixed(None)
+    top = ceiling()
+    fast = pipeline(chunk=50, count=3000)
+    naive = pipeline(chunk=1, count=300)
+    loop = build_loop()
+    report(rows, mix, top, fast, naive, loop, time.monotonic() - started)
+
+
+def verdict(ok: bool) -> str:
+    return "meets" if ok else "misses"
+
+
+def report(rows, mix, top, fast, naive, loop, total) -> None:  # type: ignore[no-untyped-def]
+    lines = [
+        "# Benchmark results", "",
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC in {total:.0f} s on {platform.node()}: "
+        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
+        f"{platform.python_version()}; wrk with {CONNECTIONS} connections on the same machine, "
+        f"{SECONDS} s per run; gunicorn {os.environ.get('INTAKE_WEB_WORKERS', '2')} workers x "
+        f"{os.environ.get('INTAKE_WEB_THREADS', '4')} threads, one rq worker, the scheduler.", "",
+        "| what | per second | p50 ms | p95 ms | p99 ms | errors | target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ok = row["per_second"] >= TARGETS["registrations"] and row["p99_ms"] < TARGETS["p99_ms"] \
+            and not row["errors"]
+        lines.append(f"| {row['label']} | {row['per_second']:,.0f} | {row['p50_ms']} | "
+                     f"{row['p95_ms']} | {row['p99_ms']} | {row['errors']} | >= 500/s, p99 < 250 ms: "
+                     f"{verdict(ok)} |")
+    lines.append(f"| mixed traffic | {mix['per_second']:,.0f} | {mix['p50_ms']} | {mix['p95_ms']} | "
+                 f"{mix['p99_ms']} | {mix['errors']} | >= 1,000/s: "
+                 f"{verdict(mix['per_second'] >= TARGETS['mixed'])} |")
+    lines.append(f"| ceiling: Flask that only answers | {top['per_second']:,.0f} | {top['p50_ms']} | "
+                 f"{top['p95_ms']} | {top['p99_ms']} | {top['errors']} | |")
+    ratio = rows[0]["per_second"] / top["per_second"]
+    lines += [
+        "", "| pipeline | messages/s | |", "|---|---|---|",
+        f"| outbox to batch file (50 rows a job, 3,000 registrations) | {fast['per_second']:,.0f} | "
+        f">= 2,000/s: {verdict(fast['per_second'] >= TARGETS['pipeline'])} |",
+        f"| naive: one forking job per registration (300) | {naive['per_second']:,.0f} | |",
+        f"| ratio | {fast['per_second'] / naive['per_second']:.1f}x | >= 10x: "
+        f"{verdict(fast['per_second'] >= 10 * naive['per_second'])} |",
+        "", f"Intake throughput is {ratio:.0%} of the answer-only ceiling (target >= 50%: "
+        f"{verdict(ratio >= 0.5)}).", "", f"Build-and-validate loop: {loop}", "",
+    ]
+    text_out = "\n".join(lines)
+    (REPO / "bench" / "RESULTS.md").write_text(text_out)
+    print(text_out)
+
+
+if __name__ == "__main__":
+    main()
