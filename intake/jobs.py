@@ -14,7 +14,7 @@ import uuid
 
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake import batches, domain, models, xaus
@@ -62,9 +62,24 @@ def build_payloads(outbox_ids: list[int]) -> int:
             except Exception as error:
                 failed += 1
                 log.error("outbox %s failed: %s", outbox_id, type(error).__name__)
+    _batch_when_full(runtime)
     if failed:
         raise RuntimeError(f"{failed} of {len(outbox_ids)} outbox rows failed")
     return written
+
+
+def _batch_when_full(runtime: Runtime) -> None:
+    """Size threshold: an authority with a full batch waiting gets it assembled now, not at
+    the next scheduled round."""
+    with runtime.db.read() as session:
+        full = session.scalars(
+            select(models.Message.authority_key)
+            .where(models.Message.batch_id.is_(None), models.Message.payload.is_not(None))
+            .group_by(models.Message.authority_key)
+            .having(func.count(models.Message.id) >= batches.MAX_MESSAGES)
+        ).all()
+    for authority_key in full:
+        enqueue_batches(runtime.queue("batches"), authority_key)
 
 
 def build_payload(outbox_id: int) -> int:

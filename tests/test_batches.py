@@ -173,3 +173,23 @@ def test_portal_lists_and_acknowledges(staff_clients, client, submit_token, runt
     assert answer.status_code == 303
     assert staff_clients["authority_b"].post(
         f"/desk/batches/{batch_a.id}/ack", data={"csrf_token": token}).status_code in (400, 404)
+
+
+def test_a_full_batch_is_assembled_without_waiting_for_the_schedule(runtime, monkeypatch):
+    from intake import jobs, outbox, registration
+    from intake.runtime import QUEUE_NAMES, bind
+
+    monkeypatch.setattr(batches, "MAX_MESSAGES", 5)
+    household = HouseholdSchema().load(ADULT)
+    with runtime.db.transaction() as session:
+        for _ in range(6):
+            registration.submit(session, runtime.cipher, household)
+    bind(runtime)
+    outbox.relay(runtime)
+    with runtime.db.read() as session:
+        ids = session.scalars(select(models.Outbox.id)).all()
+
+    jobs.build_payloads(list(ids))  # the payload job itself queues the batch assembly
+
+    assert runtime.queue("batches").job_ids == ["batches-073400"]
+    assert "batches" in QUEUE_NAMES
