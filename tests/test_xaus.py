@@ -11,8 +11,10 @@ import dataclasses
 import datetime as dt
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -158,13 +160,15 @@ def ids(household: Household) -> list[str]:
 
 
 def build(household: Household, index: int, envelope: xaus.Envelope = ENVELOPE) -> bytes:
-    """Build one message and validate it against the official schema set."""
-    xml = xaus.build(
+    """Build one message as the worker does, validated against the official schema set;
+    then parse it again and apply every check `validate` has for bytes."""
+    xml = xaus.render(
         household,
         index,
         application_ids=ids(household),
         envelope=envelope,
         application_date=APPLICATION_DATE,
+        schema=schema(),
     )
     xaus.validate(xml, schema())
     return xml
@@ -183,6 +187,55 @@ def test_message_equals_golden_file(name: str, case: Household, index: int) -> N
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(xml)
     assert xml == path.read_bytes()
+
+
+@pytest.mark.parametrize(("name", "case", "index"), golden_cases())
+def test_every_way_to_build_gives_the_same_bytes(name: str, case: Household, index: int) -> None:
+    golden = (GOLDEN / f"{name}.xml").read_bytes()
+    element = xaus.build_element(case, index, **arguments(case))
+    xaus.validate(element, schema())
+    assert xaus.serialize(element) == golden
+    assert xaus.build(case, index, **arguments(case)) == golden
+
+
+def test_a_kept_element_is_not_changed_by_later_messages() -> None:
+    kept = [xaus.build_element(FAMILY, i, **arguments(FAMILY)) for i in range(4)]
+    before = [xaus.serialize(element) for element in kept]
+    for index in range(4):
+        xaus.render(FAMILY, index, schema=None, **arguments(FAMILY))
+        xaus.build_element(FAMILY, index, **arguments(FAMILY))
+    assert [xaus.serialize(element) for element in kept] == before
+
+
+def test_a_refused_message_leaves_nothing_behind() -> None:
+    cyrillic = dataclasses.replace(FAMILY.persons[0], given_names="Олена")
+    refused = dataclasses.replace(FAMILY, persons=(cyrillic, *FAMILY.persons[1:]))
+    with pytest.raises(xaus.InvalidMessage) as caught:
+        xaus.render(refused, 0, schema=schema(), **arguments(FAMILY))
+    assert "Олена" not in str(caught.value)
+    assert build(FAMILY, 0) == (GOLDEN / "family_0.xml").read_bytes()
+
+
+def test_threads_rendering_the_same_shapes_get_their_own_messages() -> None:
+    golden = [(GOLDEN / f"family_{i}.xml").read_bytes() for i in range(4)]
+
+    def render_all(_: int) -> bool:
+        return all(
+            xaus.render(FAMILY, i, schema=schema(), **arguments(FAMILY)) == golden[i]
+            for _ in range(25)
+            for i in range(4)
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(render_all, range(4)))
+
+
+def arguments(household: Household) -> dict[str, Any]:
+    return {
+        "application_ids": ids(household),
+        "envelope": ENVELOPE,
+        "application_date": APPLICATION_DATE,
+    }
 
 
 def parse(xml: bytes) -> etree._Element:

@@ -1,6 +1,6 @@
 """XAusländer 26.11 messages (OZG.Antrag.130101): a pure builder and its validation."""
 
-from intake.xaus.builder import Envelope, build, build_element
+from intake.xaus.builder import Envelope, build, build_element, render
 from intake.xaus.schema import InvalidMessage, load_schema, validate
 from intake.xaus.writer import serialize
 
@@ -10,6 +10,7 @@ __all__ = [
     "build",
     "build_element",
     "load_schema",
+    "render",
     "serialize",
     "validate",
 ]

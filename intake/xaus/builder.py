@@ -7,6 +7,7 @@ and the same inputs give the same bytes. The mapping, field by field, is in READ
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +27,8 @@ from intake.xaus.codes import (
 )
 from intake.xaus.elements import channels, code, postal_address
 from intake.xaus.person import representative, write_person, write_representative
-from intake.xaus.schema import MAX_REPORTED, InvalidMessage, recorded_problems
-from intake.xaus.writer import Writer, serialize
+from intake.xaus.schema import MAX_REPORTED, InvalidMessage, blank_texts, kennung_problems, validate
+from intake.xaus.writer import Attributes, Segment, Writer
 
 ROOT = "xa:OZG.Antrag.130101"
 PRODUCT = "intake"
@@ -64,15 +65,32 @@ def build(
     application_date: dt.date,
 ) -> bytes:
     """The UTF-8 message (with XML declaration) for household.persons[index]."""
-    return serialize(
-        build_element(
-            household,
-            index,
-            application_ids=application_ids,
-            envelope=envelope,
-            application_date=application_date,
-        )
+    return render(
+        household,
+        index,
+        application_ids=application_ids,
+        envelope=envelope,
+        application_date=application_date,
+        schema=None,
     )
+
+
+def render(
+    household: Household,
+    index: int,
+    *,
+    application_ids: Sequence[str],
+    envelope: Envelope,
+    application_date: dt.date,
+    schema: etree.XMLSchema | None,
+) -> bytes:
+    """The message for household.persons[index], validated against schema, as `build` gives it.
+
+    The same as `build_element`, `validate` and `serialize` in turn, without a tree per
+    message (what a worker needs). Raises InvalidMessage as `validate` does.
+    """
+    out = _record(household, index, application_ids, envelope, application_date)
+    return out.render(lambda root: validate(root, schema))
 
 
 def build_element(
@@ -88,6 +106,17 @@ def build_element(
     application_ids[i] is the antragsidentifikation of persons[i]; every message names the
     others as verbundenerAntrag. Raises ValueError for inputs no valid message can carry.
     """
+    return _record(household, index, application_ids, envelope, application_date).result()
+
+
+def _record(
+    household: Household,
+    index: int,
+    application_ids: Sequence[str],
+    envelope: Envelope,
+    application_date: dt.date,
+) -> Writer:
+    """The recorded message, after the service's own checks (InvalidMessage)."""
     if len(application_ids) != len(household.persons):
         raise ValueError("one application id per person is needed")
     if not 0 <= index < len(household.persons):
@@ -98,54 +127,67 @@ def build_element(
     with out.element(ROOT, _root_attributes(envelope.product_version, envelope.test)):
         _header(out, envelope)
         _body(out, household, index, application_ids, application_date)
-    problems = recorded_problems(
-        out.texts,
-        out.codes,
-        f"{AUTHORITY_PREFIX}:{envelope.reader.key}",
-        envelope.author.key,
-    )
+    problems = blank_texts(out.texts)
     if problems:
         raise InvalidMessage("\n".join(problems[:MAX_REPORTED]))
-    return out.result()
+    return out
 
 
-def _root_attributes(product_version: str | None, test: str | None) -> dict[str, str]:
-    values = {"produkt": PRODUCT, "produkthersteller": MANUFACTURER}
+@functools.lru_cache(maxsize=64)
+def _root_attributes(product_version: str | None, test: str | None) -> Attributes:
+    values = [("produkt", PRODUCT), ("produkthersteller", MANUFACTURER)]
     if product_version:
-        values["produktversion"] = product_version
-    values["standard"] = STANDARD
+        values.append(("produktversion", product_version))
+    values.append(("standard", STANDARD))
     if test:
-        values["test"] = test
-    values["version"] = VERSION
-    return values
+        values.append(("test", test))
+    values.append(("version", VERSION))
+    return tuple(values)
 
 
 def _header(out: Writer, envelope: Envelope) -> None:
     reader, author = envelope.reader, envelope.author
+    # Keyed on the fields sent, not on the Authority: its postal codes are long to hash.
+    parties, addresses = _parties_and_addresses(
+        reader.key, reader.name, reader.email, reader.phone, reader.address, author
+    )
     with out.element("nachrichtenkopf.g2g"):
         with out.element("identifikation.nachricht"):
             out.leaf("nachrichtenUUID", str(envelope.message_uuid))
             code(out, "nachrichtentyp", NACHRICHTENTYP, "antrag")
             out.leaf("erstellungszeitpunkt", envelope.created.isoformat(timespec="milliseconds"))
-        _parties(out, reader, author)
-    _addresses(out, reader, author)
+        out.splice(parties)
+    out.splice(addresses)
 
 
-def _parties(out: Writer, reader: Authority, author: Sender) -> None:
-    with out.element("leser"):
-        _party(out, "DVDV", f"{AUTHORITY_PREFIX}:{reader.key}", reader.name)
-        channels(out, "erreichbarkeit", reader.email, reader.phone)
-    with out.element("autor"):
+# The same reader and author head many messages: their parts are recorded and checked once.
+@functools.lru_cache(maxsize=1024)
+def _parties_and_addresses(
+    reader_key: str,
+    reader_name: str,
+    reader_email: str | None,
+    reader_phone: str | None,
+    reader_address: Address | None,
+    author: Sender,
+) -> tuple[Segment, Segment]:
+    kennung = f"{AUTHORITY_PREFIX}:{reader_key}"
+    problems = kennung_problems(kennung, author.key)
+    if problems:
+        raise InvalidMessage("\n".join(problems))
+    parties = Writer()
+    with parties.element("leser"):
+        _party(parties, "DVDV", kennung, reader_name)
+        channels(parties, "erreichbarkeit", reader_email, reader_phone)
+    with parties.element("autor"):
         # Sender.key is the service's whole DVDV organisation key ("prefix:id"): the prefix
         # depends on how a deployment is registered, so it is configured, not derived.
-        _party(out, author.directory, author.key, author.name)
-        channels(out, "erreichbarkeit", author.email, None)
-
-
-def _addresses(out: Writer, reader: Authority, author: Sender) -> None:
-    if reader.address is not None:
-        _building(out, "anschrift.leser", reader.address)
-    _building(out, "anschrift.autor", author.address)
+        _party(parties, author.directory, author.key, author.name)
+        channels(parties, "erreichbarkeit", author.email, None)
+    addresses = Writer()
+    if reader_address is not None:
+        _building(addresses, "anschrift.leser", reader_address)
+    _building(addresses, "anschrift.autor", author.address)
+    return parties.segment(), addresses.segment()
 
 
 def _party(out: Writer, directory: str, kennung: str, title: str) -> None:

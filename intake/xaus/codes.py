@@ -17,7 +17,8 @@ STANDARD = "XAusländer"
 VERSION = "26.11"
 
 
-@dataclass(frozen=True)
+# eq=False: tables are module constants, hashed by identity (they key the builder's caches).
+@dataclass(frozen=True, eq=False)
 class CodeList:
     """One code list as sent: its URN, the version named in listVersionID, domain value -> code."""
 

@@ -6,11 +6,16 @@ Elements declared by XAusländer are qualified (`xa:`); the children of XInneres
 
 from __future__ import annotations
 
+import functools
+import re
+
 from intake.domain import Address, Contact
 from intake.xaus.codes import KANAL, MOBILE_PREFIXES, CodeList
-from intake.xaus.writer import Writer
+from intake.xaus.schema import InvalidMessage, code_problem
+from intake.xaus.writer import Segment, Writer
 
 _HOUSE_SUFFIX_CHARS = frozenset("0123456789./ ")
+_NOT_DIALLED = re.compile(r"[^\d+]")  # spaces, dashes, brackets: all but digits and "+"
 
 
 def code(out: Writer, tag: str, codes: CodeList, value: str, *, within: str = "") -> None:
@@ -20,20 +25,32 @@ def code(out: Writer, tag: str, codes: CodeList, value: str, *, within: str = ""
     listURI is optional but fixed in every type used here; sending it lets validate() find
     the table for each code without knowing element paths.
     """
+    out.splice(_code(tag, codes, value, within))
+
+
+# A message has a dozen codes: each is recorded and checked once, then spliced. Values
+# without a code raise, and are not cached, so the tables bound the cache.
+@functools.lru_cache(maxsize=1024)
+def _code(tag: str, codes: CodeList, value: str, within: str) -> Segment:
+    sent = codes.code(value)
+    problem = code_problem(codes.uri, codes.version, sent)
+    if problem:
+        raise InvalidMessage(f"{tag}: {problem}")
+    out = Writer()
     if within:
         with out.element(within):
-            out.code(tag, codes.uri, codes.version, codes.code(value))
+            out.code(tag, codes.uri, codes.version, sent)
     else:
-        out.code(tag, codes.uri, codes.version, codes.code(value))
+        out.code(tag, codes.uri, codes.version, sent)
+    return out.segment()
 
 
 def name(out: Writer, tag: str, text: str | None) -> None:
     """Write an XInneres AllgemeinerName: the name, or nichtVorhanden when there is none."""
-    with out.element(tag):
-        if text is None:
-            out.leaf("nichtVorhanden", "true")
-        else:
-            out.leaf("name", text)
+    if text is None:
+        out.leaf("nichtVorhanden", "true", within=tag)
+    else:
+        out.leaf("name", text, within=tag)
 
 
 def split_house_number(text: str) -> tuple[str | None, str | None, str | None]:
@@ -71,7 +88,7 @@ def postal_address(out: Writer, tag: str, address: Address) -> None:
 
 def phone_kind(number: str) -> str:
     """The kind of a phone number: "mobile" when it certainly is one, else "landline"."""
-    digits = "".join(c for c in number if c.isdigit() or c == "+")
+    digits = _NOT_DIALLED.sub("", number)
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     elif digits.startswith("0"):

@@ -81,11 +81,10 @@ def _state(out: Writer, tag: str, country: str) -> None:
 
 def _birth(out: Writer, person: Person) -> None:
     with out.element("xa:geburt"):
-        with out.element("xa:geburtsort"):
-            if person.place_of_birth is None:
-                out.leaf("xa:unbekannt", "true")
-            else:
-                out.leaf("xa:ort", person.place_of_birth)
+        if person.place_of_birth is None:
+            out.leaf("xa:unbekannt", "true", within="xa:geburtsort")
+        else:
+            out.leaf("xa:ort", person.place_of_birth, within="xa:geburtsort")
         if person.country_of_birth is not None:
             _state(out, "xa:geburtsortStaat", person.country_of_birth)
         with out.element("xa:tagDerGeburt"):
@@ -102,5 +101,4 @@ def _birth_date(out: Writer, birth: PartialDate | None) -> None:
         precision = "jahrMonat"
     else:
         precision = "jahr"
-    with out.element("teilbekanntesDatum"):
-        out.leaf(precision, str(birth))
+    out.leaf(precision, str(birth), within="teilbekanntesDatum")

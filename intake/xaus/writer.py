@@ -5,14 +5,18 @@ elements and bare names for the unqualified XInneres/XÖV children (shared/xoev/
 
 Why templates: creating ~100 lxml elements one by one costs more than validating the message.
 Messages come in few shapes (which optional parts a person has), so the writer records the
-shape and the texts; the tree for a shape is built once, and each message is a C-level copy
-of it with its texts filled in. Templates hold structure only, never a text.
+shape and the texts; the tree for a shape is built once. `result()` gives a C-level copy of it
+with the message's texts; `render()` fills the template's own tree in place, checks and
+serializes it, and gives only the bytes, so no tree is made per message at all. Every leaf's
+text is set for every message, so nothing of an earlier message survives in either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable
 from types import TracebackType
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -20,11 +24,18 @@ from intake.xaus.codes import NS
 
 _NSMAP = {"xa": NS}  # a prefix, never the default namespace: XInneres children are unqualified
 _MAX_TEMPLATES = 2048  # a bound for a long-lived worker; real traffic has a few hundred shapes
-_URI, _VERSION = "listURI", "listVersionID"
 
+Attributes = tuple[tuple[str, str], ...]
 # A shape is a tuple of steps: (tag, attributes) opens an element, None closes it, and a
 # bare tag adds a leaf whose text comes from the message.
-Step = tuple[str, tuple[tuple[str, str], ...]] | str | None
+Step = tuple[str, Attributes] | str | None
+
+
+class Segment(NamedTuple):
+    """Recorded steps and their texts, to splice into documents (a code element, a header)."""
+
+    shape: tuple[Step, ...]
+    texts: tuple[str, ...]
 
 
 def _qualified(tag: str) -> str:
@@ -33,9 +44,9 @@ def _qualified(tag: str) -> str:
 
 
 class _Template:
-    """The tree of one shape, with the positions of its leaves in document order."""
+    """The tree of one shape, with its leaves (in document order) to fill."""
 
-    __slots__ = ("leaves", "root")
+    __slots__ = ("leaves", "lock", "nodes", "root")
 
     def __init__(self, shape: tuple[Step, ...]) -> None:
         root: etree._Element | None = None
@@ -59,9 +70,12 @@ class _Template:
             raise RuntimeError("a message needs one root element, closed")
         order = {id(node): index for index, node in enumerate(root.iter())}
         self.root = root
-        self.leaves = tuple(order[id(node)] for node in leaf_nodes)
+        self.nodes = tuple(leaf_nodes)  # the template's own leaves, for render()
+        self.leaves = tuple(order[id(node)] for node in leaf_nodes)  # positions, for copies
+        self.lock = threading.Lock()  # the own tree serves one message at a time
 
     def fill(self, texts: list[str]) -> etree._Element:
+        """A fresh copy of the tree with the texts in its leaves."""
         copy = self.root.__copy__()  # lxml copies the whole subtree in C
         nodes = list(copy.iter())
         for index, text in zip(self.leaves, texts, strict=True):
@@ -73,23 +87,21 @@ _TEMPLATES: dict[tuple[Step, ...], _Template] = {}
 
 
 class Writer:
-    """Records one document; `result()` gives its lxml tree."""
+    """Records one document; `result()` gives its lxml tree, `render()` its checked bytes."""
 
-    __slots__ = ("_shape", "_texts", "codes")
+    __slots__ = ("_shape", "_texts")
 
     def __init__(self) -> None:
         self._shape: list[Step] = []
         self._texts: list[str] = []
-        # (listURI, listVersionID, code) of every code element, for the builder's own checks.
-        self.codes: list[tuple[str | None, str | None, str]] = []
 
     @property
     def texts(self) -> list[str]:
         return self._texts
 
-    def element(self, tag: str, attrs: Mapping[str, str] | None = None) -> Writer:
+    def element(self, tag: str, attrs: Attributes = ()) -> Writer:
         """Open an element (attributes in the given order); the `with` block's end closes it."""
-        self._shape.append((tag, tuple(attrs.items()) if attrs else ()))
+        self._shape.append((tag, attrs))
         return self
 
     def __enter__(self) -> Writer:
@@ -103,27 +115,61 @@ class Writer:
     ) -> None:
         self._shape.append(None)
 
-    def leaf(self, tag: str, text: str) -> None:
-        """Add `<tag>text</tag>` to the open element."""
-        self._shape.append(tag)
+    def leaf(self, tag: str, text: str, *, within: str = "") -> None:
+        """Add `<tag>text</tag>` to the open element, inside `<within>` when that is given."""
+        if within:  # one call instead of a `with` block: names and dates are the hot path
+            self._shape.extend(((within, ()), tag, None))
+        else:
+            self._shape.append(tag)
         self._texts.append(text)
 
-    def code(self, tag: str, uri: str, version: str, value: str) -> None:
-        """Add an XÖV code element: `<tag listURI listVersionID><code>value</code></tag>`."""
-        # Written in one step: a message has a dozen codes, and this is the hot path.
-        self._shape.extend((((tag, ((_URI, uri), (_VERSION, version)))), "code", None))
-        self._texts.append(value)
-        self.codes.append((uri, version, value))
+    def code(self, tag: str, uri: str, version: str, code: str) -> None:
+        """Add an XÖV code element: `<tag listURI listVersionID><code>code</code></tag>`."""
+        with self.element(tag, (("listURI", uri), ("listVersionID", version))):
+            self.leaf("code", code)
+
+    def splice(self, segment: Segment) -> None:
+        """Add what another writer recorded (see `segment()`) to the open element."""
+        self._shape.extend(segment.shape)
+        self._texts.extend(segment.texts)
+
+    def segment(self) -> Segment:
+        """What this writer recorded, to splice into other documents."""
+        return Segment(tuple(self._shape), tuple(self._texts))
 
     def result(self) -> etree._Element:
         """The document's root element (a fresh tree, the caller's to keep)."""
+        return self._template().fill(self._texts)
+
+    def render(self, check: Callable[[etree._Element], None]) -> bytes:
+        """The document, after `check(root)`, as `serialize()` gives it, without a tree of its own.
+
+        The shape's template tree is filled in place, so `check` must not keep the element.
+        A template busy in another thread is not waited for: that message gets a copy.
+        """
+        template = self._template()
+        if not template.lock.acquire(blocking=False):
+            return _checked(template.fill(self._texts), check)
+        try:
+            for node, text in zip(template.nodes, self._texts, strict=True):
+                node.text = text
+            return _checked(template.root, check)
+        finally:
+            template.lock.release()
+
+    def _template(self) -> _Template:
         shape = tuple(self._shape)
         template = _TEMPLATES.get(shape)
         if template is None:
             if len(_TEMPLATES) >= _MAX_TEMPLATES:
                 _TEMPLATES.clear()
             template = _TEMPLATES[shape] = _Template(shape)
-        return template.fill(self._texts)
+        return template
+
+
+def _checked(root: etree._Element, check: Callable[[etree._Element], None]) -> bytes:
+    check(root)
+    return serialize(root)
 
 
 def serialize(root: etree._Element) -> bytes:
