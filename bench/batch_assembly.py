@@ -67,7 +67,7 @@ def main() -> None:
                     file_name=f"{person.application_id}.xml",
                     sha256=hashlib.sha256(xml).hexdigest(),
                 )
-                message.payload = cipher.encrypt(xml.decode(), batches.message_context(message))
+                message.payload = cipher.encrypt(xml.decode(), batches.message_context(message.id))
                 session.add(message)
         started = time.perf_counter()
         with db.transaction() as session:

@@ -25,8 +25,9 @@ from intake.files import write_atomic
 MAX_MESSAGES = 5000
 
 
-def message_context(message: models.Message) -> str:
-    return f"message:{message.id}:payload"
+def message_context(message_id: str) -> str:
+    """Associated data for a message's encrypted payload."""
+    return f"message:{message_id}:payload"
 
 
 def pending(session: Session, authority_key: str) -> int:
@@ -99,7 +100,7 @@ def archive(session: Session, cipher: FieldCipher, batch: models.Batch) -> bytes
         for message in messages:
             if message.payload is None:
                 raise ValueError(f"message {message.id} of batch {batch.id} was erased")
-            xml = cipher.decrypt(message.payload, message_context(message)).encode()
+            xml = cipher.decrypt(message.payload, message_context(message.id)).encode()
             digest = hashlib.sha256(xml).hexdigest()
             if digest != message.sha256:
                 raise ValueError(f"message {message.id} does not match its checksum")

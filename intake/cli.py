@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 
 import click
@@ -62,6 +63,9 @@ def worker(burst: bool) -> None:
     """Run one RQ worker on all queues."""
     rt = runtime.current()
     runtime.bind(rt)
+    # Background work yields the CPU to the web server where both share a machine: an
+    # arriving registration waits for nobody, while its messages may wait a moment.
+    os.nice(10)
     # Compile the schema set once, before forking: each job's work horse inherits it instead
     # of spending 0.2 s compiling it again.
     _ = rt.schema

@@ -11,15 +11,17 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from intake import batches, domain, models, xaus
 from intake.config import Settings
-from intake.registration import load_household, to_domain
+from intake.registration import household_of, to_domain
 from intake.runtime import Runtime, current
 
 log = logging.getLogger(__name__)
@@ -47,21 +49,19 @@ def enqueue_payloads(queue: Queue, rows: list[models.Outbox]) -> None:
 
 
 def build_payloads(outbox_ids: list[int]) -> int:
-    """Build the messages of several outbox rows in one transaction (one commit, one fsync).
+    """Build the messages of several outbox rows and store them in one short transaction.
 
-    Each row has a savepoint of its own: a row that fails is rolled back alone and does not
-    stop the others; the job then fails as a whole, so rq retries it, skipping the rows done.
+    The rows are read and their messages built outside any write transaction (on SQLite
+    the write lock is the whole database's, and building takes far longer than storing). A
+    row whose messages cannot be built is left undone and does not stop the others; the
+    job then fails as a whole, so rq retries it, skipping the rows done.
     """
     runtime = current()
-    written = failed = 0
+    with runtime.db.read() as session:
+        work = _owed(session, outbox_ids)
+    built, failed = _build(runtime, work)
     with runtime.db.transaction() as session:
-        for outbox_id in outbox_ids:
-            try:
-                with session.begin_nested():
-                    written += _build(runtime, session, outbox_id)
-            except Exception as error:
-                failed += 1
-                log.error("outbox %s failed: %s", outbox_id, type(error).__name__)
+        written = _store(session, built)
     _batch_when_full(runtime)
     if failed:
         raise RuntimeError(f"{failed} of {len(outbox_ids)} outbox rows failed")
@@ -82,35 +82,119 @@ def _batch_when_full(runtime: Runtime) -> None:
         enqueue_batches(runtime.queue("batches"), authority_key)
 
 
-def build_payload(outbox_id: int) -> int:
-    """Build, validate and store the messages of one outbox row; returns how many were new."""
-    runtime = current()
-    with runtime.db.transaction() as session:
-        return _build(runtime, session, outbox_id)
-
-
-def _build(runtime: Runtime, session: Session, outbox_id: int) -> int:
-    """The messages of a registration, in the caller's transaction; safe to run twice.
-
-    The messages wait in the database (encrypted) until `build_batches` delivers them.
-    """
-    now = dt.datetime.now(dt.UTC)
-    outbox = session.get(models.Outbox, outbox_id, with_for_update=True)
-    if outbox is None or outbox.done_at is not None:
-        return 0
-    registration = session.get_one(models.Registration, outbox.registration_id)
-    household = load_household(runtime.cipher, registration)
-    authority = to_domain(session.get_one(models.Authority, registration.authority_key))
-    done = set(
-        session.scalars(
-            select(models.Message.person_id).where(
-                models.Message.registration_id == registration.id
-            )
-        )
+_OUTBOX, _REGISTRATION, _PERSON, _MESSAGE, _AUTHORITY = (
+    models.table(model) for model in (
+        models.Outbox, models.Registration, models.Person, models.Message, models.Authority
     )
-    application_ids = [person.application_id for person in registration.persons]
-    written = 0
-    for index, person in enumerate(registration.persons):
+)
+_NEW_MESSAGES = insert(_MESSAGE)
+
+
+@dataclass
+class _Owed:
+    """What building the messages of a chunk of outbox rows needs, read in a few queries."""
+
+    rows: list[tuple[int, str]]  # (outbox id, registration id), not done yet
+    registrations: dict[str, Row[Any]]
+    persons: dict[str, list[Row[Any]]]  # by registration id, in household order
+    authorities: dict[str, domain.Authority]
+    done: set[str]  # persons who have their message already
+
+
+def _owed(session: Session, outbox_ids: list[int]) -> _Owed:
+    rows = session.execute(
+        select(_OUTBOX.c.id, _OUTBOX.c.registration_id)
+        .where(_OUTBOX.c.id.in_(outbox_ids), _OUTBOX.c.done_at.is_(None))
+    ).all()
+    ids = {row.registration_id for row in rows}
+    registrations = {row.id: row for row in session.execute(
+        select(_REGISTRATION).where(_REGISTRATION.c.id.in_(ids))
+    )}
+    persons: dict[str, list[Row[Any]]] = {key: [] for key in ids}
+    for person in session.execute(
+        select(_PERSON).where(_PERSON.c.registration_id.in_(ids))
+        .order_by(_PERSON.c.registration_id, _PERSON.c.position)
+    ):
+        persons[person.registration_id].append(person)
+    keys = {row.authority_key for row in registrations.values()}
+    authorities = {row.key: to_domain(row) for row in session.execute(
+        select(_AUTHORITY).where(_AUTHORITY.c.key.in_(keys))
+    )}
+    owed = [(row.id, row.registration_id) for row in rows]
+    return _Owed(owed, registrations, persons, authorities, _built_for(session, ids))
+
+
+def _built_for(session: Session, registration_ids: set[str]) -> set[str]:
+    """Persons of these registrations who have their message."""
+    return set(session.scalars(
+        select(_MESSAGE.c.person_id).where(_MESSAGE.c.registration_id.in_(registration_ids))
+    ))
+
+
+def _build(
+    runtime: Runtime, work: _Owed
+) -> tuple[dict[int, tuple[str, list[dict[str, Any]]]], int]:
+    """The message rows per outbox row ({outbox id: (registration id, rows)}), and how many
+    outbox rows failed."""
+    now = dt.datetime.now(dt.UTC)
+    built, failed = {}, 0
+    for outbox_id, registration_id in work.rows:
+        try:
+            registration = work.registrations[registration_id]
+            built[outbox_id] = (registration_id, _messages(
+                runtime, registration, work.persons[registration_id],
+                work.authorities[registration.authority_key], work.done, now,
+            ))
+        except Exception as error:
+            failed += 1
+            log.error("outbox %s failed: %s", outbox_id, type(error).__name__)
+    return built, failed
+
+
+def _store(session: Session, built: dict[int, tuple[str, list[dict[str, Any]]]]) -> int:
+    """Insert the built messages of rows still owed and mark those rows done; returns how
+    many messages were new.
+
+    The rows are locked, and looked at again: a second job for the same rows waits here and
+    then finds them done, and a message another job stored meanwhile is not stored twice.
+    """
+    if not built:
+        return 0
+    still_owed = set(session.scalars(
+        select(_OUTBOX.c.id)
+        .where(_OUTBOX.c.id.in_(built), _OUTBOX.c.done_at.is_(None))
+        .with_for_update()
+    ))
+    done = _built_for(session, {built[row][0] for row in still_owed})
+    messages = [
+        message
+        for row in still_owed
+        for message in built[row][1]
+        if message["person_id"] not in done
+    ]
+    if messages:
+        session.execute(_NEW_MESSAGES, messages)
+    if still_owed:
+        session.execute(
+            update(_OUTBOX).where(_OUTBOX.c.id.in_(still_owed))
+            .values(done_at=dt.datetime.now(dt.UTC))
+        )
+    return len(messages)
+
+
+def _messages(
+    runtime: Runtime,
+    registration: Row[Any],
+    persons: list[Row[Any]],
+    authority: domain.Authority,
+    done: set[str],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The message rows of one registration's persons that have none yet."""
+    household = household_of(runtime.cipher, registration, persons)
+    application_ids = [person.application_id for person in persons]
+    rows = []
+    for index, person in enumerate(persons):
         if person.id in done:
             continue
         message_uuid = uuid.uuid4()
@@ -121,29 +205,27 @@ def _build(runtime: Runtime, session: Session, outbox_id: int) -> int:
             author=sender(runtime.settings),
             test=runtime.settings.message_test_flag,
         )
-        message = xaus.build_element(
+        xml = xaus.render(
             household,
             index,
             application_ids=application_ids,
             envelope=envelope,
             application_date=registration.created_at.date(),
+            schema=runtime.schema,
         )
-        xaus.validate(message, runtime.schema)
-        xml = xaus.serialize(message)
-        row = models.Message(
-            id=models.new_id(),
-            person_id=person.id,
-            registration_id=registration.id,
-            authority_key=authority.key,
-            message_uuid=str(message_uuid),
-            file_name=f"{person.application_id}.xml",
-            sha256=hashlib.sha256(xml).hexdigest(),
-        )
-        row.payload = runtime.cipher.encrypt(xml.decode(), batches.message_context(row))
-        session.add(row)
-        written += 1
-    outbox.done_at = now
-    return written
+        message_id = models.new_id()
+        rows.append({
+            "id": message_id,
+            "person_id": person.id,
+            "registration_id": registration.id,
+            "authority_key": authority.key,
+            "message_uuid": str(message_uuid),
+            "file_name": f"{person.application_id}.xml",
+            "sha256": hashlib.sha256(xml).hexdigest(),
+            "created_at": now,
+            "payload": runtime.cipher.encrypt(xml.decode(), batches.message_context(message_id)),
+        })
+    return rows
 
 
 def sender(settings: Settings) -> domain.Sender:

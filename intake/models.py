@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     Time,
     UniqueConstraint,
@@ -30,6 +31,11 @@ def new_id() -> str:
 
 class Base(DeclarativeBase):
     pass
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a model, for statements that skip the ORM on hot paths."""
+    return Base.metadata.tables[model.__tablename__]
 
 
 class Authority(Base):

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from cachetools.func import ttl_cache
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from intake import booking, domain, lookup, models
-from intake.crypto import FieldCipher, random_reference, random_token, token_hash
-from intake.schemas import HouseholdSchema
+from intake import booking, domain, models, stored, submission
+from intake.crypto import FieldCipher, token_hash
+from intake.submission import Receipt
 
-PAYLOAD = "payload"  # outbox kind: build the household's messages
-_HOUSEHOLD = HouseholdSchema()
+if TYPE_CHECKING:
+    from intake.runtime import Runtime
+
+__all__ = ["Receipt", "register", "route", "submit"]
 
 
 class UnknownPostalCode(LookupError):
@@ -33,16 +36,6 @@ def unknown_postal_code_message() -> str:
 
 class Erased(LookupError):
     """The registration's personal data has been deleted (retention or request)."""
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What the applicant gets back. `status_token` exists only here, never in the database."""
-
-    reference: str
-    status_token: str
-    authority: domain.Authority
-    application_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -63,16 +56,20 @@ class Status:
         return "forwarded" if self.forwarded >= self.persons else "received"
 
 
-def route(session: Session, postal_code: str) -> models.Authority:
+# Built once: composing the statement anew cost more than running it.
+_ROUTE = (
+    select(*models.table(models.Authority).c)
+    .join(models.table(models.PostalCode))
+    .where(models.table(models.PostalCode).c.code == bindparam("code"))
+)
+
+
+def route(session: Session, postal_code: str) -> domain.Authority:
     """The authority responsible for a postal code."""
-    found = session.scalar(
-        select(models.Authority)
-        .join(models.PostalCode)
-        .where(models.PostalCode.code == postal_code)
-    )
+    found = session.connection().execute(_ROUTE, {"code": postal_code}).first()
     if found is None:
         raise UnknownPostalCode(postal_code)
-    return found
+    return to_domain(found)
 
 
 def submit(
@@ -82,69 +79,54 @@ def submit(
     api_token_id: int | None = None,
     entered_by: int | None = None,
 ) -> Receipt:
-    """Store a household and the work it is owed (an outbox row) in the caller's transaction.
-
-    Nothing here touches Redis: once the caller commits, the registration is safe and the
-    relay will queue its work whenever the queue is reachable.
-    """
+    """Store a household and the work it is owed in the caller's transaction."""
     authority = route(session, household.postal_code)
-    document = _HOUSEHOLD.dump(household)
-    person_documents = document.pop("persons")
-    for _attempt in range(5):
-        token = random_token()
-        registration = models.Registration(
-            id=models.new_id(),
-            reference=random_reference(),
-            status_token_hash=token_hash(token),
-            authority_key=authority.key,
-            language=household.language,
-            api_token_id=api_token_id,
-            entered_by=entered_by,
-        )
-        registration.data = cipher.encrypt(json.dumps(document), _context(registration))
-        try:
-            with session.begin_nested():
-                session.add(registration)
-                session.flush()
-            break
-        except IntegrityError:  # a reference drawn twice: draw again
-            continue
-    else:  # pragma: no cover - 5 collisions in a space of 2**50
-        raise RuntimeError("could not draw a unique reference")
-    application_ids = []
-    for position, person_document in enumerate(person_documents):
-        name_index, document_index = lookup.person_indexes(cipher, household.persons[position])
-        person = models.Person(
-            id=models.new_id(),
-            registration_id=registration.id,
-            position=position,
-            application_id=str(uuid.uuid4()),
-            name_index=name_index,
-            document_index=document_index,
-        )
-        person.data = cipher.encrypt(json.dumps(person_document), _context(person))
-        session.add(person)
-        application_ids.append(person.application_id)
-    session.add(models.Outbox(registration_id=registration.id, kind=PAYLOAD))
-    return Receipt(
-        reference=registration.reference,
-        status_token=token,
-        authority=to_domain(authority),
-        application_ids=tuple(application_ids),
-    )
+    prepared = submission.prepare(cipher, household, authority, api_token_id, entered_by)
+    submission.write(session, [prepared])
+    return prepared.receipt()
+
+
+@ttl_cache(maxsize=20_000, ttl=60)
+def _remembered_route(runtime: Runtime, postal_code: str) -> domain.Authority:
+    """`route`, remembered for a minute per process: the directory changes only when it is
+    imported, and a registration should not pay a query for it. Unknown postal codes are
+    not remembered, so a code newly served works at once."""
+    with runtime.db.read() as session:
+        return route(session, postal_code)
+
+
+def register(
+    runtime: Runtime,
+    household: domain.Household,
+    api_token_id: int | None = None,
+) -> Receipt:
+    """Store a household in a transaction shared with the other registrations arriving at
+    the same moment in this process (`commits`); returns once it is committed."""
+    authority = _remembered_route(runtime, household.postal_code)
+    prepared = submission.prepare(runtime.cipher, household, authority, api_token_id)
+    runtime.submissions.commit(prepared)
+    return prepared.receipt()
 
 
 def load_household(cipher: FieldCipher, registration: models.Registration) -> domain.Household:
     """Decrypt a stored registration back into the household that was submitted."""
+    return household_of(cipher, registration, registration.persons)
+
+
+def household_of(
+    cipher: FieldCipher, registration: Any, persons: Sequence[Any]
+) -> domain.Household:
+    """The household from its registration and person records (models or table rows)."""
     if registration.data is None:
         raise Erased(registration.reference)
-    document = json.loads(cipher.decrypt(registration.data, _context(registration)))
-    document["persons"] = [
-        json.loads(cipher.decrypt(person.data or "", _context(person)))
-        for person in registration.persons
+    document = json.loads(
+        cipher.decrypt(registration.data, submission.context("registration", registration.id))
+    )
+    members = [
+        json.loads(cipher.decrypt(person.data or "", submission.context("person", person.id)))
+        for person in persons
     ]
-    household: domain.Household = _HOUSEHOLD.load(document)
-    return household
+    return stored.household(document, members)
 
 
 def by_token(session: Session, token: str) -> models.Registration | None:
@@ -183,7 +165,8 @@ def status(session: Session, registration: models.Registration) -> Status:
     )
 
 
-def to_domain(authority: models.Authority) -> domain.Authority:
+def to_domain(authority: models.Authority | Row[Any]) -> domain.Authority:
+    """The directory's view of an authority, from its model or a row of its table."""
     address = None
     if authority.street and authority.postal_code and authority.city:
         address = domain.Address(
@@ -196,8 +179,3 @@ def to_domain(authority: models.Authority) -> domain.Authority:
         email=authority.email,
         phone=authority.phone,
     )
-
-
-def _context(record: models.Registration | models.Person) -> str:
-    """Associated data for a record's encrypted `data`: its table and id."""
-    return f"{record.__tablename__}:{record.id}:data"

@@ -10,11 +10,13 @@ from lxml import etree
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from intake import xaus
+from intake import submission, xaus
+from intake.commits import CommitGroup
 from intake.config import Settings
 from intake.crypto import FieldCipher
 from intake.db import Database
 from intake.redis_server import connect
+from intake.submission import Submission
 
 # One queue per kind of work, so a backlog of one never starves another.
 QUEUE_NAMES = ("payloads", "batches")
@@ -33,6 +35,11 @@ class Runtime:
     @cached_property
     def cipher(self) -> FieldCipher:
         return FieldCipher(self.settings.data_keys, self.settings.index_key)
+
+    @cached_property
+    def submissions(self) -> CommitGroup[Submission]:
+        """This process's group commit of new registrations (made after a fork, when used)."""
+        return CommitGroup(self.db, submission.write)
 
     @cached_property
     def redis(self) -> redis.Redis:

@@ -81,7 +81,7 @@ def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(runtim
     with runtime.db.read() as session:
         rows = session.scalars(select(models.Outbox.id)).all()
     for row in rows:
-        jobs.build_payload(row)
+        jobs.build_payloads([row])
 
     def assemble() -> None:
         with runtime.db.transaction() as session:

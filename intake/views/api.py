@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from intake import booking, models, registration
 from intake.i18n import LANGUAGES, select_locale
 from intake.runtime import current
-from intake.schemas import HouseholdSchema, messages
+from intake.schemas import HOUSEHOLD, messages
 from intake.views.bearer import require_scope
 from intake.views.links import status_url
 
@@ -40,14 +40,11 @@ def create_registration() -> tuple[Response, int]:
         if not isinstance(payload, dict):
             return jsonify(errors={"_schema": [_("Send the registration as a JSON object.")]}), 400
         try:
-            household = HouseholdSchema().load(payload)
+            household = HOUSEHOLD.load(payload)
         except ValidationError as error:
             return jsonify(errors=messages(error)), 422
         try:
-            with current().db.transaction() as session:
-                receipt = registration.submit(
-                    session, current().cipher, household, api_token_id=g.api_token_id
-                )
+            receipt = registration.register(current(), household, api_token_id=g.api_token_id)
         except registration.UnknownPostalCode:
             message = registration.unknown_postal_code_message()
             return jsonify(errors={"postal_code": [message]}), 422

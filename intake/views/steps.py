@@ -18,7 +18,7 @@ from intake import drafts, lookup, names, registration, transliteration
 from intake.access import public
 from intake.extensions import limiter
 from intake.runtime import current
-from intake.schemas import MAX_PERSONS, HouseholdSchema, PersonSchema, messages
+from intake.schemas import HOUSEHOLD, MAX_PERSONS, HouseholdSchema, PersonSchema, messages
 from intake.views import forms
 from intake.views.language import bind_language_to
 
@@ -225,7 +225,7 @@ def review() -> Any:
     if request.method == "POST":
         document["consent"] = {"data_processing": request.form.get("consent") == "yes"}
         try:
-            loaded = HouseholdSchema().load(document)
+            loaded = HOUSEHOLD.load(document)
             with current().db.transaction() as db_session:
                 receipt = registration.submit(
                     db_session, current().cipher, loaded, entered_by=draft.get("entered_by")
