@@ -39,9 +39,9 @@ class Settings:
     proxies: int = 0
     bind: str = "127.0.0.1:8000"
     web_workers: int = 2
-    web_threads: int = 4
+    web_threads: int = 16  # a request mostly waits for its group commit: more join each
     relay_interval: float = 0.5
-    relay_chunk: int = 50  # outbox rows per job; 1 is the naive one-job-per-registration
+    relay_chunk: int = 200  # outbox rows per job; 1 is the naive one-job-per-registration
     batch_interval: float = 120.0  # seconds between batch assemblies per authority
     reconcile_after: float = 120.0  # seconds before a queued, unfinished job is looked into
     retention: dt.timedelta = dt.timedelta(days=30)  # after acknowledgement

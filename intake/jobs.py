@@ -16,7 +16,7 @@ from typing import Any
 
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from intake import batches, domain, models, xaus
@@ -26,17 +26,17 @@ from intake.runtime import Runtime, current
 
 log = logging.getLogger(__name__)
 
-def enqueue_payloads(queue: Queue, rows: list[models.Outbox]) -> None:
-    """Queue the build of a chunk of outbox rows as one job, and note its id on each row.
+def enqueue_payloads(queue: Queue, outbox_ids: list[int]) -> str:
+    """Queue the build of a chunk of outbox rows as one job; returns the job's id.
 
     The job id names the chunk, so the same chunk is never queued twice; an overlapping
     chunk (after a relay crash) is harmless, since a row already done is skipped.
     """
-    job_id = f"payload-{rows[0].id}-{rows[-1].id}"
+    job_id = f"payload-{outbox_ids[0]}-{outbox_ids[-1]}"
     try:
         queue.enqueue_call(
             "intake.jobs.build_payloads",
-            args=[[row.id for row in rows]],
+            args=[outbox_ids],
             job_id=job_id,
             unique=True,
             retry=Retry(max=3, interval=[10, 60, 300]),
@@ -44,8 +44,7 @@ def enqueue_payloads(queue: Queue, rows: list[models.Outbox]) -> None:
         )
     except DuplicateJobError:
         log.info("job %s is queued already", job_id)
-    for row in rows:
-        row.job_id = job_id
+    return job_id
 
 
 def build_payloads(outbox_ids: list[int]) -> int:
@@ -62,22 +61,30 @@ def build_payloads(outbox_ids: list[int]) -> int:
     built, failed = _build(runtime, work)
     with runtime.db.transaction() as session:
         written = _store(session, built)
-    _batch_when_full(runtime)
+    _batch_when_full(runtime, {row.authority_key for row in work.registrations.values()})
     if failed:
         raise RuntimeError(f"{failed} of {len(outbox_ids)} outbox rows failed")
     return written
 
 
-def _batch_when_full(runtime: Runtime) -> None:
+def warm(runtime: Runtime) -> None:
+    """Do once in the worker what each forked work horse would otherwise do for every job:
+    make the database engine and compile the job's statements. The connections are closed
+    again, since a horse must open its own; the compiled statements stay."""
+    with runtime.db.read() as session:
+        _owed(session, [])
+        batches.pending(session, "")
+    runtime.db.dispose()
+
+
+def _batch_when_full(runtime: Runtime, authority_keys: set[str]) -> None:
     """Size threshold: an authority with a full batch waiting gets it assembled now, not at
     the next scheduled round."""
     with runtime.db.read() as session:
-        full = session.scalars(
-            select(models.Message.authority_key)
-            .where(models.Message.batch_id.is_(None), models.Message.payload.is_not(None))
-            .group_by(models.Message.authority_key)
-            .having(func.count(models.Message.id) >= batches.MAX_MESSAGES)
-        ).all()
+        full = [
+            key for key in sorted(authority_keys)
+            if batches.pending(session, key) >= batches.MAX_MESSAGES
+        ]
     for authority_key in full:
         enqueue_batches(runtime.queue("batches"), authority_key)
 

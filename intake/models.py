@@ -11,12 +11,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -193,6 +195,14 @@ class Message(Base):
     """An XAusländer message built for one person; at most one per person, by constraint."""
 
     __tablename__ = "message"
+    __table_args__ = (
+        # The messages waiting for a batch, in delivery order: a few among many delivered.
+        Index(
+            "message_waiting", "authority_key", "created_at", "id",
+            sqlite_where=text("batch_id IS NULL AND payload IS NOT NULL"),
+            postgresql_where=text("batch_id IS NULL AND payload IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     person_id: Mapped[str] = mapped_column(ForeignKey("person.id"), unique=True)

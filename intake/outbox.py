@@ -11,7 +11,7 @@ from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intake import models
 from intake.jobs import enqueue_payloads
@@ -25,7 +25,7 @@ STALE_AFTER = dt.timedelta(minutes=2)
 HEARTBEAT_SILENCE = dt.timedelta(minutes=3)
 
 
-def relay(runtime: Runtime, limit: int = 500) -> int:
+def relay(runtime: Runtime, limit: int = 1000) -> int:
     """Queue outbox rows not queued yet; returns how many were queued.
 
     Rows are marked in the same transaction that reads them. If Redis fails halfway, the
@@ -34,20 +34,25 @@ def relay(runtime: Runtime, limit: int = 500) -> int:
     """
     queue = runtime.queue("payloads")
     now = dt.datetime.now(dt.UTC)
+    size = runtime.settings.relay_chunk
     with runtime.db.transaction() as session:
-        rows = session.scalars(
-            select(models.Outbox)
-            .where(models.Outbox.done_at.is_(None), models.Outbox.enqueued_at.is_(None))
-            .order_by(models.Outbox.id)
+        ids = session.scalars(
+            select(_OUTBOX.c.id)
+            .where(_OUTBOX.c.done_at.is_(None), _OUTBOX.c.enqueued_at.is_(None))
+            .order_by(_OUTBOX.c.id)
             .limit(limit)
         ).all()
-        size = runtime.settings.relay_chunk
-        for start in range(0, len(rows), size):
-            chunk = list(rows[start:start + size])
-            enqueue_payloads(queue, chunk)
-            for row in chunk:
-                row.enqueued_at = now
-    return len(rows)
+        for start in range(0, len(ids), size):
+            chunk = list(ids[start:start + size])
+            job_id = enqueue_payloads(queue, chunk)
+            session.execute(
+                update(_OUTBOX).where(_OUTBOX.c.id.in_(chunk))
+                .values(enqueued_at=now, job_id=job_id)
+            )
+    return len(ids)
+
+
+_OUTBOX = models.table(models.Outbox)
 
 
 def reconcile(runtime: Runtime, limit: int = 500, stale_after: dt.timedelta = STALE_AFTER) -> int:
