@@ -53,6 +53,7 @@ def serve() -> None:
 @with_appcontext
 def web() -> None:
     """Run the production web server (gunicorn) on INTAKE_BIND."""
+    observability.configure_logging(in_background=True)
     server.WebServer(current_app._get_current_object(), runtime.current().settings).run()  # type: ignore[attr-defined]
 
 

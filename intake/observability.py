@@ -7,10 +7,14 @@ PROMETHEUS_MULTIPROC_DIR for gunicorn's several processes, as prometheus_client 
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import queue
 import time
 import uuid
 from collections.abc import Iterator
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
@@ -53,8 +57,8 @@ class StateCollector:
             yield GaugeMetricFamily(f"intake_{name}", f"Number of {name.replace('_', ' ')}",
                                     value=value or 0)
         depth = GaugeMetricFamily("intake_queue_depth", "Jobs waiting in a queue", labels=["queue"])
-        for queue in QUEUE_NAMES:
-            depth.add_metric([queue], self.runtime.queue(queue).count)
+        for name in QUEUE_NAMES:
+            depth.add_metric([name], self.runtime.queue(name).count)
         yield depth
 
 
@@ -73,17 +77,52 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """JSON lines on standard error, each with time, level, logger, message and request id."""
+def configure_logging(level: int = logging.INFO, *, in_background: bool = False) -> None:
+    """JSON lines on standard error, each with time, level, logger, message and request id.
+
+    `in_background` (the web server): records are formatted and written by a thread of
+    their own, so a request only hands its record over and never waits for the log's lock
+    or stream; under load, threads queued there longer than they took to answer. Not for
+    rq's work horses, which end with os._exit and would lose what is still queued.
+    """
+    global _listener
+    stop_logging()
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter(
         "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
         rename_fields={"levelname": "level", "asctime": "time", "name": "logger"},
     ))
-    handler.addFilter(RequestIdFilter())
+    front: logging.Handler = handler
+    if in_background:
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        front = QueueHandler(records)
+        _listener = QueueListener(records, handler)
+        _listener.start()
+    front.addFilter(RequestIdFilter())  # in the request's thread: the id lives there
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [front]
     root.setLevel(level)
+
+
+def stop_logging() -> None:
+    """Write what is queued and stop the writing thread (at exit, and before reconfiguring)."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
+
+
+def _restart_after_fork() -> None:
+    # A forked process (gunicorn's workers, rq's work horses) has no writing thread.
+    global _listener
+    if _listener is not None:
+        _listener = QueueListener(_listener.queue, *_listener.handlers)
+        _listener.start()
+
+
+_listener: QueueListener | None = None
+os.register_at_fork(after_in_child=_restart_after_fork)
+atexit.register(stop_logging)
 
 
 def init_app(app: Flask) -> None:

@@ -98,6 +98,9 @@ def _fate(runtime: Runtime, job_id: str) -> str:
     try:
         job = Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer)
     except NoSuchJobError:
+        # Gone, or a remnant: a work horse's heartbeat written just after the job was deleted
+        # leaves a hash without the job, which would refuse every fresh job of that id.
+        runtime.redis.delete(Job.key_for(job_id))
         return "lost"
     status = job.get_status()
     if status == JobStatus.FAILED and not job.retries_left:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 import qrcode
@@ -17,12 +18,16 @@ def _code(url: str) -> qrcode.QRCode:
     return code
 
 
+# The status page and its download ask for the same code again and again, and computing
+# one costs 5-8 ms; an image depends on nothing but its URL, so recent ones are kept.
+@functools.lru_cache(maxsize=512)
 def svg(url: str) -> str:
     """An SVG element (no XML declaration) to inline in a page."""
     image = _code(url).make_image(image_factory=SvgPathImage)
     return image.to_string(encoding="unicode").split("?>", 1)[-1].strip()
 
 
+@functools.lru_cache(maxsize=512)
 def png(url: str, box_size: int = 10) -> bytes:
     """A PNG image for download or printing."""
     code = _code(url)

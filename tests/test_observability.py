@@ -33,11 +33,12 @@ def test_metrics_count_the_pipeline_for_a_metrics_token_only(client, submit_toke
 def test_logs_are_json_lines_with_request_ids_and_no_personal_data(client, submit_token, capfd):
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    observability.configure_logging()
+    observability.configure_logging(in_background=True)  # as the web server logs
     try:
         response = post(client, submit_token, ADULT)
         status = client.get(response.json["status_url"].removeprefix("http://localhost"))
     finally:
+        observability.stop_logging()  # writes what is queued
         root.handlers[:], level = saved
         root.setLevel(level)
     lines = [json.loads(line) for line in capfd.readouterr().err.splitlines()

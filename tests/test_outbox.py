@@ -103,3 +103,17 @@ def test_a_job_taken_off_the_queue_by_a_worker_that_died_at_once_is_offered_agai
     assert outbox.reconcile(runtime, stale_after=dt.timedelta(0)) == 1
     process_queue(runtime)
     assert len(delivered(runtime.settings)) == 1
+
+
+def test_a_remnant_of_a_deleted_job_does_not_block_its_rows_for_ever(client, submit_token, runtime):
+    post(client, submit_token, ADULT)
+    outbox.relay(runtime)
+    with runtime.db.read() as session:
+        [job_id] = session.scalars(select(models.Outbox.job_id)).all()
+    Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer).delete()
+    # A horse's late heartbeat: status fields of a job that no longer exists.
+    runtime.redis.hset(Job.key_for(job_id), mapping={"status": "started", "worker_name": "w"})
+
+    assert outbox.reconcile(runtime, stale_after=dt.timedelta(0)) == 1
+    process_queue(runtime)
+    assert len(delivered(runtime.settings)) == 1

@@ -6,10 +6,10 @@ import dataclasses
 
 from sqlalchemy import select
 
-from intake import create_app, models, registration, rotation
+from intake import batches, create_app, models, registration, rotation
 from intake.config import new_data_key, parse_data_keys
 from intake.runtime import Runtime
-from tests.conftest import ADULT
+from tests.conftest import ADULT, process_queue
 from tests.forms import APPLICANT
 from tests.forms import post as form_post
 from tests.test_pipeline import post
@@ -19,6 +19,7 @@ from tests.test_privacy import SECRETS, raw_database_text
 def test_rotation_re_encrypts_everything_and_the_old_key_can_go(client, submit_token, runtime):
     for _ in range(3):
         post(client, submit_token, ADULT)
+    process_queue(runtime)  # their messages built and delivered under the old key
     form_post(client, "/en/", {"who": "self"})
     form_post(client, "/en/person/0", APPLICANT)  # a draft in progress, too
     new_keys = parse_data_keys(new_data_key("t2")) + runtime.settings.data_keys
@@ -26,7 +27,7 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(client, submit_t
 
     count = rotation.rotate(rotated, batch=2)  # small batches: several transactions
 
-    assert count == 3 + 3 + 1  # registrations, persons, the draft
+    assert count == 3 + 3 + 1 + 3  # registrations, persons, the draft, messages
     assert rotation.rotate(rotated, batch=2) == 0  # nothing left on the old key
     with rotated.db.read() as session:
         values = [
@@ -42,6 +43,8 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(client, submit_t
     with only_new.db.read() as session:
         for found in session.scalars(select(models.Registration)):
             assert registration.load_household(only_new.cipher, found).applicant.given_names
+        for batch in session.scalars(select(models.Batch)):  # a lost file can be written again
+            assert batches.archive(session, only_new.cipher, batch)
     app = create_app(only_new.settings)
     assert app.test_client().get("/en/").status_code == 200
     app.extensions["intake"].close()

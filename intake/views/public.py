@@ -66,7 +66,9 @@ def status(token: str) -> Any:
 @bp.get("/s/<token>/qr.png")
 @public
 def qr_png(token: str) -> Response:
-    status_of(token)
+    with current().db.read() as session:
+        if registration.by_token(session, token) is None:
+            abort(404)
     response = Response(qr.png(status_url(token)), mimetype="image/png")
     response.headers["Content-Disposition"] = 'attachment; filename="registration-qr.png"'
     return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from pathlib import Path
 
 from lxml import etree
@@ -78,9 +79,15 @@ def _load(folder: Path) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(files[ROOT_SCHEMA]), parser))
 
 
+_LOADING = threading.Lock()
+
+
 def load_schema(xsd_dir: str | Path) -> etree.XMLSchema:
     """The compiled OZG schema set from a folder holding the official files (cached per folder)."""
-    return _load(Path(xsd_dir).resolve())
+    # One thread compiles, the others wait for its result: libxml2 compiling the same
+    # set in two threads at once fails to resolve the imports.
+    with _LOADING:
+        return _load(Path(xsd_dir).resolve())
 
 
 def validate(xml: bytes | etree._Element, schema: etree.XMLSchema | None) -> None:

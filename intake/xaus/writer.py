@@ -46,7 +46,7 @@ def _qualified(tag: str) -> str:
 class _Template:
     """The tree of one shape, with its leaves (in document order) to fill."""
 
-    __slots__ = ("leaves", "lock", "nodes", "root")
+    __slots__ = ("leaves", "lock", "nodes", "pristine", "root")
 
     def __init__(self, shape: tuple[Step, ...]) -> None:
         root: etree._Element | None = None
@@ -73,10 +73,13 @@ class _Template:
         self.nodes = tuple(leaf_nodes)  # the template's own leaves, for render()
         self.leaves = tuple(order[id(node)] for node in leaf_nodes)  # positions, for copies
         self.lock = threading.Lock()  # the own tree serves one message at a time
+        # Copies are made from a tree no thread ever changes: copying the own tree while
+        # another thread fills or validates it crashed the process (lxml is not safe there).
+        self.pristine = root.__copy__()
 
     def fill(self, texts: list[str]) -> etree._Element:
         """A fresh copy of the tree with the texts in its leaves."""
-        copy = self.root.__copy__()  # lxml copies the whole subtree in C
+        copy = self.pristine.__copy__()  # lxml copies the whole subtree in C
         nodes = list(copy.iter())
         for index, text in zip(self.leaves, texts, strict=True):
             nodes[index].text = text  # lxml escapes, and refuses what XML cannot hold
