@@ -18,8 +18,10 @@ from intake.db import Database
 from intake.redis_server import connect
 from intake.submission import Submission
 
-# One queue per kind of work, so a backlog of one never starves another.
-QUEUE_NAMES = ("payloads", "batches")
+# One queue per kind of work. A worker takes from the first queue that has a job: batches
+# come first, so a full batch is delivered while messages are still being built (at most
+# one batch job per authority waits, so they never starve the payloads).
+QUEUE_NAMES = ("batches", "payloads")
 
 
 class Runtime:

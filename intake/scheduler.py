@@ -92,9 +92,11 @@ def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> N
                 continue
             try:
                 done = task.run(runtime)
-                # A relay that moved work looks again at once: a backlog drains at full speed.
-                busy = busy or (task.name == "relay" and done > 0)
-                task.due = time.monotonic() + task.every
+                # A relay that moved work looks again at once (not after its interval): a
+                # backlog drains at full speed.
+                again = task.name == "relay" and done > 0
+                busy = busy or again
+                task.due = time.monotonic() + (0.0 if again else task.every)
             except (redis.RedisError, OperationalError) as error:
                 # The class name only: driver messages can quote SQL parameters.
                 log.warning("%s delayed, will retry: %s", task.name, type(error).__name__)
