@@ -25,7 +25,11 @@ STALE_AFTER = dt.timedelta(minutes=2)
 HEARTBEAT_SILENCE = dt.timedelta(minutes=3)
 
 
-def relay(runtime: Runtime, limit: int = 1000) -> int:
+# Rows one relay round queues at most; a full round means a backlog (see scheduler.run).
+RELAY_ROUND = 1000
+
+
+def relay(runtime: Runtime, limit: int = RELAY_ROUND) -> int:
     """Queue outbox rows not queued yet; returns how many were queued.
 
     Rows are marked in the same transaction that reads them. If Redis fails halfway, the

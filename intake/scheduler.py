@@ -92,9 +92,10 @@ def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> N
                 continue
             try:
                 done = task.run(runtime)
-                # A relay that moved work looks again at once (not after its interval): a
-                # backlog drains at full speed.
-                again = task.name == "relay" and done > 0
+                # A relay that found a backlog (a full round) looks again at once, not after
+                # its interval: the backlog drains at full speed. Otherwise the interval lets
+                # new rows gather into chunks.
+                again = task.name == "relay" and done >= outbox.RELAY_ROUND
                 busy = busy or again
                 task.due = time.monotonic() + (0.0 if again else task.every)
             except (redis.RedisError, OperationalError) as error:
