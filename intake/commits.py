@@ -26,7 +26,7 @@ class _Waiting(Generic[Item]):
 
     def __init__(self, item: Item) -> None:
         self.item = item
-        self.settled = threading.Event()  # set when committed or failed, or to pass the lead
+        self.settled = threading.Event()  # set once committed or failed, or to pass the lead
         self.lead = False
         self.error: BaseException | None = None
 
@@ -51,14 +51,10 @@ class CommitGroup(Generic[Item]):
             self._queue.append(waiting)
             waiting.lead = not self._led
             self._led = True
-        while not waiting.lead:
-            waiting.settled.wait()
-            if waiting.error is not None:
-                raise waiting.error
-            if not waiting.lead:
-                return  # committed by a leader
-            waiting.settled.clear()
-        self._lead()
+        if not waiting.lead:
+            waiting.settled.wait()  # until a leader wrote it, or handed us the lead
+        if waiting.lead:
+            self._lead()
         if waiting.error is not None:
             raise waiting.error
 

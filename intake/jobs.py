@@ -200,6 +200,7 @@ def _messages(
     """The message rows of one registration's persons that have none yet."""
     household = household_of(runtime.cipher, registration, persons)
     application_ids = [person.application_id for person in persons]
+    author = sender(runtime.settings)
     rows = []
     for index, person in enumerate(persons):
         if person.id in done:
@@ -209,7 +210,7 @@ def _messages(
             message_uuid=message_uuid,
             created=now,
             reader=authority,
-            author=sender(runtime.settings),
+            author=author,
             test=runtime.settings.message_test_flag,
         )
         xml = xaus.render(

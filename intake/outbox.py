@@ -27,6 +27,7 @@ HEARTBEAT_SILENCE = dt.timedelta(minutes=3)
 
 # Rows one relay round queues at most; a full round means a backlog (see scheduler.run).
 RELAY_ROUND = 1000
+_OUTBOX = models.table(models.Outbox)
 
 
 def relay(runtime: Runtime, limit: int = RELAY_ROUND) -> int:
@@ -54,9 +55,6 @@ def relay(runtime: Runtime, limit: int = RELAY_ROUND) -> int:
                 .values(enqueued_at=now, job_id=job_id)
             )
     return len(ids)
-
-
-_OUTBOX = models.table(models.Outbox)
 
 
 def reconcile(runtime: Runtime, limit: int = 500, stale_after: dt.timedelta = STALE_AFTER) -> int:

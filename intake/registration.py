@@ -20,9 +20,6 @@ from intake.submission import Receipt
 if TYPE_CHECKING:
     from intake.runtime import Runtime
 
-__all__ = ["Receipt", "register", "route", "submit"]
-
-
 class UnknownPostalCode(LookupError):
     """No authority is responsible for the postal code: never routed to a default."""
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, update
 
-from intake import batches, models
+from intake import batches, models, submission
 from intake.runtime import Runtime
 
 # Encrypted columns and the context each value is bound to (see submission.context).
 ENCRYPTED = (
-    (models.Registration, "data", lambda row: f"registration:{row.id}:data"),
-    (models.Person, "data", lambda row: f"person:{row.id}:data"),
+    (models.Registration, "data", lambda row: submission.context("registration", row.id)),
+    (models.Person, "data", lambda row: submission.context("person", row.id)),
     (models.Draft, "data", lambda row: f"draft:{row.id}:data"),
     (models.HandOver, "draft_token", lambda row: f"hand_over:{row.token_hash}:draft_token"),
     # Built messages wait here until their batch's retention ends; a batch file lost from
