@@ -242,13 +242,17 @@ def sender(settings: Settings) -> domain.Sender:
     )
 
 
+def batches_job_id(authority_key: str) -> str:
+    return f"batches-{authority_key}"
+
+
 def enqueue_batches(queue: Queue, authority_key: str) -> None:
     """Queue the assembly of an authority's waiting messages (once at a time per authority)."""
     try:
         queue.enqueue_call(
             "intake.jobs.build_batches",
             args=[authority_key],
-            job_id=f"batches-{authority_key}",
+            job_id=batches_job_id(authority_key),
             unique=True,
             retry=Retry(max=3, interval=[10, 60, 300]),
             result_ttl=0,

@@ -95,6 +95,15 @@ def reconcile(runtime: Runtime, limit: int = 500, stale_after: dt.timedelta = ST
     return restored
 
 
+def make_room(runtime: Runtime, job_id: str) -> None:
+    """Clear a job id for a fresh job when the job holding it will never finish: a remnant,
+    abandoned by a dead worker, or failed every retry. A batch job killed with its work horse
+    otherwise refused its authority's next batch job until rq's own clean-up, minutes later.
+    """
+    if _fate(runtime, job_id) == "failed":
+        Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer).delete()
+
+
 def _fate(runtime: Runtime, job_id: str) -> str:
     """"lost" (gone, or its worker died), "failed" (retries exhausted), or "running"."""
     try:

@@ -55,6 +55,7 @@ def queue_batches(runtime: Runtime) -> int:
             .distinct()
         ).all()
     for authority_key in waiting:
+        outbox.make_room(runtime, jobs.batches_job_id(authority_key))
         jobs.enqueue_batches(runtime.queue("batches"), authority_key)
     with runtime.db.read() as session:  # batches a crash left without their file
         missing = batches.missing_files(session, runtime.settings.xml_out)

@@ -10,6 +10,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 from intake import models, outbox
+from intake.runtime import bind
 from tests.conftest import ADULT, delivered, process_queue
 from tests.test_pipeline import post
 
@@ -116,4 +117,37 @@ def test_a_remnant_of_a_deleted_job_does_not_block_its_rows_for_ever(client, sub
 
     assert outbox.reconcile(runtime, stale_after=dt.timedelta(0)) == 1
     process_queue(runtime)
+    assert len(delivered(runtime.settings)) == 1
+
+
+def test_a_batch_job_abandoned_by_a_dead_worker_does_not_hold_back_the_batches(
+    client, submit_token, runtime
+):
+    import socket
+    import subprocess
+
+    from rq import SimpleWorker, Worker
+
+    from intake import jobs
+
+    post(client, submit_token, ADULT)
+    outbox.relay(runtime)
+    bind(runtime)
+    SimpleWorker([runtime.queue("payloads")], connection=runtime.redis,
+                 serializer=JSONSerializer).work(burst=True)  # built, not batched yet
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = Worker([runtime.queue("batches")], connection=runtime.redis, name="killed")
+    dead.register_birth()
+    runtime.redis.hset(dead.key, mapping={"pid": gone.pid, "hostname": socket.gethostname()})
+    jobs.enqueue_batches(runtime.queue("batches"), "073400")
+    job = Job.fetch(jobs.batches_job_id("073400"), connection=runtime.redis,
+                    serializer=JSONSerializer)
+    runtime.queue("batches").remove(job)  # taken by the worker that then died mid-job
+    job.set_status(JobStatus.STARTED)
+    job.worker_name = "killed"
+    job.save()
+
+    process_queue(runtime)
+
     assert len(delivered(runtime.settings)) == 1
