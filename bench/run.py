@@ -224,8 +224,9 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
 def ceiling() -> dict[str, float]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # Served as intake serves (intake/server.py): same workers, threads and per-worker sockets.
     command = [PYTHON, "-m", "gunicorn", "-w", WEB_WORKERS, "--threads", WEB_THREADS, "-k", "gthread",
-               "-b", f"127.0.0.1:{port}", "bench.ceiling:app"]
+               "--reuse-port", "-b", f"127.0.0.1:{port}", "bench.ceiling:app"]
     with processes([command], env):
         wait_for(port)
         result = wrk(port, {"TOKEN": "x"})
@@ -283,6 +284,7 @@ def report(rows, mix, top, fast, naive, loop, total) -> None:  # type: ignore[no
     lines.append(f"| ceiling: Flask that only answers | {top['per_second']:,.0f} | {top['p50_ms']} | "
                  f"{top['p95_ms']} | {top['p99_ms']} | {top['errors']} | |")
     ratio = rows[0]["per_second"] / top["per_second"]
+    mix_ratio = mix["per_second"] / top["per_second"]
     lines += [
         "", "| pipeline | messages/s | |", "|---|---|---|",
         f"| outbox to batch file ({fast['chunk']} rows a job, {fast['messages']:,} registrations) "
@@ -291,8 +293,9 @@ def report(rows, mix, top, fast, naive, loop, total) -> None:  # type: ignore[no
         f"| naive: one forking job per registration (300) | {naive['per_second']:,.0f} | |",
         f"| ratio | {fast['per_second'] / naive['per_second']:.1f}x | >= 10x: "
         f"{verdict(fast['per_second'] >= 10 * naive['per_second'])} |",
-        "", f"Intake throughput is {ratio:.0%} of the answer-only ceiling (target >= 50%: "
-        f"{verdict(ratio >= 0.5)}).", "", f"Build-and-validate loop: {loop}", "",
+        "", f"Intake throughput is {ratio:.0%} of the answer-only ceiling for registrations "
+        f"(target >= 50%: {verdict(ratio >= 0.5)}) and {mix_ratio:.0%} for mixed traffic.", "",
+        f"Build-and-validate loop: {loop}", "",
     ]
     text_out = "\n".join(lines)
     (REPO / "bench" / "RESULTS.md").write_text(text_out)

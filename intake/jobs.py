@@ -69,8 +69,9 @@ def build_payloads(outbox_ids: list[int]) -> int:
 
 def warm(runtime: Runtime) -> None:
     """Do once in the worker what each forked work horse would otherwise do for every job:
-    make the database engine and compile the job's statements. The connections are closed
-    again, since a horse must open its own; the compiled statements stay."""
+    make the database engine and compile the job's statements, set up the data keys' ciphers.
+    The connections are closed again, since a horse must open its own; the rest stays."""
+    _ = runtime.cipher
     with runtime.db.read() as session:
         _owed(session, [])
         batches.pending(session, "")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from cachetools.func import ttl_cache
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from intake import booking, domain, models, stored, submission
@@ -135,6 +135,17 @@ def by_token(session: Session, token: str) -> models.Registration | None:
     )
 
 
+def token_known(session: Session, token: str) -> bool:
+    """Whether a status-page token opens a registration (without loading it)."""
+    found = session.connection().execute(_TOKEN_KNOWN, {"hash": token_hash(token)}).first()
+    return found is not None
+
+
+_TOKEN_KNOWN = select(models.Registration.id).where(
+    models.Registration.status_token_hash == bindparam("hash")
+)
+
+
 def by_reference(session: Session, reference: str) -> models.Registration | None:
     return session.scalar(
         select(models.Registration).where(models.Registration.reference == reference.upper())
@@ -143,28 +154,81 @@ def by_reference(session: Session, reference: str) -> models.Registration | None
 
 def status(session: Session, registration: models.Registration) -> Status:
     """Where a registration stands: received, or its messages ready."""
-    # Counted in the database: loading the persons (and their encrypted data) only to count
-    # them was most of a status page's time.
+    row = session.connection().execute(_STATUS_BY_ID, {"id": registration.id}).one()
+    return _status(row)
+
+
+def status_by_token(session: Session, token: str) -> Status | None:
+    """The status a status-page token opens, or None: one query, as the page is asked often."""
+    row = session.connection().execute(
+        _STATUS_BY_TOKEN, {"hash": token_hash(token)}
+    ).one_or_none()
+    return None if row is None else _status(row)
+
+
+def _status_query() -> Select[Any]:
+    # Counted in the database, in one statement with the authority and the appointment:
+    # loading persons (and their encrypted data) to count them, and a query per part, were
+    # most of a status page's time.
+    registration, message, batch = models.Registration, models.Message, models.Batch
+    appointment, slot = models.Appointment, models.Slot
     members = (
         select(func.count(models.Person.id))
         .where(models.Person.registration_id == registration.id)
         .scalar_subquery()
     )
-    forwarded, acknowledged, persons = session.execute(
-        select(func.count(models.Batch.id), func.count(models.Batch.acknowledged_at), members)
-        .select_from(models.Message)
-        .join(models.Batch)
-        .where(models.Message.registration_id == registration.id)
-    ).one()
-    authority = session.get_one(models.Authority, registration.authority_key)
+    delivered = select(message.registration_id, batch.acknowledged_at).join(batch).subquery()
+    forwarded, acknowledged = (
+        select(func.count(column))
+        .where(delivered.c.registration_id == registration.id)
+        .scalar_subquery()
+        for column in ("*", delivered.c.acknowledged_at)
+    )
+    return (
+        select(
+            registration.reference, registration.created_at, *_AUTHORITY_COLUMNS,
+            members.label("persons"), forwarded.label("forwarded"),
+            acknowledged.label("acknowledged"),
+            appointment.slot_id, appointment.seats, appointment.priority,
+            appointment.checked_in_at, appointment.waiting_number,
+            slot.starts_at, slot.ends_at,
+        )
+        .join(models.Authority, models.Authority.key == registration.authority_key)
+        .outerjoin(appointment, appointment.registration_id == registration.id)
+        .outerjoin(slot, slot.id == appointment.slot_id)
+    )
+
+
+_AUTHORITY_COLUMNS = tuple(
+    getattr(models.Authority, name)
+    for name in ("key", "name", "street", "house_number", "postal_code", "city", "email", "phone")
+)
+_STATUS_BY_ID = _status_query().where(models.Registration.id == bindparam("id"))
+_STATUS_BY_TOKEN = _status_query().where(
+    models.Registration.status_token_hash == bindparam("hash")
+)
+
+
+def _status(row: Row[Any]) -> Status:
+    booked = None
+    if row.slot_id is not None:
+        booked = booking.Booked(
+            slot_id=row.slot_id,
+            starts_at=booking.aware(row.starts_at),
+            ends_at=booking.aware(row.ends_at),
+            seats=row.seats,
+            priority=row.priority,
+            checked_in_at=row.checked_in_at,
+            waiting_number=row.waiting_number,
+        )
     return Status(
-        reference=registration.reference,
-        authority=to_domain(authority),
-        created_at=registration.created_at,
-        persons=persons,
-        forwarded=forwarded,
-        acknowledged=acknowledged,
-        appointment=booking.appointment(session, registration),
+        reference=row.reference,
+        authority=to_domain(row),
+        created_at=row.created_at,
+        persons=row.persons,
+        forwarded=row.forwarded,
+        acknowledged=row.acknowledged,
+        appointment=booked,
     )
 
 

@@ -36,6 +36,11 @@ class WebServer(BaseApplication):  # type: ignore[misc]
         self.cfg.set("workers", self.settings.web_workers)
         self.cfg.set("threads", self.settings.web_threads)
         self.cfg.set("worker_class", "gthread")
+        # One listening socket per worker: with a shared one, the worker that wakes first
+        # accepts every new connection, and clients that keep theirs alive (phones, proxies,
+        # load generators) then load one process while the others idle (measured: one of two
+        # busy, the other without a request). The kernel spreads connections over the sockets.
+        self.cfg.set("reuse_port", True)
         self.cfg.set("preload_app", True)  # import once, then fork: nothing connects at import
         self.cfg.set("accesslog", None)  # status URLs carry tokens: no access log by default
 

@@ -58,6 +58,19 @@ def test_qr_code_holds_the_status_url_and_nothing_else(client, submit_token):
         assert secret not in code.text
 
 
+def test_unknown_status_token_opens_nothing(client, submit_token):
+    path = post(client, submit_token, ADULT).json["status_url"].removeprefix("http://localhost")
+    # The real token's last character changed: as likely a guess as any.
+    guessed = path[:-1] + ("A" if path[-1] != "A" else "B")
+
+    assert client.get(path).status_code == 200
+    assert client.get(f"{path}/qr.png").status_code == 200
+    for asked in (guessed, f"{guessed}/qr.png"):
+        answer = client.get(asked)
+        assert answer.status_code == 404, asked
+        assert b"073400" not in answer.data and b"Potsdam" not in answer.data
+
+
 def test_queue_holds_ids_only(client, submit_token, runtime):
     post(client, submit_token, ADULT)
     from intake import outbox

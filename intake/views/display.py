@@ -7,8 +7,10 @@ from typing import Any
 
 from babel.dates import format_date, get_month_names
 from flask import Flask
-from flask_babel import format_datetime, format_time, get_locale
+from flask_babel import format_datetime, format_time, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from intake import booking, domain, territories
 from intake.i18n import LANGUAGES, NATIVE_NAMES, direction
@@ -63,6 +65,7 @@ def local_datetime(moment: dt.datetime) -> str:
 def page_globals() -> dict[str, Any]:
     lang = language()
     return {
+        _CATALOG: get_translations(),  # the page's texts, looked up once per page
         "lang": lang,
         "dir": direction(lang),
         "languages": LANGUAGES,
@@ -74,8 +77,41 @@ def page_globals() -> dict[str, Any]:
     }
 
 
+_CATALOG = "_catalog"
+
+
+# A page asks for a dozen texts or more; Flask-Babel's own callables find the request's
+# catalog again for each (a fifth of rendering the start page). These take it from the page.
+@pass_context
+def _gettext(context: Context, text: str) -> str:
+    return str(_catalog(context).ugettext(text))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
+    return str(_catalog(context).ungettext(singular, plural, count))
+
+
+@pass_context
+def _pgettext(context: Context, where: str, text: str) -> str:
+    return str(_catalog(context).upgettext(where, text))
+
+
+@pass_context
+def _npgettext(context: Context, where: str, singular: str, plural: str, count: int) -> str:
+    return str(_catalog(context).unpgettext(where, singular, plural, count))
+
+
+def _catalog(context: Context) -> Any:
+    # Templates rendered without the page globals still get the request's catalog.
+    return context.get(_CATALOG) or get_translations()
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(page_globals)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+    )
     app.add_template_filter(partial_date, "partial_date")
     app.add_template_filter(country, "country")
     app.add_template_filter(local_time, "local_time")

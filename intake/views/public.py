@@ -45,10 +45,10 @@ def language(code: str) -> Response:
 def status_of(token: str) -> registration.Status:
     """The status behind a token, or 404: an unknown token reveals nothing."""
     with current().db.read() as session:
-        found = registration.by_token(session, token)
-        if found is None:
-            abort(404)
-        return registration.status(session, found)
+        found = registration.status_by_token(session, token)
+    if found is None:
+        abort(404)
+    return found
 
 
 @bp.get("/s/<token>")
@@ -67,8 +67,9 @@ def status(token: str) -> Any:
 @public
 def qr_png(token: str) -> Response:
     with current().db.read() as session:
-        if registration.by_token(session, token) is None:
-            abort(404)
+        known = registration.token_known(session, token)
+    if not known:
+        abort(404)
     response = Response(qr.png(status_url(token)), mimetype="image/png")
     response.headers["Content-Disposition"] = 'attachment; filename="registration-qr.png"'
     return response
