@@ -57,6 +57,21 @@ def web() -> None:
     server.WebServer(current_app._get_current_object(), runtime.current().settings).run()  # type: ignore[attr-defined]
 
 
+def background_priority() -> None:
+    """Run this process (and the work horses it forks) only on CPU time the web leaves.
+
+    Linux's SCHED_IDLE: a waking web thread preempts a job at once, where a niced job keeps
+    the CPU to the end of its slice (measured: 450-490 registrations/s beside a worker at
+    nice 10 or 19, 520-620/s beside one at SCHED_IDLE). Jobs still run in every gap the web
+    leaves (40 % of a 10-s burst's messages were built during the burst, the rest within
+    8 s after it); only a web server busy without pause for minutes would hold them back.
+    """
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    else:
+        os.nice(19)
+
+
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
@@ -66,7 +81,7 @@ def worker(burst: bool) -> None:
     runtime.bind(rt)
     # Background work yields the CPU to the web server where both share a machine: an
     # arriving registration waits for nobody, while its messages may wait a moment.
-    os.nice(10)
+    background_priority()
     # Compile the schema set and the jobs' statements once, before forking: each job's work
     # horse inherits them instead of spending 0.2 s compiling them again.
     _ = rt.schema
