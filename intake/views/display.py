@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
+from urllib.parse import urlencode
 
 from babel.dates import format_date, get_month_names
-from flask import Flask
+from flask import Flask, request, url_for
 from flask_babel import format_datetime, format_time, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
@@ -62,13 +64,28 @@ def local_datetime(moment: dt.datetime) -> str:
     return str(format_datetime(booking.aware(moment), "EEEE, d MMMM y, HH:mm"))
 
 
+def language_links() -> list[tuple[str, str]]:
+    """The language menu: (code, link) per language, each link coming back to this page.
+
+    Built by url_for once per language and site root, then given this page's path: six
+    url_for calls with a query string were a tenth of rendering a page.
+    """
+    back = urlencode({"next": request.path}, safe="!$'()*,/:;?@")
+    return [(code, f"{_language_link(code, request.script_root)}?{back}") for code in LANGUAGES]
+
+
+@functools.lru_cache(maxsize=64)
+def _language_link(code: str, _script_root: str) -> str:
+    return url_for("public.language", code=code)
+
+
 def page_globals() -> dict[str, Any]:
     lang = language()
     return {
+        "language_links": language_links,
         _CATALOG: get_translations(),  # the page's texts, looked up once per page
         "lang": lang,
         "dir": direction(lang),
-        "languages": LANGUAGES,
         "native_names": NATIVE_NAMES,
         "countries": territories.choices(lang),
         "month_names": get_month_names("wide", locale=lang),
