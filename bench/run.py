@@ -253,6 +253,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     started = time.monotonic()
+    speed = [machine_speed()]
     rows = [registrations("registrations, SQLite", None)]
     if os.environ.get("INTAKE_BENCH_DATABASE_URL"):
         rows.append(registrations("registrations, PostgreSQL",
@@ -262,22 +263,37 @@ def main() -> None:
     fast = pipeline(chunk=Settings.relay_chunk, count=10_000)
     naive = pipeline(chunk=1, count=300)
     loop = build_loop()
-    report(rows, mix, top, fast, naive, loop, time.monotonic() - started)
+    speed.append(machine_speed())
+    report(rows, mix, top, fast, naive, loop, time.monotonic() - started, speed)
+
+
+def machine_speed() -> float:
+    """CPU seconds of a fixed pure-Python loop: how fast this (virtual) machine is right now.
+
+    A shared VM's speed drifts by up to a factor of two within an hour; the figures of two
+    runs compare only together with this one.
+    """
+    started = time.process_time()
+    sum(range(30_000_000))
+    return time.process_time() - started
 
 
 def verdict(ok: bool) -> str:
     return "meets" if ok else "misses"
 
 
-def report(rows, mix, top, fast, naive, loop, total) -> None:  # type: ignore[no-untyped-def]
+def report(rows, mix, top, fast, naive, loop, total, speed) -> None:  # type: ignore[no-untyped-def]
     lines = [
         "# Benchmark results", "",
         f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC in {total:.0f} s on {platform.node()}: "
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
         f"{platform.python_version()}; wrk with {CONNECTIONS} connections on the same machine, "
-        f"{SECONDS} s per run after {WARM_UP} s of warm-up; gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads, one rq "
+        f"{SECONDS} s per run after {WARM_UP} s of warm-up; gunicorn {WEB_WORKERS} workers x "
+        f"{WEB_THREADS} threads, one rq "
         f"worker and the scheduler beside it (`intake serve`); pipeline runs with "
-        f"{PIPELINE_WORKERS} rq workers, as compose.yaml runs them.", "",
+        f"{PIPELINE_WORKERS} rq workers, as compose.yaml runs them. Machine speed: a fixed "
+        f"Python loop took {speed[0]:.2f} s of CPU before the run and {speed[1]:.2f} s after "
+        "(lower is faster).", "",
         "| what | per second | p50 ms | p95 ms | p99 ms | errors | target |",
         "|---|---|---|---|---|---|---|",
     ]
