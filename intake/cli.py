@@ -66,9 +66,9 @@ def background_priority() -> None:
     leaves (40 % of a 10-s burst's messages were built during the burst, the rest within
     8 s after it); only a web server busy without pause for minutes would hold them back.
     """
-    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+    try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    else:
+    except (AttributeError, OSError):  # not Linux, or a sandbox that refuses it
         os.nice(19)
 
 
