@@ -29,6 +29,7 @@ def test_sign_in_is_throttled_per_account(app, runtime):
     assert refused.status_code == 429  # even the right password, until the window passes
     other = app.test_client()
     assert sign_in(other, "nobody@example.org", "x").status_code == 401  # other accounts: fine
+    assert client.get("/desk/login").status_code == 200  # reading the page is never limited
 
 
 def test_a_new_sign_in_starts_a_new_session_and_sign_out_ends_it(app, runtime):
