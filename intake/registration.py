@@ -177,12 +177,13 @@ def _status_query() -> Select[Any]:
         .where(models.Person.registration_id == registration.id)
         .scalar_subquery()
     )
+    # Messages in a batch (forwarded), and those whose batch was acknowledged.
     delivered = select(message.registration_id, batch.acknowledged_at).join(batch).subquery()
     forwarded, acknowledged = (
-        select(func.count(column))
+        select(count)
         .where(delivered.c.registration_id == registration.id)
         .scalar_subquery()
-        for column in ("*", delivered.c.acknowledged_at)
+        for count in (func.count(), func.count(delivered.c.acknowledged_at))
     )
     return (
         select(
