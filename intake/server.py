@@ -43,12 +43,18 @@ class WebServer(BaseApplication):  # type: ignore[misc]
         self.cfg.set("reuse_port", True)
         self.cfg.set("preload_app", True)  # import once, then fork: nothing connects at import
         self.cfg.set("accesslog", None)  # status URLs carry tokens: no access log by default
+        self.cfg.set("post_worker_init", _fill_pool)
 
     def load(self) -> Flask:
         # Everything loaded so far lives as long as the server: keep it out of every garbage
         # collection, so the collections a busy worker runs stay short (tail latency).
         gc.freeze()
         return self.application
+
+
+def _fill_pool(worker: Any) -> None:
+    # In each web worker after the fork: connections are never shared across a fork.
+    worker.app.application.extensions["intake"].db.fill_pool()
 
 
 def serve(settings: Settings) -> int:

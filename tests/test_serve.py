@@ -101,3 +101,27 @@ def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(
     assert not (tmp_path / "instance" / "redis.sock").exists()  # and was stopped with serve
     for secret in ("Shevchenko", "FE123456"):
         assert secret not in stderr  # logs carry no personal data
+
+
+def test_a_web_worker_opens_its_database_connections_before_the_first_request(tmp_path):
+    from intake.db import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'intake.db'}")
+    database.fill_pool()
+
+    assert database.engine.pool.checkedin() == database.engine.pool.size() > 0
+    database.dispose()
+
+
+def test_an_unreachable_database_does_not_stop_a_web_worker_from_starting(caplog):
+    from intake.db import Database
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = Database(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none?connect_timeout=1")
+
+    database.fill_pool()  # does not raise
+
+    assert "could not open the database connections" in caplog.text
+    database.dispose()
