@@ -185,20 +185,32 @@ def cancel(session: Session, registration: models.Registration) -> bool:
 
 
 def appointment(session: Session, registration: models.Registration) -> Booked | None:
-    found = session.scalar(
-        select(models.Appointment).where(models.Appointment.registration_id == registration.id)
-    )
-    if found is None:
-        return None
-    slot = session.get_one(models.Slot, found.slot_id)
+    row = session.connection().execute(
+        select(*BOOKED_COLUMNS)
+        .join(models.Slot, models.Slot.id == models.Appointment.slot_id)
+        .where(models.Appointment.registration_id == registration.id)
+    ).first()
+    return None if row is None else booked(row)
+
+
+# What a Booked is made of: select these (appointment joined with its slot), then `booked`.
+BOOKED_COLUMNS = (
+    models.Appointment.slot_id, models.Appointment.seats, models.Appointment.priority,
+    models.Appointment.checked_in_at, models.Appointment.waiting_number,
+    models.Slot.starts_at, models.Slot.ends_at,
+)
+
+
+def booked(row: Any) -> Booked:
+    """The booking in a row of BOOKED_COLUMNS."""
     return Booked(
-        slot_id=slot.id,
-        starts_at=aware(slot.starts_at),
-        ends_at=aware(slot.ends_at),
-        seats=found.seats,
-        priority=found.priority,
-        checked_in_at=found.checked_in_at,
-        waiting_number=found.waiting_number,
+        slot_id=row.slot_id,
+        starts_at=aware(row.starts_at),
+        ends_at=aware(row.ends_at),
+        seats=row.seats,
+        priority=row.priority,
+        checked_in_at=row.checked_in_at,
+        waiting_number=row.waiting_number,
     )
 
 

@@ -189,10 +189,7 @@ def _status_query() -> Select[Any]:
         select(
             registration.reference, registration.created_at, *_AUTHORITY_COLUMNS,
             members.label("persons"), forwarded.label("forwarded"),
-            acknowledged.label("acknowledged"),
-            appointment.slot_id, appointment.seats, appointment.priority,
-            appointment.checked_in_at, appointment.waiting_number,
-            slot.starts_at, slot.ends_at,
+            acknowledged.label("acknowledged"), *booking.BOOKED_COLUMNS,
         )
         .join(models.Authority, models.Authority.key == registration.authority_key)
         .outerjoin(appointment, appointment.registration_id == registration.id)
@@ -211,17 +208,6 @@ _STATUS_BY_TOKEN = _status_query().where(
 
 
 def _status(row: Row[Any]) -> Status:
-    booked = None
-    if row.slot_id is not None:
-        booked = booking.Booked(
-            slot_id=row.slot_id,
-            starts_at=booking.aware(row.starts_at),
-            ends_at=booking.aware(row.ends_at),
-            seats=row.seats,
-            priority=row.priority,
-            checked_in_at=row.checked_in_at,
-            waiting_number=row.waiting_number,
-        )
     return Status(
         reference=row.reference,
         authority=to_domain(row),
@@ -229,7 +215,7 @@ def _status(row: Row[Any]) -> Status:
         persons=row.persons,
         forwarded=row.forwarded,
         acknowledged=row.acknowledged,
-        appointment=booked,
+        appointment=None if row.slot_id is None else booking.booked(row),
     )
 
 
