@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,7 +205,7 @@ def _messages(
     for index, person in enumerate(persons):
         if person.id in done:
             continue
-        message_uuid = uuid.uuid4()
+        message_uuid = models.new_uuid()
         envelope = xaus.Envelope(
             message_uuid=message_uuid,
             created=now,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +92,7 @@ def prepare(
             "id": person_id,
             "registration_id": registration_id,
             "position": position,
-            "application_id": str(uuid.uuid4()),
+            "application_id": str(models.new_uuid()),
             "name_index": name_index,
             "document_index": document_index,
             "data": cipher.encrypt(
