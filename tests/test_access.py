@@ -121,3 +121,15 @@ def test_production_cookies_are_host_prefixed_secure_and_hsts_is_sent(settings, 
     assert re.search(r"__Host-session=[^;]+;.*Secure", cookies)
     assert "HttpOnly" in cookies and "SameSite=Lax" in cookies
     app.extensions["intake"].close()
+
+
+def test_rate_limits_apply_to_form_posts_and_not_to_api_tokens_or_page_views(app):
+    # Partners' devices share a reception centre's address: a limit per address would
+    # refuse one partner for another's traffic. The form's submissions stay limited.
+    from intake.extensions import _unlimited
+
+    cases = [("POST", "/de/", False), ("POST", "/api/v1/registrations", True),
+             ("GET", "/de/", True), ("POST", "/no/such/page", False)]
+    for method, path, unlimited in cases:
+        with app.test_request_context(path, method=method):
+            assert _unlimited() is unlimited, (method, path)
