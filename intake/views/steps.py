@@ -41,8 +41,11 @@ DRAFT_KEYS = ("persons", "postal_code", "address", "contact", "entry_date", "rem
 
 
 def _load() -> dict[str, Any] | None:
+    token = session.get("draft")
+    if token is None:  # a first visit: no database session for a draft that cannot exist
+        return None
     with current().db.read() as db_session:
-        return drafts.load(db_session, current().cipher, session.get("draft"))
+        return drafts.load(db_session, current().cipher, token)
 
 
 def _store(draft: dict[str, Any]) -> None:
