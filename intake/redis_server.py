@@ -91,13 +91,29 @@ class EmbeddedRedis:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             return
-        # Redis removes its pid file as the last step of a clean shutdown.
+        # Wait for the process itself, not for its pid file: Redis removes that file and
+        # then still writes to its log, which made removing its folder fail now and then.
         deadline = time.monotonic() + timeout
-        while self.pidfile.exists() and time.monotonic() < deadline:
+        while _running(pid) and time.monotonic() < deadline:
             time.sleep(0.02)
-        if self.pidfile.exists():
+        if _running(pid):
             os.kill(pid, signal.SIGKILL)
-            self.pidfile.unlink(missing_ok=True)
+        self.pidfile.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process runs; one that exited but is not reaped yet (a zombie) does not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()  # it ended just now; or no /proc to ask
+    return state != "Z"
 
 
 def connect(settings: Settings) -> redis.Redis:
