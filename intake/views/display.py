@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date, get_month_names
-from flask import Flask, request, url_for
+from flask import Flask, request
 from flask_babel import format_datetime, format_time, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
@@ -16,6 +15,7 @@ from jinja2.runtime import Context
 
 from intake import booking, domain, territories
 from intake.i18n import LANGUAGES, NATIVE_NAMES, direction
+from intake.views.links import fixed_path
 
 ROLE_NAMES = {
     "applicant": _l("Applicant"),
@@ -71,12 +71,7 @@ def language_links() -> list[tuple[str, str]]:
     url_for calls with a query string were a tenth of rendering a page.
     """
     back = urlencode({"next": request.path}, safe="!$'()*,/:;?@")
-    return [(code, f"{_language_link(code, request.script_root)}?{back}") for code in LANGUAGES]
-
-
-@functools.lru_cache(maxsize=64)
-def _language_link(code: str, _script_root: str) -> str:
-    return url_for("public.language", code=code)
+    return [(code, f"{fixed_path('public.language', code=code)}?{back}") for code in LANGUAGES]
 
 
 def page_globals() -> dict[str, Any]:
