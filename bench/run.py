@@ -187,6 +187,7 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
 
     from intake import models, registration
     from intake.demo import seed
+    from intake.redis_server import EmbeddedRedis
     from intake.runtime import Runtime
     from intake.schemas import HouseholdSchema
 
@@ -226,6 +227,8 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
             assert first is not None
             elapsed = finished - first.replace(tzinfo=first.tzinfo or dt.UTC).timestamp()
         runtime.close()
+        if not runtime.settings.redis_url:  # connecting started it; nothing else stops it
+            EmbeddedRedis(runtime.settings.instance_dir).stop()
     return {"messages": done or 0, "seconds": elapsed, "per_second": (done or 0) / elapsed,
             "chunk": chunk}
 

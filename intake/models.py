@@ -183,6 +183,10 @@ class Person(Base):
     registration: Mapped[Registration] = relationship(back_populates="persons")
 
 
+# Outbox rows whose work is neither done nor given up.
+PENDING = "done_at IS NULL AND failed_at IS NULL"
+
+
 class Outbox(Base):
     """Work owed for a registration, written in the same transaction as the registration.
 
@@ -191,13 +195,23 @@ class Outbox(Base):
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        # Work not finished: a few rows among many done. The relay finds the rows still to
+        # queue by `enqueued_at IS NULL`, the reconciler the stale ones by `enqueued_at <`.
+        # An index on done_at alone led both to read the whole backlog of a burst, the relay
+        # twice a second and, on SQLite, while holding the write lock (28 ms at 150,000 rows).
+        Index(
+            "outbox_pending", "enqueued_at", "id",
+            sqlite_where=text(PENDING), postgresql_where=text(PENDING),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # The rq job that carries this row (one job carries a chunk of rows).
     job_id: Mapped[str | None] = mapped_column(String(64))

@@ -151,3 +151,35 @@ def test_a_batch_job_abandoned_by_a_dead_worker_does_not_hold_back_the_batches(
     process_queue(runtime)
 
     assert len(delivered(runtime.settings)) == 1
+
+
+def test_relay_and_reconciler_read_only_unfinished_work(client, submit_token, runtime):
+    """In a burst the workers fall behind; the relay (twice a second, holding SQLite's write
+    lock) and the reconciler must find their rows through the index of unfinished work, not
+    by reading every row of the backlog or of the finished past."""
+    from sqlalchemy import event, text
+
+    post(client, submit_token, ADULT)
+    statements: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "FROM outbox" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(runtime.db.engine, "before_cursor_execute", record)
+    try:
+        outbox.relay(runtime)
+        outbox.reconcile(runtime, stale_after=dt.timedelta(0))
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", record)
+
+    assert len(statements) == 2
+    explain = "EXPLAIN QUERY PLAN " if runtime.db.url.startswith("sqlite") else "EXPLAIN "
+    with runtime.db.read() as session:
+        if not runtime.db.url.startswith("sqlite"):
+            session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table: seq wins
+        for statement, parameters in statements:
+            cursor = session.connection().connection.cursor()
+            cursor.execute(explain + statement, parameters)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+            assert "outbox_pending" in plan, plan
