@@ -48,3 +48,11 @@ def test_references_are_unambiguous():
         reference = random_reference()
         assert len(reference) == 11 and reference[5] == "-"
         assert not set(reference) & set("ILOU")
+
+
+def test_every_character_of_a_reference_is_drawn_from_the_whole_alphabet():
+    # 50 bits: each of the ten characters takes all 32 values, independent of the others.
+    drawn = [random_reference().replace("-", "") for _ in range(3000)]
+    for position in range(10):
+        assert len({reference[position] for reference in drawn}) == 32
+    assert len(set(drawn)) == len(drawn)
