@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
-from intake import outbox, scheduler, xaus
+from intake import models, outbox, scheduler, xaus
 from intake.config import Settings
 from intake.redis_server import EmbeddedRedis
 from intake.runtime import Runtime
@@ -77,6 +78,43 @@ def test_running_the_queue_twice_writes_each_message_once(client, submit_token, 
 
     assert message_files(runtime.settings) == [path]
     assert delivered(runtime.settings) == first
+
+
+def test_a_job_that_dies_between_its_stores_keeps_what_it_stored(
+    client, submit_token, runtime, monkeypatch
+):
+    """A job stores its messages in several short transactions; a crash after the first
+    leaves those rows done, and the retry builds the rest: every message once."""
+    from intake import jobs
+    from intake.runtime import bind
+
+    monkeypatch.setattr(jobs, "STORE_ROWS", 2)
+    for _ in range(5):
+        post(client, submit_token, ADULT)
+    bind(runtime)
+    outbox.relay(runtime)
+    with runtime.db.read() as session:
+        ids = session.scalars(select(models.Outbox.id).order_by(models.Outbox.id)).all()
+    store, stores = jobs._store, []
+
+    def dies_on_the_second_store(session, built):  # type: ignore[no-untyped-def]
+        stores.append(len(built))
+        if len(stores) == 2:
+            raise OSError("killed")
+        return store(session, built)
+
+    monkeypatch.setattr(jobs, "_store", dies_on_the_second_store)
+    with pytest.raises(OSError):
+        jobs.build_payloads(list(ids))
+    with runtime.db.read() as session:
+        done = session.scalars(select(models.Outbox.id).where(models.Outbox.done_at.is_not(None)))
+        assert len(done.all()) == 2
+
+    monkeypatch.setattr(jobs, "_store", store)
+    assert jobs.build_payloads(list(ids)) == 3  # only the rows not stored before
+    process_queue(runtime)
+    assert stores[:2] == [2, 2]
+    assert len(delivered(runtime.settings)) == 5
 
 
 def test_form_registration_shows_reference_and_becomes_a_message(client, runtime):
