@@ -130,9 +130,13 @@ def write_file(session: Session, cipher: FieldCipher, xml_out: Path, batch: mode
     return path
 
 
-def missing_files(session: Session, xml_out: Path) -> list[models.Batch]:
-    """Batches committed but whose file a crash kept from being written."""
-    live = session.scalars(select(models.Batch).where(models.Batch.erased_at.is_(None))).all()
+def missing_files(
+    session: Session, xml_out: Path, committed_before: dt.datetime
+) -> list[models.Batch]:
+    """Batches committed before that moment whose file a crash kept from being written."""
+    live = session.scalars(select(models.Batch).where(
+        models.Batch.erased_at.is_(None), models.Batch.created_at < committed_before
+    )).all()
     return [batch for batch in live if not file_path(xml_out, batch).exists()]
 
 

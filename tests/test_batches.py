@@ -64,7 +64,9 @@ def test_authorities_fetch_and_acknowledge_only_their_own_batches(client, submit
     assert again.status_code == 200  # stays available until the retention time ends
 
 
-def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(runtime):
+def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(
+    runtime, monkeypatch
+):
     with runtime.db.transaction() as session:
         from intake import registration
 
@@ -95,6 +97,7 @@ def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(runtim
     jobs.build_batches("073400")
     from intake import scheduler
 
+    monkeypatch.setattr(scheduler, "FILE_GRACE", dt.timedelta(0))
     scheduler.queue_batches(runtime)  # writes the files of batches assembled above
 
     with runtime.db.read() as session:
@@ -106,7 +109,9 @@ def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(runtim
     assert len(delivered(runtime.settings)) == 60  # the files agree, no message twice
 
 
-def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(runtime, client, submit_token):
+def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(
+    runtime, client, submit_token, monkeypatch
+):
     registrations(client, submit_token, ["14467"])
     process_queue(runtime)
     [path] = list(runtime.settings.xml_out.glob("*/*.zip"))
@@ -115,6 +120,10 @@ def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(runti
 
     from intake import scheduler
 
+    scheduler.queue_batches(runtime)
+    assert not path.exists()  # a batch just committed: its own job may still be writing it
+
+    monkeypatch.setattr(scheduler, "FILE_GRACE", dt.timedelta(0))  # a minute later
     scheduler.queue_batches(runtime)
 
     assert path.read_bytes() == original  # the same bytes: nothing differs for the receiver
