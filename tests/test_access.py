@@ -133,3 +133,23 @@ def test_rate_limits_apply_to_form_posts_and_not_to_api_tokens_or_page_views(app
     for method, path, unlimited in cases:
         with app.test_request_context(path, method=method):
             assert _unlimited() is unlimited, (method, path)
+
+
+def test_session_cookies_follow_a_new_secret_key_and_its_fallbacks(app):
+    """The session's signing serializer is built once per set of keys: a rotated key is
+    used at once, and cookies signed with the old one open only while it is a fallback."""
+    from flask import request
+
+    interface = app.session_interface
+    with app.test_request_context():
+        signed = interface.get_signing_serializer(app).dumps({"draft": "d1"})
+    cookie = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={signed}"}
+    with app.test_request_context(headers=cookie):
+        assert interface.open_session(app, request)["draft"] == "d1"
+
+    old_key, app.secret_key = app.secret_key, "a rotated key"
+    with app.test_request_context(headers=cookie):
+        assert "draft" not in interface.open_session(app, request)
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    with app.test_request_context(headers=cookie):
+        assert interface.open_session(app, request)["draft"] == "d1"
