@@ -9,6 +9,7 @@ import uuid_utils.compat
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -183,7 +185,8 @@ class Person(Base):
     registration: Mapped[Registration] = relationship(back_populates="persons")
 
 
-# Outbox rows whose work is neither done nor given up.
+# Outbox rows whose work is neither done nor given up: the index's condition, which a query
+# must state (Outbox.pending()) for the database to use the index.
 PENDING = "done_at IS NULL AND failed_at IS NULL"
 
 
@@ -215,6 +218,11 @@ class Outbox(Base):
     failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # The rq job that carries this row (one job carries a chunk of rows).
     job_id: Mapped[str | None] = mapped_column(String(64))
+
+    @classmethod
+    def pending(cls) -> ColumnElement[bool]:
+        """Work neither done nor given up (PENDING, as the outbox_pending index has it)."""
+        return and_(cls.done_at.is_(None), cls.failed_at.is_(None))
 
 
 class Message(Base):

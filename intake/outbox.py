@@ -11,7 +11,7 @@ from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from intake import models
 from intake.jobs import enqueue_payloads
@@ -43,7 +43,7 @@ def relay(runtime: Runtime, limit: int = RELAY_ROUND) -> int:
     with runtime.db.transaction() as session:
         ids = session.scalars(
             select(_OUTBOX.c.id)
-            .where(text(models.PENDING), _OUTBOX.c.enqueued_at.is_(None))
+            .where(models.Outbox.pending(), _OUTBOX.c.enqueued_at.is_(None))
             .order_by(_OUTBOX.c.id)
             .limit(limit)
         ).all()
@@ -70,8 +70,7 @@ def reconcile(runtime: Runtime, limit: int = 500, stale_after: dt.timedelta = ST
         rows = session.scalars(
             select(models.Outbox)
             .where(
-                models.Outbox.done_at.is_(None),
-                models.Outbox.failed_at.is_(None),
+                models.Outbox.pending(),
                 models.Outbox.enqueued_at < cutoff,
             )
             .order_by(models.Outbox.enqueued_at, models.Outbox.id)  # as outbox_pending has them

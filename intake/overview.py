@@ -17,9 +17,7 @@ def report(runtime: Runtime) -> dict[str, Any]:
             select(models.Outbox.id).where(models.Outbox.failed_at.is_not(None))
         ).all()
         owed = session.scalar(
-            select(func.count()).select_from(models.Outbox).where(
-                models.Outbox.done_at.is_(None), models.Outbox.failed_at.is_(None)
-            )
+            select(func.count()).select_from(models.Outbox).where(models.Outbox.pending())
         )
         oldest: dict[str, Any] = dict(
             session.execute(
