@@ -15,6 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# SQLite copies the write-ahead log into the database (a checkpoint) inside the commit that
+# takes the log past this many pages, while that writer holds the write lock. The scheduler
+# checkpoints every second instead (`Database.checkpoint`), beside the writers; this much
+# higher mark (SQLite's default is 1,000 pages) only applies when no scheduler runs.
+WAL_BACKSTOP_PAGES = 8000
 
 
 log = logging.getLogger(__name__)
@@ -81,6 +86,21 @@ class Database:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
+    def checkpoint(self) -> int:
+        """On SQLite, copy the write-ahead log into the database without taking the write
+        lock (a passive checkpoint: writers go on meanwhile); returns the log's pages copied.
+
+        Under load, checkpoints inside commits held every writer up: the committing web
+        leader held the lock 70-130 ms instead of 20 (measured, 2 web workers, SQLite).
+        """
+        if self._writer_lock is None:
+            return 0
+        with self.engine.connect() as connection:
+            _busy, _logged, copied = connection.exec_driver_sql(
+                "PRAGMA wal_checkpoint(PASSIVE)"
+            ).one()
+        return max(int(copied), 0)
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -117,6 +137,7 @@ def _sqlite_connect(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
     cursor.close()
 
 

@@ -87,6 +87,7 @@ def tasks(settings: Settings) -> list[Task]:
         Task("open slots", 3600, _open_slots),
         Task("batches", settings.batch_interval, queue_batches),
         Task("retention", 3600, _retention),
+        Task("checkpoint", 1.0, lambda runtime: runtime.db.checkpoint()),
     ]
 
 
