@@ -67,7 +67,7 @@ def main() -> None:
                     file_name=f"{person.application_id}.xml",
                     sha256=hashlib.sha256(xml).hexdigest(),
                 )
-                message.payload = cipher.encrypt(xml.decode(), batches.message_context(message.id))
+                message.payload = batches.seal(cipher, message.id, xml)
                 session.add(message)
         started = time.perf_counter()
         with db.transaction() as session:

@@ -38,14 +38,18 @@ class FieldCipher:
 
     def encrypt(self, plaintext: str, context: str) -> str:
         """Encrypt text for the record and field named by `context` with the newest key."""
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = self._aeads[self._current_id].encrypt(
-            nonce, plaintext.encode(), context.encode()
-        )
-        return f"{self._current_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+        return self.encrypt_bytes(plaintext.encode(), context)
 
     def decrypt(self, value: str, context: str) -> str:
         """Decrypt a value made by `encrypt` with the same context."""
+        return self.decrypt_bytes(value, context).decode()
+
+    def encrypt_bytes(self, plaintext: bytes, context: str) -> str:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self._aeads[self._current_id].encrypt(nonce, plaintext, context.encode())
+        return f"{self._current_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+    def decrypt_bytes(self, value: str, context: str) -> bytes:
         key_id, _, encoded = value.partition(".")
         aead = self._aeads.get(key_id)
         if aead is None:
@@ -55,7 +59,7 @@ class FieldCipher:
             plaintext = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
         except InvalidTag as error:
             raise DecryptionError(f"value does not belong to {context}") from error
-        return plaintext.decode()
+        return plaintext
 
 
     def key_id(self, value: str) -> str:

@@ -241,7 +241,7 @@ def _messages(
             "file_name": f"{person.application_id}.xml",
             "sha256": hashlib.sha256(xml).hexdigest(),
             "created_at": now,
-            "payload": runtime.cipher.encrypt(xml.decode(), batches.message_context(message_id)),
+            "payload": batches.seal(runtime.cipher, message_id, xml),
         })
     return rows
 

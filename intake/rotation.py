@@ -41,7 +41,8 @@ def rotate(runtime: Runtime, batch: int = 500) -> int:
                 rows = query.order_by(key_column).limit(batch).all()
                 for row in rows:
                     old = getattr(row, column_name)
-                    new = cipher.encrypt(cipher.decrypt(old, context(row)), context(row))
+                    # As bytes: a message's payload is compressed, not text.
+                    new = cipher.encrypt_bytes(cipher.decrypt_bytes(old, context(row)), context(row))
                     session.execute(
                         update(model)
                         .where(key_column == getattr(row, key_column.key), column == old)

@@ -7,6 +7,7 @@ import io
 import json
 import threading
 import zipfile
+import zlib
 
 import pytest
 from sqlalchemy import func, select, update
@@ -127,6 +128,25 @@ def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(
     scheduler.queue_batches(runtime)
 
     assert path.read_bytes() == original  # the same bytes: nothing differs for the receiver
+
+
+def test_messages_are_stored_compressed_and_earlier_uncompressed_ones_read_alike(
+    runtime, client, submit_token
+):
+    registrations(client, submit_token, ["14467"])
+    process_queue(runtime)
+    [xml] = delivered(runtime.settings).values()
+    [path] = list(runtime.settings.xml_out.glob("*/*.zip"))
+    with runtime.db.transaction() as session:
+        message = session.scalars(select(models.Message)).one()
+        context = batches.message_context(message.id)
+        stored = runtime.cipher.decrypt_bytes(message.payload, context)
+        assert zlib.decompress(stored) == xml and len(stored) < len(xml) / 2
+
+        message.payload = runtime.cipher.encrypt(xml.decode(), context)  # as stored before
+        session.flush()
+        batch = session.get(models.Batch, message.batch_id)
+        assert batches.archive(session, runtime.cipher, batch) == path.read_bytes()
 
 
 def test_acknowledged_data_is_forgotten_after_the_retention_time(client, submit_token, runtime):
