@@ -42,7 +42,8 @@ def rotate(runtime: Runtime, batch: int = 500) -> int:
                 for row in rows:
                     old = getattr(row, column_name)
                     # As bytes: a message's payload is compressed, not text.
-                    new = cipher.encrypt_bytes(cipher.decrypt_bytes(old, context(row)), context(row))
+                    plaintext = cipher.decrypt_bytes(old, context(row))
+                    new = cipher.encrypt_bytes(plaintext, context(row))
                     session.execute(
                         update(model)
                         .where(key_column == getattr(row, key_column.key), column == old)
