@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from intake import models, outbox
+from intake import jobs, models, outbox
 from intake.runtime import bind
 from tests.conftest import ADULT, delivered, process_queue
 from tests.test_pipeline import post
@@ -183,3 +184,31 @@ def test_relay_and_reconciler_read_only_unfinished_work(client, submit_token, ru
             cursor.execute(explain + statement, parameters)
             plan = " ".join(str(row) for row in cursor.fetchall())
             assert "outbox_pending" in plan, plan
+
+
+def test_the_relay_does_not_hold_the_write_lock_while_it_asks_redis(
+    client, submit_token, runtime, monkeypatch
+):
+    """Registrations are written meanwhile; and a chunk queued but not marked goes again."""
+    post(client, submit_token, ADULT)
+    written_meanwhile = []
+
+    def enqueue(queue, chunk):  # type: ignore[no-untyped-def]
+        writer = threading.Thread(target=lambda: written_meanwhile.append(
+            post(client, submit_token, ADULT).status_code))
+        writer.start()
+        writer.join(5)  # on SQLite it would wait for the lock as long as the relay held it
+        assert not writer.is_alive()
+        return queue_for_real(queue, chunk)
+
+    queue_for_real = jobs.enqueue_payloads
+    monkeypatch.setattr(outbox, "enqueue_payloads", enqueue)
+    assert outbox.relay(runtime) == 1
+    assert written_meanwhile == [201]
+    monkeypatch.undo()
+
+    with runtime.db.transaction() as session:  # as if the process died before marking
+        session.execute(update(models.Outbox).values(enqueued_at=None, job_id=None))
+    assert outbox.relay(runtime) == 2
+    process_queue(runtime)
+    assert len(delivered(runtime.settings)) == 2
