@@ -28,10 +28,13 @@ log = logging.getLogger(__name__)
 def enqueue_payloads(queue: Queue, outbox_ids: list[int]) -> str:
     """Queue the build of a chunk of outbox rows as one job; returns the job's id.
 
-    The job id names the chunk, so the same chunk is never queued twice; an overlapping
-    chunk (after a relay crash) is harmless, since a row already done is skipped.
+    The job id names the chunk (its ends and a digest of all its ids: rows put back by the
+    reconciler can make a chunk with the same ends), so the same chunk is never queued
+    twice; an overlapping chunk (after a relay crash) is harmless, since a row already done
+    is skipped.
     """
-    job_id = f"payload-{outbox_ids[0]}-{outbox_ids[-1]}"
+    digest = hashlib.sha256(",".join(map(str, outbox_ids)).encode()).hexdigest()[:12]
+    job_id = f"payload-{outbox_ids[0]}-{outbox_ids[-1]}-{digest}"
     try:
         queue.enqueue_call(
             "intake.jobs.build_payloads",

@@ -19,15 +19,17 @@ def write_megabytes(database: Database, count: int) -> None:
 def test_no_commit_copies_the_log_into_the_database_the_checkpoint_does(tmp_path: Path):
     file = tmp_path / "intake.db"
     database = Database(f"sqlite:///{file}")
-    with database.transaction() as session:
-        session.execute(text("CREATE TABLE filler (data BLOB)"))
+    try:
+        with database.transaction() as session:
+            session.execute(text("CREATE TABLE filler (data BLOB)"))
 
-    write_megabytes(database, 12)  # 3,000 pages: SQLite's own mark is 1,000
+        write_megabytes(database, 12)  # 3,000 pages: SQLite's own mark is 1,000
 
-    assert file.stat().st_size < 1_000_000  # every page still only in the log
-    assert database.checkpoint() > 2_900
-    assert file.stat().st_size > 12_000_000
-    database.dispose()
+        assert file.stat().st_size < 1_000_000  # every page still only in the log
+        assert database.checkpoint() > 2_900
+        assert file.stat().st_size > 12_000_000
+    finally:
+        database.dispose()
 
 
 def test_the_scheduler_checkpoints(runtime):
