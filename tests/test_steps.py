@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import delivered, process_queue
-from tests.forms import APPLICANT, CHILD, SPOUSE, post, register
+from tests.forms import APPLICANT, CHILD, CSRF, SPOUSE, post, register
 
 
 def test_a_family_of_three_registers_in_steps(client, runtime):
@@ -108,6 +108,20 @@ def test_an_expired_csrf_token_keeps_the_input(client, app):
     assert response.status_code == 400
     assert 'value="Kovalenko"' in response.text
     assert "send the form again" in response.text
+
+
+def test_first_visits_share_one_start_page_but_never_a_form_token(app):
+    first, second = app.test_client(), app.test_client()
+    pages = [visitor.get("/uk/") for visitor in (first, second)]
+    tokens = [CSRF.search(page.text).group(1) for page in pages]
+
+    assert tokens[0] != tokens[1]
+    assert CSRF.sub("", pages[0].text) == CSRF.sub("", pages[1].text)
+    assert second.post("/uk/", data={"who": "self", "csrf_token": tokens[0]}).status_code == 400
+    assert first.post("/uk/", data={"who": "self", "csrf_token": tokens[0]}).status_code == 303
+    # A visitor with a draft gets the page rendered for them, with their choice.
+    assert 'value="self" checked' in first.get("/uk/").text
+    assert 'value="self" checked' not in second.get("/uk/").text
 
 
 @pytest.mark.parametrize("lang", ["de", "en", "uk", "ru", "ar", "fa"])
