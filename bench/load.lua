@@ -19,14 +19,17 @@ local family = [[{"language":"uk","consent":{"data_processing":true},"postal_cod
 local post_headers = {["Authorization"] = "Bearer " .. (token or ""),
                       ["Content-Type"] = "application/json"}
 local pages = {"/de/", "/uk/", "/ar/"}
+-- What phones' browsers accept: Chrome and Firefox on Android, Safari on iOS.
+local browsers = {{["Accept-Encoding"] = "gzip, deflate, br, zstd"},
+                  {["Accept-Encoding"] = "gzip, deflate, br"}}
 
 request = function()
   if mix then
     local pick = math.random(100)
     if pick <= 40 then
-      return wrk.format("GET", pages[math.random(#pages)], {["Accept-Encoding"] = "gzip"})
+      return wrk.format("GET", pages[math.random(#pages)], browsers[math.random(#browsers)])
     elseif pick <= 70 and #statuses > 0 then
-      return wrk.format("GET", statuses[math.random(#statuses)])
+      return wrk.format("GET", statuses[math.random(#statuses)], browsers[math.random(#browsers)])
     elseif pick <= 85 and #statuses > 0 then
       return wrk.format("GET", statuses[math.random(#statuses)] .. "/qr.png")
     end
