@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from intake.views.steps import FIRST_VISIT_PAGES
 from tests.conftest import delivered, process_queue
 from tests.forms import APPLICANT, CHILD, CSRF, SPOUSE, post, register
 
@@ -115,13 +116,20 @@ def test_first_visits_share_one_start_page_but_never_a_form_token(app):
     pages = [visitor.get("/uk/") for visitor in (first, second)]
     tokens = [CSRF.search(page.text).group(1) for page in pages]
 
+    assert list(app.extensions[FIRST_VISIT_PAGES]) == [("", "uk")]  # rendered once, kept
     assert tokens[0] != tokens[1]
+    for page in pages:  # each token is bound to its visitor's own session
+        assert any(c.startswith("session=") for c in page.headers.getlist("Set-Cookie"))
     assert CSRF.sub("", pages[0].text) == CSRF.sub("", pages[1].text)
     assert second.post("/uk/", data={"who": "self", "csrf_token": tokens[0]}).status_code == 400
     assert first.post("/uk/", data={"who": "self", "csrf_token": tokens[0]}).status_code == 303
     # A visitor with a draft gets the page rendered for them, with their choice.
     assert 'value="self" checked' in first.get("/uk/").text
     assert 'value="self" checked' not in second.get("/uk/").text
+    # Another language is its own page, whatever the browser or the cookie prefer.
+    german = second.get("/de/", headers={"Accept-Language": "uk", "Cookie": "lang=uk"})
+    assert '<html lang="de" dir="ltr">' in german.text
+    assert "Registrierung" in german.text and "form-token-placeholder" not in german.text
 
 
 @pytest.mark.parametrize("lang", ["de", "en", "uk", "ru", "ar", "fa"])
