@@ -132,6 +132,15 @@ def test_first_visits_share_one_start_page_but_never_a_form_token(app):
     assert "Registrierung" in german.text and "form-token-placeholder" not in german.text
 
 
+def test_first_visit_pages_kept_are_bounded_and_each_site_root_gets_its_own(app):
+    visitor = app.test_client()
+    for n in range(100):  # site roots a proxy might pass along as SCRIPT_NAME
+        page = visitor.get("/de/", environ_overrides={"SCRIPT_NAME": f"/r{n}"})
+        assert page.status_code == 200 and f'href="/r{n}/language/en?' in page.text
+
+    assert len(app.extensions[FIRST_VISIT_PAGES]) == 64
+
+
 @pytest.mark.parametrize("lang", ["de", "en", "uk", "ru", "ar", "fa"])
 def test_every_language_has_its_pages_and_direction(client, lang):
     page = client.get(f"/{lang}/")

@@ -100,16 +100,21 @@ def start() -> Any:
 # visit (CPU per first visit 1.2 -> 0.75 ms). In debug, where templates are re-read, not kept.
 _PLACEHOLDER = "form-token-placeholder"
 FIRST_VISIT_PAGES = "first_visit_pages"  # in app.extensions: (site root, language) -> page
+_KEPT_PAGES = 64
 
 
 def _first_visit_page() -> str:
     pages = current_app.extensions.setdefault(FIRST_VISIT_PAGES, {})
     key = (request.script_root, g.lang)
-    if key not in pages:  # two threads may both render it once: the same page either way
-        pages[key] = render_template(
+    page = pages.get(key)
+    if page is None:  # two threads may both render it once: the same page either way
+        page = render_template(
             "steps/start.html", errors={}, who=None, notice=None, csrf_token=lambda: _PLACEHOLDER
         )
-    return str(pages[key])
+        # A trusted proxy may pass a site root (SCRIPT_NAME) along: never keep pages unbounded.
+        if len(pages) < _KEPT_PAGES:
+            pages[key] = page
+    return str(page)
 
 
 @bp.route("/person/<int:n>", methods=["GET", "POST"])
