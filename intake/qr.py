@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 
 import qrcode
 from qrcode.image.pil import PilImage
-from qrcode.image.svg import SvgPathImage
 
 
 # The status page and its download ask for the same code again and again: an image depends
 # on nothing but its URL, so recent ones are kept, and so is the code both are drawn from
-# (7 ms to compute, choosing the best of the eight masks; then 5 ms to draw the SVG, 3 ms
-# the PNG).
+# (4-7 ms to compute, choosing the best of the eight masks; then 1-3 ms to draw the PNG).
 @functools.lru_cache(maxsize=512)
 def _code(url: str) -> qrcode.QRCode:
     # Level M survives a scratched or creased printout; border 4 is the standard quiet zone.
@@ -25,9 +24,23 @@ def _code(url: str) -> qrcode.QRCode:
 
 @functools.lru_cache(maxsize=512)
 def svg(url: str) -> str:
-    """An SVG element (no XML declaration) to inline in a page."""
-    image = _code(url).make_image(image_factory=SvgPathImage)
-    return image.to_string(encoding="unicode").split("?>", 1)[-1].strip()
+    """An SVG element (no XML declaration) to inline in a page: one path, a subpath for each
+    row's run of dark modules. qrcode's SvgPathImage draws a subpath per module: 8.8 KB and
+    2.1 ms for a status page's code, where runs take 4.0 KB and 0.2 ms (measured)."""
+    matrix = _code(url).get_matrix()  # the modules with the quiet zone around them
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        for dark, modules in itertools.groupby(row):
+            length = len(list(modules))
+            if dark:
+                runs.append(f"M{x},{y}h{length}v1h-{length}z")
+            x += length
+    size = len(matrix)
+    return (
+        f'<svg width="{size}mm" height="{size}mm" viewBox="0 0 {size} {size}" '
+        f'xmlns="http://www.w3.org/2000/svg"><path d="{"".join(runs)}" fill="#000"/></svg>'
+    )
 
 
 @functools.lru_cache(maxsize=512)
