@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
@@ -41,6 +42,8 @@ WEB_WORKERS = os.environ.get("INTAKE_WEB_WORKERS", str(Settings.web_workers))
 WEB_THREADS = os.environ.get("INTAKE_WEB_THREADS", str(Settings.web_threads))
 # rq workers in the pipeline runs: as many as compose.yaml runs (one per core here).
 PIPELINE_WORKERS = int(os.environ.get("INTAKE_BENCH_WORKERS", "2"))
+# Distinct registrations whose status pages and QR images the mixed traffic asks for.
+STATUS_PAGES = int(os.environ.get("INTAKE_BENCH_STATUS_PAGES", "2000"))
 
 
 def free_port() -> int:
@@ -162,14 +165,18 @@ def mixed(database_url: str | None) -> dict[str, float]:
                 "persons": [{"role": "applicant", "family_name": "Bench", "given_names": "Olena",
                              "sex": "female", "date_of_birth": "1990", "place_of_birth": None,
                              "nationalities": ["UA"]}]}).encode()
-            paths = []
-            for _ in range(40):
+            def register(_n: int) -> str:
                 request = urllib.request.Request(
                     f"http://127.0.0.1:{port}/api/v1/registrations", data=body,
                     headers={"Authorization": f"Bearer {token}",
                              "Content-Type": "application/json"})
                 with urllib.request.urlopen(request) as answer:  # noqa: S310
-                    paths.append(json.load(answer)["status_url"].split(str(port), 1)[1])
+                    return str(json.load(answer)["status_url"].split(str(port), 1)[1])
+
+            # As many people as look at their status pages during a run: far more than the
+            # codes a web process keeps drawn, so most pages draw their QR code anew.
+            with ThreadPoolExecutor(16) as pool:
+                paths = list(pool.map(register, range(STATUS_PAGES)))
             result = wrk(port, {"TOKEN": token, "MIX": "1", "STATUS_PATHS": ",".join(paths)})
         result["label"] = "mixed"
         return result
