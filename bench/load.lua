@@ -2,9 +2,12 @@
 -- submissions when MIX is set. Prints percentiles as one JSON line at the end.
 local token = os.getenv("TOKEN")
 local mix = os.getenv("MIX")
+-- Status page paths, one a line (a file: thousands would not fit in one environment string).
 local statuses = {}
-for path in string.gmatch(os.getenv("STATUS_PATHS") or "", "[^,]+") do
-  table.insert(statuses, path)
+if os.getenv("STATUS_FILE") then
+  for path in io.lines(os.getenv("STATUS_FILE")) do
+    table.insert(statuses, path)
+  end
 end
 local family = [[{"language":"uk","consent":{"data_processing":true},"postal_code":"14467",
 "address":{"street":"Friedrich-Ebert-Str.","house_number":"79","postal_code":"14467","city":"Potsdam"},

@@ -6,7 +6,7 @@ wrk over loopback from a separate process, and measures:
     INTAKE_BENCH_DATABASE_URL names a server database the bench may empty);
   - mixed traffic: form pages in three languages, status pages, QR images, submissions;
     the status pages of 2,000 people (each new to a web process draws its QR code), and,
-    as earlier rounds measured it, of 40 people seen again and again;
+    for comparison with earlier rounds, of 40 people seen again and again;
   - pipeline: messages/s from outbox to batch file, and the naive baseline (one forking job
     per registration);
   - ceilings: a Flask app that only answers, and a loop that only builds and validates messages.
@@ -173,14 +173,16 @@ def mixed(database_url: str | None, status_pages: int) -> dict[str, float]:
                     f"http://127.0.0.1:{port}/api/v1/registrations", data=body,
                     headers={"Authorization": f"Bearer {token}",
                              "Content-Type": "application/json"})
-                with urllib.request.urlopen(request) as answer:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
                     return str(json.load(answer)["status_url"].split(str(port), 1)[1])
 
             # As many people as look at their status pages during a run: far more than the
             # codes a web process keeps drawn, so most pages draw their QR code anew.
             with ThreadPoolExecutor(16) as pool:
                 paths = list(pool.map(register, range(status_pages)))
-            result = wrk(port, {"TOKEN": token, "MIX": "1", "STATUS_PATHS": ",".join(paths)})
+            status_file = folder / "status-paths"
+            status_file.write_text("\n".join(paths) + "\n")
+            result = wrk(port, {"TOKEN": token, "MIX": "1", "STATUS_FILE": str(status_file)})
         result["label"] = f"mixed traffic, status pages of {status_pages:,} people"
         return result
 
@@ -272,8 +274,10 @@ def main() -> None:
         rows.append(registrations("registrations, PostgreSQL",
                                   os.environ["INTAKE_BENCH_DATABASE_URL"]))
     mix = mixed(None, STATUS_PAGES)
-    # As earlier rounds measured it: few people, each code drawn once per web process.
+    # With 40 people, as earlier rounds measured it: every web process soon keeps each QR code
+    # drawn. For comparison only: the target is the first mix's.
     mix_cached = mixed(None, 40)
+    mix_cached["label"] += " (QR codes kept drawn; for comparison)"
     top = ceiling()
     fast = pipeline(chunk=Settings.relay_chunk, count=10_000)
     naive = pipeline(chunk=1, count=300)
@@ -318,16 +322,18 @@ def report(rows, mixes, top, fast, naive, loop, total, speed) -> None:  # type: 
         lines.append(f"| {row['label']} | {row['per_second']:,.0f} | {row['p50_ms']} | "
                      f"{row['p95_ms']} | {row['p99_ms']} | {row['errors']} | >= 500/s, p99 < 250 ms: "
                      f"{verdict(ok)} |")
-    for mix in mixes:
-        lines.append(f"| {mix['label']} | {mix['per_second']:,.0f} | {mix['p50_ms']} | "
-                     f"{mix['p95_ms']} | {mix['p99_ms']} | {mix['errors']} | >= 1,000/s: "
-                     f"{verdict(mix['per_second'] >= TARGETS['mixed'])} |")
+    mix, mix_cached = mixes
+    lines.append(f"| {mix['label']} | {mix['per_second']:,.0f} | {mix['p50_ms']} | "
+                 f"{mix['p95_ms']} | {mix['p99_ms']} | {mix['errors']} | >= 1,000/s: "
+                 f"{verdict(mix['per_second'] >= TARGETS['mixed'])} |")
+    lines.append(f"| {mix_cached['label']} | {mix_cached['per_second']:,.0f} | "
+                 f"{mix_cached['p50_ms']} | {mix_cached['p95_ms']} | {mix_cached['p99_ms']} | "
+                 f"{mix_cached['errors']} | |")
     lines.append(f"| ceiling: Flask that only answers | {top['per_second']:,.0f} | {top['p50_ms']} | "
                  f"{top['p95_ms']} | {top['p99_ms']} | {top['errors']} | |")
     ratio = rows[0]["per_second"] / top["per_second"]
-    mix_ratios = " and ".join(
-        f"{mix['per_second'] / top['per_second']:.0%}" for mix in mixes
-    )
+    mix_ratio = mix["per_second"] / top["per_second"]
+    cached_ratio = mix_cached["per_second"] / top["per_second"]
     lines += [
         "", "| pipeline | messages/s | |", "|---|---|---|",
         f"| outbox to batch file ({fast['chunk']} rows a job, {fast['messages']:,} registrations) "
@@ -337,7 +343,8 @@ def report(rows, mixes, top, fast, naive, loop, total, speed) -> None:  # type: 
         f"| ratio | {fast['per_second'] / naive['per_second']:.1f}x | >= 10x: "
         f"{verdict(fast['per_second'] >= 10 * naive['per_second'])} |",
         "", f"Intake throughput is {ratio:.0%} of the answer-only ceiling for registrations "
-        f"(target >= 50%: {verdict(ratio >= 0.5)}), {mix_ratios} for the two mixes.", "",
+        f"(target >= 50%: {verdict(ratio >= 0.5)}), {mix_ratio:.0%} for mixed traffic "
+        f"({cached_ratio:.0%} with 40 people).", "",
         f"Build-and-validate loop: {loop}", "",
     ]
     text_out = "\n".join(lines)

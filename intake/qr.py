@@ -25,8 +25,8 @@ def _code(url: str) -> qrcode.QRCode:
 @functools.lru_cache(maxsize=512)
 def svg(url: str) -> str:
     """An SVG element (no XML declaration) to inline in a page: one path, a subpath for each
-    row's run of dark modules. qrcode's SvgPathImage draws a subpath per module: 8.8 KB and
-    2.1 ms for a status page's code, where runs take 4.0 KB and 0.2 ms (measured)."""
+    row's run of dark modules. qrcode's SvgPathImage draws a subpath per module: for the code
+    of https://intake.example.org/s/<token>, 8.8 KB and 2.1 ms against 4.0 KB and 0.2 ms."""
     matrix = _code(url).get_matrix()  # the modules with the quiet zone around them
     runs = []
     for y, row in enumerate(matrix):
