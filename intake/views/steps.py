@@ -104,7 +104,7 @@ _KEPT_PAGES = 64
 
 
 def _first_visit_page() -> str:
-    pages = current_app.extensions.setdefault(FIRST_VISIT_PAGES, {})
+    pages: dict[tuple[str, str], str] = current_app.extensions.setdefault(FIRST_VISIT_PAGES, {})
     key = (request.script_root, g.lang)
     page = pages.get(key)
     if page is None:  # two threads may both render it once: the same page either way
@@ -114,7 +114,7 @@ def _first_visit_page() -> str:
         # A trusted proxy may pass a site root (SCRIPT_NAME) along: never keep pages unbounded.
         if len(pages) < _KEPT_PAGES:
             pages[key] = page
-    return str(page)
+    return page
 
 
 @bp.route("/person/<int:n>", methods=["GET", "POST"])
