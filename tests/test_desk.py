@@ -222,3 +222,23 @@ def first_slot_day(runtime) -> str:  # type: ignore[no-untyped-def]
 def test_qr_svg_decodes(runtime):
     url = "http://localhost/en/continue/abcdefghijklmnopqrstuv"
     assert decode_svg_qr(qr.svg(url)) == url
+
+
+def test_qr_png_and_svg_are_one_standard_code_with_its_quiet_zone(runtime):
+    url = "https://intake.example.org/s/Qm9yc2h0c2NoLUtpZXc_YQ"
+    image = Image.open(io.BytesIO(qr.png(url)))
+    [code] = zxingcpp.read_barcodes(image)
+    version = int(code.extra["Version"])
+    modules = 17 + 4 * version  # ISO/IEC 18004: the side of a version's symbol
+
+    assert (code.text, code.ec_level, code.symbology_identifier) == (url, "M", "]Q1")  # no ECI
+    assert image.size == ((modules + 8) * 10,) * 2  # 10 pixels a module, 4 modules of quiet zone
+    assert image.mode == "1"
+    svg = qr.svg(url)
+    assert f'viewBox="0 0 {modules + 8} {modules + 8}"' in svg
+    grid = image.resize((modules + 8,) * 2, Image.Resampling.NEAREST)
+    dark = {(x, y) for y in range(modules + 8) for x in range(modules + 8)
+            if not grid.getpixel((x, y))}
+    drawn = {(int(x) + dx, int(y))
+             for x, y, n in re.findall(r"M(\d+),(\d+)h(\d+)", svg) for dx in range(int(n))}
+    assert drawn == dark  # the page shows the very code the download holds
