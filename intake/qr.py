@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import io
-import itertools
+import re
 
 import zxingcpp
 from PIL import Image
 
-DARK = 0  # zxing-cpp draws dark modules as 0 and light ones as 255
+_DARK_RUN = re.compile(rb"\x00+")  # zxing-cpp draws dark modules as 0, light ones as 255
 PNG_SCALE = 10  # pixels a module in the download
 
 
@@ -34,12 +34,10 @@ def svg(url: str) -> str:
     size, pixels = modules.width, modules.tobytes()
     runs = []
     for y in range(size):
-        x = 0
-        for value, run in itertools.groupby(pixels[y * size:(y + 1) * size]):
-            length = len(list(run))
-            if value == DARK:
-                runs.append(f"M{x},{y}h{length}v1h-{length}z")
-            x += length
+        row = y * size
+        for run in _DARK_RUN.finditer(pixels, row, row + size):
+            length = run.end() - run.start()
+            runs.append(f"M{run.start() - row},{y}h{length}v1h-{length}z")
     return (
         f'<svg width="{size}mm" height="{size}mm" viewBox="0 0 {size} {size}" '
         f'xmlns="http://www.w3.org/2000/svg"><path d="{"".join(runs)}" fill="#000"/></svg>'
