@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 
 _DARK_RUN = re.compile(rb"\x00+")  # zxing-cpp draws dark modules as 0, light ones as 255
-PNG_SCALE = 10  # pixels a module in the download
+_PNG_SCALE = 10  # pixels a module in the download
 
 
 # zxing-cpp encodes with zint, in C++: 0.3-0.5 ms a code, choosing the best of the eight masks
@@ -18,11 +18,12 @@ PNG_SCALE = 10  # pixels a module in the download
 # of the web workers' time under mixed traffic with many people's status pages (README).
 # The status page and its download ask for the same code, so recent ones are kept.
 @functools.lru_cache(maxsize=512)
-def _modules(url: str) -> Image.Image:
-    """The code, a pixel a module, with the standard quiet zone of 4 modules."""
+def _modules(url: str) -> tuple[int, bytes]:
+    """The side and the rows of modules, a byte each, with the standard quiet zone of 4."""
     # Level M survives a scratched or creased printout.
     code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    return Image.fromarray(code.to_image(scale=1, add_quiet_zones=True))
+    image = Image.fromarray(code.to_image(scale=1, add_quiet_zones=True))
+    return image.width, image.tobytes()
 
 
 @functools.lru_cache(maxsize=512)
@@ -30,12 +31,11 @@ def svg(url: str) -> str:
     """An SVG element (no XML declaration) to inline in a page: one path, a subpath for each
     row's run of dark modules (4.0 KB for https://intake.example.org/s/<token>, where a
     subpath per module took 8.8 KB)."""
-    modules = _modules(url)
-    size, pixels = modules.width, modules.tobytes()
+    size, modules = _modules(url)
     runs = []
     for y in range(size):
         row = y * size
-        for run in _DARK_RUN.finditer(pixels, row, row + size):
+        for run in _DARK_RUN.finditer(modules, row, row + size):
             length = run.end() - run.start()
             runs.append(f"M{run.start() - row},{y}h{length}v1h-{length}z")
     return (
@@ -47,11 +47,10 @@ def svg(url: str) -> str:
 @functools.lru_cache(maxsize=512)
 def png(url: str) -> bytes:
     """A PNG image for download or printing (10 pixels a module, one bit a pixel)."""
-    modules = _modules(url)
-    size = modules.width
-    image = modules.convert("1", dither=Image.Dither.NONE)
+    size, modules = _modules(url)
+    image = Image.frombytes("L", (size, size), modules).convert("1", dither=Image.Dither.NONE)
     # Scaled by Pillow rather than drawn at scale by zxing-cpp: the same image in half the time.
-    image = image.resize((size * PNG_SCALE, size * PNG_SCALE), Image.Resampling.NEAREST)
+    image = image.resize((size * _PNG_SCALE, size * _PNG_SCALE), Image.Resampling.NEAREST)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -11,11 +11,12 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import select, update
 
-from intake import models, qr, staff
+from intake import models, staff
 from tests.conftest import ADULT, create_staff, sign_in
 from tests.forms import APPLICANT, CSRF, register
 from tests.test_booking import api
 from tests.test_pipeline import post
+from tests.test_qr import decode_svg_qr
 
 
 def test_sign_in_is_throttled_per_account(app, runtime):
@@ -164,24 +165,6 @@ def test_a_volunteer_hands_a_registration_over_to_the_applicants_phone(
     assert phone.post("/en/review", data={"csrf_token": token, "consent": "yes"}).status_code == 303
 
 
-def decode_svg_qr(page: str) -> str:
-    """The URL in a page's inline QR code, read back from its module grid."""
-    match = re.search(r'https?://[^"<\s]+/continue/[A-Za-z0-9_-]+', page)
-    assert match is None  # the URL itself is not printed on the page, only in the code
-    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', page).group(1))  # type: ignore[union-attr]
-    image = Image.new("L", (size, size), 255)
-    pixels = image.load()
-    path = re.search(r' d="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    runs = re.findall(r"M(\d+),(\d+)h(\d+)v1h-\3z", path)
-    assert "".join(f"M{x},{y}h{n}v1h-{n}z" for x, y, n in runs) == path  # nothing else drawn
-    for x, y, length in runs:
-        for dx in range(int(length)):
-            pixels[int(x) + dx, int(y)] = 0  # type: ignore[index]
-    scaled = image.resize((size * 8, size * 8), Image.NEAREST)
-    [code] = zxingcpp.read_barcodes(scaled)
-    return str(code.text)
-
-
 def test_staff_check_in_from_the_scanned_qr_code_hands_out_waiting_numbers(
     staff_clients, client, submit_token, runtime
 ):
@@ -217,28 +200,3 @@ def first_slot_day(runtime) -> str:  # type: ignore[no-untyped-def]
     with runtime.db.read() as session:
         slot = session.scalars(select(models.Slot).join(models.Appointment)).first()
         return booking.aware(slot.starts_at).astimezone(booking.LOCAL_TIME).date().isoformat()
-
-
-def test_qr_svg_decodes(runtime):
-    url = "http://localhost/en/continue/abcdefghijklmnopqrstuv"
-    assert decode_svg_qr(qr.svg(url)) == url
-
-
-def test_qr_png_and_svg_are_one_standard_code_with_its_quiet_zone(runtime):
-    url = "https://intake.example.org/s/Qm9yc2h0c2NoLUtpZXc_YQ"
-    image = Image.open(io.BytesIO(qr.png(url)))
-    [code] = zxingcpp.read_barcodes(image)
-    version = int(code.extra["Version"])
-    modules = 17 + 4 * version  # ISO/IEC 18004: the side of a version's symbol
-
-    assert (code.text, code.ec_level, code.symbology_identifier) == (url, "M", "]Q1")  # no ECI
-    assert image.size == ((modules + 8) * 10,) * 2  # 10 pixels a module, 4 modules of quiet zone
-    assert image.mode == "1"
-    svg = qr.svg(url)
-    assert f'viewBox="0 0 {modules + 8} {modules + 8}"' in svg
-    grid = image.resize((modules + 8,) * 2, Image.Resampling.NEAREST)
-    dark = {(x, y) for y in range(modules + 8) for x in range(modules + 8)
-            if not grid.getpixel((x, y))}
-    drawn = {(int(x) + dx, int(y))
-             for x, y, n in re.findall(r"M(\d+),(\d+)h(\d+)", svg) for dx in range(int(n))}
-    assert drawn == dark  # the page shows the very code the download holds
