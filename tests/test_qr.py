@@ -31,6 +31,14 @@ def decode_svg_qr(page: str) -> str:
     return str(code.text)
 
 
+def png_dark_modules(png: bytes) -> tuple[int, set[tuple[int, int]]]:
+    """The side of a downloaded code in modules, and where its dark modules are."""
+    image = Image.open(io.BytesIO(png))
+    side = image.width // 10
+    grid = image.resize((side, side), Image.Resampling.NEAREST)
+    return side, {(x, y) for y in range(side) for x in range(side) if not grid.getpixel((x, y))}
+
+
 def test_svg_decodes():
     url = "http://localhost/en/continue/abcdefghijklmnopqrstuv"
     assert decode_svg_qr(qr.svg(url)) == url
@@ -42,9 +50,7 @@ def test_png_is_a_level_m_code_with_its_quiet_zone_at_ten_pixels_a_module():
     assert (code.text, code.ec_level, code.symbology_identifier) == (URL, "M", "]Q1")  # no ECI
     assert image.mode == "1" and image.width == image.height and image.width % 10 == 0
 
-    side = image.width // 10
-    grid = image.resize((side, side), Image.Resampling.NEAREST)
-    dark = {(x, y) for y in range(side) for x in range(side) if not grid.getpixel((x, y))}
+    side, dark = png_dark_modules(qr.png(URL))
     modules = side - 8
     assert (modules - 17) % 4 == 0 and modules >= 21  # a QR Code symbol's side: 17 + 4 x version
     assert all(4 <= x < side - 4 and 4 <= y < side - 4 for x, y in dark)  # 4 light modules round
@@ -54,10 +60,7 @@ def test_png_is_a_level_m_code_with_its_quiet_zone_at_ten_pixels_a_module():
 
 
 def test_the_page_shows_the_very_code_the_download_holds():
-    image = Image.open(io.BytesIO(qr.png(URL)))
-    side = image.width // 10
-    grid = image.resize((side, side), Image.Resampling.NEAREST)
-    dark = {(x, y) for y in range(side) for x in range(side) if not grid.getpixel((x, y))}
+    side, dark = png_dark_modules(qr.png(URL))
     svg = qr.svg(URL)
 
     assert f'viewBox="0 0 {side} {side}"' in svg
