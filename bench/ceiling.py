@@ -1,4 +1,5 @@
-"""The machine's ceiling for a web request: a Flask app that only answers (`gunicorn bench.ceiling:app`)."""
+"""The machine's ceiling for a web request: a Flask app that only answers, served as intake
+serves (`granian --interface wsgi bench.ceiling:app`)."""
 
 from flask import Flask
 

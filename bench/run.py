@@ -1,6 +1,6 @@
 """`make bench`: the whole path under load on this machine, with baselines; writes RESULTS.md.
 
-Starts the production web server (gunicorn) with a worker and the scheduler, drives it with
+Starts the production web server (granian) with a worker and the scheduler, drives it with
 wrk over loopback from a separate process, and measures:
   - registrations: accepted/s and latency percentiles, on SQLite and on PostgreSQL (when
     INTAKE_BENCH_DATABASE_URL names a server database the bench may empty);
@@ -249,9 +249,11 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
 def ceiling() -> dict[str, float]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    # Served as intake serves (intake/server.py): same workers, threads and per-worker sockets.
-    command = [PYTHON, "-m", "gunicorn", "-w", WEB_WORKERS, "--threads", WEB_THREADS, "-k", "gthread",
-               "--reuse-port", "-b", f"127.0.0.1:{port}", "bench.ceiling:app"]
+    # Served as intake serves (intake/server.py): the same server, workers and threads.
+    command = [str(Path(PYTHON).with_name("granian")), "--interface", "wsgi",
+               "--workers", WEB_WORKERS, "--blocking-threads", WEB_THREADS,
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "error",
+               "bench.ceiling:app"]
     with processes([command], env):
         wait_for(port)
         result = wrk(port, {"TOKEN": "x"})
@@ -308,7 +310,7 @@ def report(rows, mix, mix_cached, top, fast, naive, loop, total, speed) -> None:
         f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC in {total:.0f} s on {platform.node()}: "
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
         f"{platform.python_version()}; wrk with {CONNECTIONS} connections on the same machine, "
-        f"{SECONDS} s per run after {WARM_UP} s of warm-up; gunicorn {WEB_WORKERS} workers x "
+        f"{SECONDS} s per run after {WARM_UP} s of warm-up; granian {WEB_WORKERS} workers x "
         f"{WEB_THREADS} threads, one rq "
         f"worker and the scheduler beside it (`intake serve`); pipeline runs with "
         f"{PIPELINE_WORKERS} rq workers, as compose.yaml runs them. Machine speed: a fixed "

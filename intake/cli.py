@@ -8,7 +8,6 @@ import os
 import sys
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from rq import Worker
 from rq.serializers import JSONSerializer
@@ -52,9 +51,8 @@ def serve() -> None:
 @main.command()
 @with_appcontext
 def web() -> None:
-    """Run the production web server (gunicorn) on INTAKE_BIND."""
-    observability.configure_logging(in_background=True)
-    server.WebServer(current_app._get_current_object(), runtime.current().settings).run()  # type: ignore[attr-defined]
+    """Run the production web server (granian) on INTAKE_BIND."""
+    server.run_web(runtime.current().settings)
 
 
 def background_priority() -> None:

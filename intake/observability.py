@@ -2,7 +2,7 @@
 
 Counts of registrations, messages, batches and failures come from the database at scrape
 time, so every web process reports the same truth; request latency is per process (set
-PROMETHEUS_MULTIPROC_DIR for gunicorn's several processes, as prometheus_client documents).
+PROMETHEUS_MULTIPROC_DIR for the web server's several processes, as prometheus_client documents).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def stop_logging() -> None:
 
 
 def _restart_after_fork() -> None:
-    # A forked process (gunicorn's workers, rq's work horses) has no writing thread.
+    # A forked process (web workers, rq's work horses) has no writing thread.
     global _listener
     if _listener is not None:
         _listener = QueueListener(_listener.queue, *_listener.handlers)
