@@ -176,3 +176,17 @@ def staff_clients(app, runtime):  # type: ignore[no-untyped-def]
         assert sign_in(client, email, password).status_code == 303
         clients[name] = client
     return clients
+
+
+def children(pid: int) -> list[tuple[int, int]]:
+    """(pid, process group) of each child process of pid."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append((int(entry.name), int(stat[2])))
+    return found

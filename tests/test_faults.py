@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +21,7 @@ from intake import models, registration
 from intake.config import Settings
 from intake.runtime import Runtime
 from intake.schemas import HouseholdSchema
-from tests.conftest import ADULT, delivered
+from tests.conftest import ADULT, children, delivered
 
 pytestmark = pytest.mark.slow
 REGISTRATIONS = 1000
@@ -37,34 +36,23 @@ def start(role: str, settings: Settings) -> subprocess.Popen[bytes]:
     )
 
 
-def children(pid: int) -> list[tuple[int, int]]:
-    """(pid, process group) of each child process of pid."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append((int(entry.name), int(stat[2])))
-    return found
-
-
 def horses(worker_pid: int) -> list[int]:
     """The worker's work horses: children in a process group of their own (rq's scheduler,
     also a child, stays in the worker's group)."""
     return [pid for pid, group in children(worker_pid) if group == pid]
 
 
-def kill_worker(worker: subprocess.Popen[bytes]) -> int:
-    """SIGKILL the worker, its work horse and its other children; returns the horses killed."""
-    killed = horses(worker.pid)
-    for pid in [worker.pid, *(pid for pid, _group in children(worker.pid))]:
+def kill_worker(worker: subprocess.Popen[bytes], busy: list[int]) -> int:
+    """SIGKILL the worker's process group (the worker and rq's scheduler), then the work
+    horses seen busy a moment ago; returns how many of those were still there to kill."""
+    os.killpg(worker.pid, signal.SIGKILL)  # first: it would see its horse die and retry
+    killed = 0
+    for pid in busy:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+            killed += 1
     worker.wait()
-    return len(killed)
+    return killed
 
 
 def progress(runtime: Runtime) -> tuple[int, int]:
@@ -82,8 +70,9 @@ def loaded(runtime: Runtime):  # type: ignore[no-untyped-def]
     with runtime.db.transaction() as session:
         for _ in range(REGISTRATIONS):
             registration.submit(session, runtime.cipher, household)
+    # Jobs of 100 rows, ten of them, where the default 500 made two.
     fast = Runtime(dataclasses.replace(runtime.settings, batch_interval=1.0, reconcile_after=3.0,
-                                       relay_interval=0.2))
+                                       relay_interval=0.2, relay_chunk=100))
     yield fast
     fast.close()
 
@@ -94,7 +83,11 @@ def run_until_done(runtime: Runtime, fault) -> None:  # type: ignore[no-untyped-
     started = time.monotonic()
     try:
         worker = fault(worker)
-        while progress(runtime) != (REGISTRATIONS, 0):
+        # Done when every message is in a batch file: a batch job killed after its commit
+        # leaves the file to the scheduler's pass for missing files.
+        while progress(runtime) != (REGISTRATIONS, 0) or (
+            len(delivered(runtime.settings)) < REGISTRATIONS
+        ):
             assert time.monotonic() - started < DEADLINE, f"stuck at {progress(runtime)}: " + (
                 diagnose(runtime))
             if worker.poll() is not None:  # e.g. a worker that lost its Redis: start again
@@ -137,9 +130,9 @@ def test_workers_killed_at_three_random_moments_lose_and_double_nothing(loaded: 
         for _ in range(3):
             time.sleep(random.uniform(0.2, 1.5))
             deadline = time.monotonic() + 10
-            while not horses(worker.pid) and time.monotonic() < deadline:
+            while not (busy := horses(worker.pid)) and time.monotonic() < deadline:
                 time.sleep(0.01)  # strike while a work horse is busy with a job
-            horses_killed.append(kill_worker(worker))
+            horses_killed.append(kill_worker(worker, busy))
             worker = start("worker", loaded.settings)
         return worker
 

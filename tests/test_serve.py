@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from intake import xaus
-from tests.conftest import ADULT
+from tests.conftest import ADULT, children
 
 pytestmark = pytest.mark.slow
 
@@ -101,6 +101,8 @@ def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(
     assert not (tmp_path / "instance" / "redis.sock").exists()  # and was stopped with serve
     for secret in ("Shevchenko", "FE123456"):
         assert secret not in stderr  # logs carry no personal data
+    for line in stderr.splitlines():  # every role's lines, the web server's own too
+        assert json.loads(line)["level"], line
 
 
 def test_a_web_worker_opens_its_database_connections_before_the_first_request(tmp_path):
@@ -125,3 +127,66 @@ def test_an_unreachable_database_does_not_stop_a_web_worker_from_starting(caplog
 
     assert "could not open the database connections" in caplog.text
     database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("bind", "expected"),
+    [
+        ("127.0.0.1:8000", ("127.0.0.1", 8000, None)),
+        ("0.0.0.0:80", ("0.0.0.0", 80, None)),  # noqa: S104
+        ("[::]:8000", ("::", 8000, None)),
+        ("unix:/run/intake/web.sock", ("127.0.0.1", 0, Path("/run/intake/web.sock"))),
+    ],
+)
+def test_the_web_server_listens_where_intake_bind_says(bind, expected):
+    from intake.server import listen_address
+
+    assert listen_address(bind) == expected
+
+
+@pytest.mark.parametrize("bind", ["8000", "localhost", ":8000", "host:port"])
+def test_a_bind_address_without_host_and_port_names_the_setting(bind):
+    from intake.config import ConfigError
+    from intake.server import listen_address
+
+    with pytest.raises(ConfigError, match="INTAKE_BIND"):
+        listen_address(bind)
+
+
+def test_a_web_process_that_dies_is_replaced_and_the_site_keeps_answering(tmp_path: Path):
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")},
+        "INTAKE_INSTANCE_DIR": str(tmp_path / "instance"),
+        "INTAKE_BIND": f"127.0.0.1:{port}",
+        "INTAKE_REDIS_URL": "redis://127.0.0.1:1/0",  # pages need no Redis
+    }
+    intake(env, "db", "upgrade")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "intake.cli", "web"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        wait_for_port(port, timeout=30)
+        workers = workers_of(web.pid)
+        assert len(workers) == 2  # INTAKE_WEB_WORKERS' default
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+            workers[0] in workers_of(web.pid) or len(workers_of(web.pid)) < 2
+        ):
+            time.sleep(0.1)
+        assert workers[0] not in workers_of(web.pid)
+        assert len(workers_of(web.pid)) == 2
+        for _ in range(10):  # whichever process takes the connection
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/en/", timeout=5) as page:
+                assert page.status == 200
+    finally:
+        os.killpg(web.pid, signal.SIGTERM)
+        web.wait(timeout=30)
+    assert web.returncode == 0
+
+
+
+def workers_of(pid: int) -> list[int]:
+    return sorted(child for child, _group in children(pid))
