@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +35,9 @@ def run_web(settings: Settings) -> None:
     +7 to +24 %, mixed traffic +3 to +18 % (README). The app is loaded in each worker.
     """
     host, port, socket_path = listen_address(settings.bind)
+    if socket_path is not None:
+        # Left behind by a server that was killed, it would keep this one from starting.
+        socket_path.unlink(missing_ok=True)
     Granian(
         "intake.server:web_app",
         factory=True,
@@ -40,6 +45,7 @@ def run_web(settings: Settings) -> None:
         address=host,
         port=port,
         uds=socket_path,
+        uds_permissions=0o660,  # the proxy in front runs as another user of the same group
         workers=settings.web_workers,
         blocking_threads=settings.web_threads,
         # Status URLs carry tokens: no access log. Granian's own lines go to our JSON log.
@@ -61,19 +67,25 @@ _GRANIAN_LOGGING: dict[str, Any] = {
 
 
 def listen_address(bind: str) -> tuple[str, int, Path | None]:
-    """INTAKE_BIND as (host, port, unix socket): `host:port`, `[v6 address]:port` or
-    `unix:/path`."""
+    """INTAKE_BIND as (address, port, unix socket): `host:port` (a name is looked up, as
+    granian takes addresses only), `[v6 address]:port` or `unix:/path`."""
     if bind.startswith("unix:"):
         return "127.0.0.1", 0, Path(bind.removeprefix("unix:"))
     host, sep, port = bind.rpartition(":")
     if not host or not sep or not port.isdigit():
         raise ConfigError(f"INTAKE_BIND must be host:port or unix:/path, not {bind!r}")
-    return host.strip("[]"), int(port), None
+    try:
+        found = socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise ConfigError(f"INTAKE_BIND: no address for {host!r} ({error})") from None
+    return str(found[0][4][0]), int(port), None
 
 
 def web_app() -> Flask:
     """The app as each web worker loads it (granian's factory), after the fork."""
     observability.configure_logging(in_background=True)
+    # A worker process ends with os._exit, past atexit: write what is queued before that.
+    multiprocessing.util.Finalize(None, observability.stop_logging, exitpriority=10)
     app = create_app()
     # Connections are opened in the worker: never shared across a fork.
     app.extensions["intake"].db.fill_pool()

@@ -88,8 +88,9 @@ def run_until_done(runtime: Runtime, fault) -> None:  # type: ignore[no-untyped-
         while progress(runtime) != (REGISTRATIONS, 0) or (
             len(delivered(runtime.settings)) < REGISTRATIONS
         ):
-            assert time.monotonic() - started < DEADLINE, f"stuck at {progress(runtime)}: " + (
-                diagnose(runtime))
+            assert time.monotonic() - started < DEADLINE, (
+                f"stuck at {progress(runtime)}, {len(delivered(runtime.settings))} in files: "
+                + diagnose(runtime))
             if worker.poll() is not None:  # e.g. a worker that lost its Redis: start again
                 worker = start("worker", runtime.settings)
             time.sleep(0.5)
