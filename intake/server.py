@@ -87,6 +87,11 @@ def web_app() -> Flask:
     # A worker process ends with os._exit, past atexit: write what is queued before that.
     multiprocessing.util.Finalize(None, observability.stop_logging, exitpriority=10)
     app = create_app()
+    # Granian copies the process's environment into every request's WSGI environ, where a
+    # debugging aid or error reporter could show it: the settings are read, so the keys and
+    # the database URL leave the environment before the first request.
+    for key in [key for key in os.environ if key.startswith("INTAKE_")]:
+        del os.environ[key]
     # Connections are opened in the worker: never shared across a fork.
     app.extensions["intake"].db.fill_pool()
     # Everything loaded so far lives as long as the worker: keep it out of every garbage

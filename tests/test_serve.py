@@ -195,3 +195,37 @@ def test_a_web_process_that_dies_is_replaced_and_the_site_keeps_answering(tmp_pa
 
 def workers_of(pid: int) -> list[int]:
     return sorted(child for child, _group in children(pid))
+
+
+def test_no_request_sees_the_settings_secrets_in_its_environ(tmp_path, monkeypatch):
+    """Granian builds each request's environ from the process's environment."""
+    import gc
+
+    from granian import wsgi
+
+    from intake import observability, server
+
+    for key, value in list(os.environ.items()):  # restored after the test, which drops them
+        if key.startswith("INTAKE_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("INTAKE_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("INTAKE_SECRET_KEY", "a-secret-never-in-a-request")
+    monkeypatch.setattr(observability, "configure_logging", lambda **_kwargs: None)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    seen = {}
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        seen.update(environ)
+        start_response("200 OK", [])
+        return [b""]
+
+    class Connection:  # what granian's Rust side hands the wrapper
+        def response_bytes(self, *_args: object) -> None: ...
+
+    loaded = server.web_app()
+    serve_request = wsgi._callback_wrapper(app, {})  # as granian wraps an app it loaded
+    serve_request(Connection(), {"PATH_INFO": "/", "QUERY_STRING": ""})
+
+    assert loaded.config["SECRET_KEY"] == "a-secret-never-in-a-request"
+    assert "a-secret-never-in-a-request" not in repr(seen)
+    assert not [key for key in seen if key.startswith("INTAKE_")]
