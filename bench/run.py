@@ -250,7 +250,7 @@ def ceiling() -> dict[str, float]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     # Served as intake serves (intake/server.py): the same server, workers and threads.
-    command = [str(Path(PYTHON).with_name("granian")), "--interface", "wsgi",
+    command = [PYTHON, "-m", "granian", "--interface", "wsgi",
                "--workers", WEB_WORKERS, "--blocking-threads", WEB_THREADS,
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "error",
                "bench.ceiling:app"]

@@ -8,6 +8,7 @@ import multiprocessing.util
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from flask import Flask
 from granian import Granian
 from granian.constants import Interfaces
 
-from intake import create_app, observability
+from intake import create_app, observability, runtime
 from intake.config import ConfigError, Settings
 from intake.redis_server import EmbeddedRedis
 
@@ -36,8 +37,7 @@ def run_web(settings: Settings) -> None:
     """
     host, port, socket_path = listen_address(settings.bind)
     if socket_path is not None:
-        # Left behind by a server that was killed, it would keep this one from starting.
-        socket_path.unlink(missing_ok=True)
+        remove_stale_socket(socket_path)
     Granian(
         "intake.server:web_app",
         factory=True,
@@ -78,7 +78,25 @@ def listen_address(bind: str) -> tuple[str, int, Path | None]:
         found = socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise ConfigError(f"INTAKE_BIND: no address for {host!r} ({error})") from None
+    # IPv4 first: many hosts list localhost as ::1 before 127.0.0.1, and clients try 127.0.0.1.
+    found.sort(key=lambda entry: entry[0] != socket.AF_INET)
     return str(found[0][4][0]), int(port), None
+
+
+def remove_stale_socket(path: Path) -> None:
+    """Remove a unix socket a killed server left behind (it would keep this one from starting);
+    refuse to touch anything else there, or a socket another server still answers on."""
+    if not path.exists():
+        return
+    if not stat.S_ISSOCK(path.stat().st_mode):
+        raise ConfigError(f"INTAKE_BIND: {path} exists and is not a socket")
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(path))
+        except ConnectionRefusedError:
+            path.unlink()
+            return
+    raise ConfigError(f"INTAKE_BIND: another server answers on {path}")
 
 
 def web_app() -> Flask:
@@ -87,10 +105,13 @@ def web_app() -> Flask:
     # A worker process ends with os._exit, past atexit: write what is queued before that.
     multiprocessing.util.Finalize(None, observability.stop_logging, exitpriority=10)
     app = create_app()
-    # Granian copies the process's environment into every request's WSGI environ, where a
-    # debugging aid or error reporter could show it: the settings are read, so the keys and
-    # the database URL leave the environment before the first request.
-    for key in [key for key in os.environ if key.startswith("INTAKE_")]:
+    # Code outside a request in this process uses this app's runtime, never one built anew
+    # from the environment, which the next step empties of settings.
+    runtime.bind(app.extensions["intake"])
+    # Granian copies os.environ into every request's WSGI environ, where a debugging aid or
+    # error reporter could show it: the settings are read, so the keys and the database URL
+    # leave os.environ before the first request.
+    for key in set(os.environ) - set(_inherited_environment()):
         del os.environ[key]
     # Connections are opened in the worker: never shared across a fork.
     app.extensions["intake"].db.fill_pool()
@@ -150,4 +171,5 @@ def _wait(child: subprocess.Popen[Any], timeout: float = 15) -> None:
 
 
 def _inherited_environment() -> dict[str, str]:
+    """This process's environment without intake's own settings (INTAKE_*)."""
     return {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}

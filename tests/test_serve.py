@@ -45,6 +45,10 @@ def wait_for_port(port: int, timeout: float) -> None:
     raise AssertionError(f"nothing listens on port {port}")
 
 
+def workers_of(pid: int) -> list[int]:
+    return sorted(child for child, _group in children(pid))
+
+
 def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(
     tmp_path: Path, xsd_dir: Path
 ):
@@ -101,7 +105,13 @@ def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(
     assert not (tmp_path / "instance" / "redis.sock").exists()  # and was stopped with serve
     for secret in ("Shevchenko", "FE123456"):
         assert secret not in stderr  # logs carry no personal data
-    lines = [json.loads(line) for line in stderr.splitlines()]  # every line JSON
+    lines, not_json = [], []
+    for line in stderr.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            not_json.append(line)
+    assert not not_json, "log lines that are not JSON: " + "\n".join(not_json[:5])
     assert any(line["logger"] == "_granian" for line in lines)  # the web server's own too
 
 
@@ -145,7 +155,9 @@ def test_the_web_server_listens_where_intake_bind_says(bind, expected):
     assert listen_address(bind) == expected
 
 
-@pytest.mark.parametrize("bind", ["8000", "localhost", ":8000", "host:port", "no-such-host.invalid:80"])
+@pytest.mark.parametrize(
+    "bind", ["8000", "localhost", ":8000", "host:port", "no-such-host.invalid:80"]
+)
 def test_a_bind_address_without_host_and_port_names_the_setting(bind):
     from intake.config import ConfigError
     from intake.server import listen_address
@@ -192,26 +204,21 @@ def test_a_web_process_that_dies_is_replaced_and_the_site_keeps_answering(tmp_pa
     assert web.returncode == 0
 
 
-
-def workers_of(pid: int) -> list[int]:
-    return sorted(child for child, _group in children(pid))
-
-
 def test_no_request_sees_the_settings_secrets_in_its_environ(tmp_path, monkeypatch):
     """Granian builds each request's environ from the process's environment."""
     import gc
 
     from granian import wsgi
 
-    from intake import observability, server
+    from intake import observability, runtime, server
 
-    for key, value in list(os.environ.items()):  # restored after the test, which drops them
-        if key.startswith("INTAKE_"):
-            monkeypatch.setenv(key, value)
+    for key in [key for key in os.environ if key.startswith("INTAKE_")]:
+        monkeypatch.delenv(key)  # back after the test
     monkeypatch.setenv("INTAKE_INSTANCE_DIR", str(tmp_path / "instance"))
     monkeypatch.setenv("INTAKE_SECRET_KEY", "a-secret-never-in-a-request")
     monkeypatch.setattr(observability, "configure_logging", lambda **_kwargs: None)
     monkeypatch.setattr(gc, "freeze", lambda: None)
+    monkeypatch.setattr(runtime, "_process_runtime", None)  # web_app binds its own
     seen = {}
 
     def app(environ, start_response):  # type: ignore[no-untyped-def]
@@ -223,9 +230,40 @@ def test_no_request_sees_the_settings_secrets_in_its_environ(tmp_path, monkeypat
         def response_bytes(self, *_args: object) -> None: ...
 
     loaded = server.web_app()
-    serve_request = wsgi._callback_wrapper(app, {})  # as granian wraps an app it loaded
-    serve_request(Connection(), {"PATH_INFO": "/", "QUERY_STRING": ""})
+    try:
+        serve_request = wsgi._callback_wrapper(app, {})  # as granian wraps an app it loaded
+        serve_request(Connection(), {"PATH_INFO": "/", "QUERY_STRING": ""})
+    finally:
+        loaded.extensions["intake"].close()
 
     assert loaded.config["SECRET_KEY"] == "a-secret-never-in-a-request"
     assert "a-secret-never-in-a-request" not in repr(seen)
     assert not [key for key in seen if key.startswith("INTAKE_")]
+    assert runtime.current() is loaded.extensions["intake"]  # not one built from os.environ
+
+
+def test_a_stale_unix_socket_is_replaced_but_nothing_else_is_touched(tmp_path):
+    import socket as sockets
+
+    from intake.config import ConfigError
+    from intake.server import remove_stale_socket
+
+    stale = tmp_path / "stale.sock"
+    with sockets.socket(sockets.AF_UNIX) as left_behind:
+        left_behind.bind(str(stale))  # bound, never listening: as a killed server leaves it
+    remove_stale_socket(stale)
+    assert not stale.exists()
+
+    database = tmp_path / "intake.db"
+    database.write_bytes(b"SQLite format 3")
+    with pytest.raises(ConfigError, match="not a socket"):
+        remove_stale_socket(database)
+    assert database.exists()
+
+    live = tmp_path / "live.sock"
+    with sockets.socket(sockets.AF_UNIX) as server:
+        server.bind(str(live))
+        server.listen()
+        with pytest.raises(ConfigError, match="another server"):
+            remove_stale_socket(live)
+    assert live.exists()
