@@ -36,8 +36,8 @@ def svg(url: str) -> str:
     for y in range(size):
         row = y * size
         for run in _DARK_RUN.finditer(modules, row, row + size):
-            length = run.end() - run.start()
-            runs.append(f"M{run.start() - row},{y}h{length}v1h-{length}z")
+            start, end = run.span()
+            runs.append(f"M{start - row},{y}h{end - start}v1h-{end - start}z")
     return (
         f'<svg width="{size}mm" height="{size}mm" viewBox="0 0 {size} {size}" '
         f'xmlns="http://www.w3.org/2000/svg"><path d="{"".join(runs)}" fill="#000"/></svg>'

@@ -105,16 +105,17 @@ def web_app() -> Flask:
     # A worker process ends with os._exit, past atexit: write what is queued before that.
     multiprocessing.util.Finalize(None, observability.stop_logging, exitpriority=10)
     app = create_app()
+    app_runtime = app.extensions["intake"]
     # Code outside a request in this process uses this app's runtime, never one built anew
     # from the environment, which the next step empties of settings.
-    runtime.bind(app.extensions["intake"])
+    runtime.bind(app_runtime)
     # Granian copies os.environ into every request's WSGI environ, where a debugging aid or
     # error reporter could show it: the settings are read, so the keys and the database URL
     # leave os.environ before the first request.
-    for key in set(os.environ) - set(_inherited_environment()):
+    for key in os.environ.keys() - _inherited_environment().keys():
         del os.environ[key]
     # Connections are opened in the worker: never shared across a fork.
-    app.extensions["intake"].db.fill_pool()
+    app_runtime.db.fill_pool()
     # Everything loaded so far lives as long as the worker: keep it out of every garbage
     # collection, so the collections a busy worker runs stay short (tail latency).
     gc.freeze()
