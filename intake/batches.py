@@ -14,9 +14,10 @@ import io
 import json
 import zipfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from intake import models
@@ -24,6 +25,9 @@ from intake.crypto import FieldCipher
 from intake.files import write_atomic
 
 MAX_MESSAGES = 5000
+# A message as a batch file is made from it: id, file name, sealed payload (None once
+# erased), sha256 of its XML.
+StoredMessage = Row[str, str, str | None, str]
 
 
 def message_context(message_id: str) -> str:
@@ -101,14 +105,18 @@ def file_path(xml_out: Path, batch: models.Batch) -> Path:
     return xml_out / batch.authority_key / f"{batch.id}.zip"
 
 
-def archive(session: Session, cipher: FieldCipher, batch: models.Batch) -> bytes:
-    """The batch as a zip: one XML file per message and manifest.json, byte for byte stable."""
+def contents(session: Session, batch: models.Batch) -> Sequence[StoredMessage]:
+    """The stored messages of a batch, as `pack` takes them."""
     table = models.Message
-    messages = session.execute(  # rows, not ORM objects: a batch holds thousands
+    return session.execute(  # rows, not ORM objects: a batch holds thousands
         select(table.id, table.file_name, table.payload, table.sha256)
         .where(table.batch_id == batch.id)
         .order_by(table.file_name)
     ).all()
+
+
+def pack(cipher: FieldCipher, batch: models.Batch, messages: Sequence[StoredMessage]) -> bytes:
+    """The batch as a zip: one XML file per message and manifest.json, byte for byte stable."""
     created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(
         tzinfo=dt.UTC
     )
@@ -138,6 +146,10 @@ def archive(session: Session, cipher: FieldCipher, batch: models.Batch) -> bytes
             json.dumps(manifest, indent=2, sort_keys=True).encode(),
         )
     return buffer.getvalue()
+
+
+def archive(session: Session, cipher: FieldCipher, batch: models.Batch) -> bytes:
+    return pack(cipher, batch, contents(session, batch))
 
 
 def write_file(session: Session, cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> Path:

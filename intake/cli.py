@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import sys
 
 import click
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from intake import (
     audit,
+    background,
     create_app,
     directory,
     jobs,
@@ -55,21 +55,6 @@ def web() -> None:
     server.run_web(runtime.current().settings)
 
 
-def background_priority() -> None:
-    """Run this process (and the work horses it forks) only on CPU time the web leaves.
-
-    Linux's SCHED_IDLE: a waking web thread preempts a job at once, where a niced job keeps
-    the CPU to the end of its slice (measured: 450-490 registrations/s beside a worker at
-    nice 10 or 19, 520-620/s beside one at SCHED_IDLE). Jobs still run in every gap the web
-    leaves (40 % of a 10-s burst's messages were built during the burst, the rest within
-    8 s after it); only a web server busy without pause for minutes would hold them back.
-    """
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):  # not Linux, or a sandbox that refuses it
-        os.nice(19)
-
-
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
@@ -79,7 +64,7 @@ def worker(burst: bool) -> None:
     runtime.bind(rt)
     # Background work yields the CPU to the web server where both share a machine: an
     # arriving registration waits for nobody, while its messages may wait a moment.
-    background_priority()
+    background.yield_to_web()
     # Compile the schema set and the jobs' statements once, before forking: each job's work
     # horse inherits them instead of spending 0.2 s compiling them again.
     _ = rt.schema

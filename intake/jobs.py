@@ -18,8 +18,9 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
-from intake import batches, domain, models, xaus
+from intake import background, batches, domain, models, xaus
 from intake.config import Settings
+from intake.files import write_atomic
 from intake.registration import household_of, to_domain
 from intake.runtime import Runtime, current
 
@@ -58,16 +59,17 @@ STORE_ROWS = 200
 def build_payloads(outbox_ids: list[int]) -> int:
     """Build the messages of several outbox rows and store them in short transactions.
 
-    The rows are read and their messages built outside any write transaction (on SQLite
-    the write lock is the whole database's, and building takes far longer than storing),
-    then stored in transactions of at most STORE_ROWS rows, each marking its rows done. A
+    The rows are read and their messages built outside any transaction (on SQLite the write
+    lock is the whole database's, and building takes far longer than storing; building, at
+    the lowest priority, may wait long), then stored in transactions of at most STORE_ROWS
+    rows, each marking its rows done. A
     row whose messages cannot be built is left undone and does not stop the others; the
     job then fails as a whole, so rq retries it, skipping the rows done.
     """
     runtime = current()
     with runtime.db.read() as session:
         work = _owed(session, outbox_ids)
-    built, failed = _build(runtime, work)
+    built, failed = background.compute(_build, runtime, work)
     written = 0
     rows = list(built)
     for start in range(0, len(rows), STORE_ROWS):
@@ -288,7 +290,11 @@ def build_batches(authority_key: str) -> int:
         if batch is None:
             break
         made += 1
+        # The read ends before packing: on SQLite a snapshot kept while packing at the lowest
+        # priority would keep the log from starting over.
         with runtime.db.read() as session:
-            batches.write_file(session, runtime.cipher, runtime.settings.xml_out, batch)
+            contents = batches.contents(session, batch)
+        packed = background.compute(batches.pack, runtime.cipher, batch, contents)
+        write_atomic(batches.file_path(runtime.settings.xml_out, batch), packed)
     log.info("authority %s: %d batch(es)", authority_key, made)
     return made

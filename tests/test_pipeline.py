@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -115,6 +116,36 @@ def test_a_job_that_dies_between_its_stores_keeps_what_it_stored(
     process_queue(runtime)
     assert stores[:2] == [2, 2]
     assert len(delivered(runtime.settings)) == 5
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+def test_a_worker_computes_at_the_lowest_priority_and_holds_locks_at_normal(
+    client, submit_token, runtime, monkeypatch
+):
+    """In a worker process, building messages and packing batches yield the CPU to the web
+    (SCHED_IDLE), while storing them, holding the database's locks, does not."""
+    from intake import background, batches, jobs
+
+    priorities: dict[str, set[int]] = {}
+
+    def watched(name, work):  # type: ignore[no-untyped-def]
+        def run(*args):  # type: ignore[no-untyped-def]
+            priorities.setdefault(name, set()).add(os.sched_getscheduler(0))
+            return work(*args)
+        return run
+
+    for module, name in [(jobs, "_build"), (jobs, "_store"), (batches, "pack")]:
+        monkeypatch.setattr(module, name, watched(name, getattr(module, name)))
+    monkeypatch.setattr(background, "_yielding", True)
+    post(client, submit_token, ADULT)
+    post(client, submit_token, ADULT)
+    process_queue(runtime)
+
+    assert priorities == {
+        "_build": {os.SCHED_IDLE}, "pack": {os.SCHED_IDLE}, "_store": {os.SCHED_OTHER}
+    }
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # this process kept its priority
+    assert len(delivered(runtime.settings)) == 2
 
 
 def test_form_registration_shows_reference_and_becomes_a_message(client, runtime):

@@ -1,0 +1,51 @@
+"""Background work beside the web server on one host: its computing yields, its locks do not.
+
+A worker process once ran wholly at Linux's `SCHED_IDLE`, so that a waking web thread took
+the CPU from a job at once. But a thread at `SCHED_IDLE` gets no CPU while the web is busy,
+even while it holds what the web waits for: SQLite's one write slot (the worker's store
+transactions held it a median of 103 ms, up to 383 ms, for 13-24 ms of work, while web
+commits waited up to 253 ms), or a read snapshot that keeps SQLite's log from starting over.
+So only a job's heavy computing (building messages, packing batches) runs at `SCHED_IDLE`,
+in a thread of its own; its database work keeps the normal priority.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_yielding = False
+
+
+def yield_to_web() -> None:
+    """From now on, this process computes its jobs' heavy parts at the lowest priority.
+
+    Called by worker processes; tests and tools that drain the queues in their own process
+    compute at the priority they have.
+    """
+    global _yielding
+    _yielding = True
+
+
+def compute(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """work(*args, **kwargs), in a thread at the lowest priority when this process yields to
+    the web; its exceptions are raised here. `work` must not touch the database."""
+    if not _yielding:
+        return work(*args, **kwargs)
+    # A new thread each time: threads do not survive the fork that makes each work horse,
+    # and a thread can lower its priority but, unprivileged, never raise it again.
+    with ThreadPoolExecutor(1, "idle", initializer=_lowest_priority) as pool:
+        return pool.submit(work, *args, **kwargs).result()
+
+
+def _lowest_priority() -> None:
+    """Put the calling thread (only it, on Linux) at SCHED_IDLE, else at nice 19."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux, or a sandbox that refuses it
+        os.nice(19)
