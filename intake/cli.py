@@ -64,7 +64,7 @@ def worker(burst: bool) -> None:
     runtime.bind(rt)
     # Background work yields the CPU to the web server where both share a machine: an
     # arriving registration waits for nobody, while its messages may wait a moment.
-    background.yield_to_web()
+    background.yield_to_web(rt.db.takes_write_lock_in_process)
     # Compile the schema set and the jobs' statements once, before forking: each job's work
     # horse inherits them instead of spending 0.2 s compiling them again.
     _ = rt.schema

@@ -43,6 +43,12 @@ class Database:
         self._writers = sessionmaker(writer, expire_on_commit=False)
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def takes_write_lock_in_process(self) -> bool:
+        """Whether a writer holds the database's write lock itself (an SQLite file), rather
+        than the database server holding locks for it."""
+        return self._writer_lock is not None
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one write transaction: committed on success, rolled back on error.
