@@ -3,7 +3,7 @@
 A worker process once ran wholly at Linux's `SCHED_IDLE`, so that a waking web thread took
 the CPU from a job at once. But a thread at `SCHED_IDLE` gets no CPU while the web is busy,
 even while it holds what the web waits for: SQLite's one write slot (under mixed traffic,
-the worker's store transactions held it 60-140 ms for 5-13 ms of CPU), or a read snapshot
+the worker's store transactions held it 61-140 ms for 4-14 ms of CPU), or a read snapshot
 that keeps SQLite's log from starting over.
 So on SQLite only a job's heavy computing (building messages, packing batches) runs at
 `SCHED_IDLE`, in a thread of its own; its database work keeps the normal priority.
