@@ -14,7 +14,7 @@ import io
 import json
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import Row, func, select, update
@@ -149,14 +149,20 @@ def pack(cipher: FieldCipher, batch: models.Batch, messages: Sequence[StoredMess
 
 
 def archive(session: Session, cipher: FieldCipher, batch: models.Batch) -> bytes:
+    """The batch's zip, from the database alone."""
     return pack(cipher, batch, contents(session, batch))
 
 
 def write_file(session: Session, cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> Path:
     """Write the batch's zip (aside, then renamed) unless it is there already."""
+    return write_packed(xml_out, batch, lambda: archive(session, cipher, batch))
+
+
+def write_packed(xml_out: Path, batch: models.Batch, packed: Callable[[], bytes]) -> Path:
+    """Write the zip that `packed` makes (aside, then renamed) unless it is there already."""
     path = file_path(xml_out, batch)
     if not path.exists():
-        write_atomic(path, archive(session, cipher, batch))
+        write_atomic(path, packed())
     return path
 
 

@@ -8,6 +8,7 @@ database allows one message per person.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from intake import background, batches, domain, models, xaus
 from intake.config import Settings
-from intake.files import write_atomic
 from intake.registration import household_of, to_domain
 from intake.runtime import Runtime, current
 
@@ -62,9 +62,9 @@ def build_payloads(outbox_ids: list[int]) -> int:
     The rows are read and their messages built outside any transaction (on SQLite the write
     lock is the whole database's, and building takes far longer than storing; building, at
     the lowest priority, may wait long), then stored in transactions of at most STORE_ROWS
-    rows, each marking its rows done. A
-    row whose messages cannot be built is left undone and does not stop the others; the
-    job then fails as a whole, so rq retries it, skipping the rows done.
+    rows, each marking its rows done. A row whose messages cannot be built is left undone
+    and does not stop the others; the job then fails as a whole, so rq retries it, skipping
+    the rows done.
     """
     runtime = current()
     with runtime.db.read() as session:
@@ -293,8 +293,9 @@ def build_batches(authority_key: str) -> int:
         # The read ends before packing: on SQLite a snapshot kept while packing at the lowest
         # priority would keep the log from starting over.
         with runtime.db.read() as session:
-            contents = batches.contents(session, batch)
-        packed = background.compute(batches.pack, runtime.cipher, batch, contents)
-        write_atomic(batches.file_path(runtime.settings.xml_out, batch), packed)
+            stored = batches.contents(session, batch)
+        batches.write_packed(runtime.settings.xml_out, batch, functools.partial(
+            background.compute, batches.pack, runtime.cipher, batch, stored
+        ))
     log.info("authority %s: %d batch(es)", authority_key, made)
     return made

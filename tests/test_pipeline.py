@@ -7,8 +7,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -118,22 +116,6 @@ def test_a_job_that_dies_between_its_stores_keeps_what_it_stored(
     process_queue(runtime)
     assert stores[:2] == [2, 2]
     assert len(delivered(runtime.settings)) == 5
-
-
-@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
-@pytest.mark.parametrize("locks_here, process, computing", [
-    (True, "SCHED_OTHER", "SCHED_IDLE"),  # SQLite: the lock holder must not starve
-    (False, "SCHED_IDLE", "SCHED_IDLE"),  # PostgreSQL: the whole worker yields
-])
-def test_a_worker_yields_the_cpu_to_the_web(locks_here, process, computing):
-    probe = (
-        "import os; from intake import background as b\n"
-        f"b.yield_to_web({locks_here})\n"
-        "print(os.sched_getscheduler(0), b.compute(os.sched_getscheduler, 0))"
-    )
-    seen = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=True).stdout.split()
-    assert seen == [str(getattr(os, process)), str(getattr(os, computing))]
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
