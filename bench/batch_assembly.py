@@ -67,8 +67,10 @@ def main() -> None:
                     file_name=f"{person.application_id}.xml",
                     sha256=hashlib.sha256(xml).hexdigest(),
                 )
-                message.payload = batches.seal(cipher, message.id, xml)
                 session.add(message)
+                session.add(models.MessagePayload(
+                    message_id=message.id, payload=batches.seal(cipher, message.id, xml)
+                ))
         started = time.perf_counter()
         with db.transaction() as session:
             batch = batches.assemble(session, "073400", dt.datetime.now(dt.UTC), limit=count)

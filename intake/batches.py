@@ -55,9 +55,7 @@ def unseal(cipher: FieldCipher, message_id: str, payload: str) -> bytes:
 def pending(session: Session, authority_key: str) -> int:
     return int(session.scalar(
         select(func.count()).select_from(models.Message).where(
-            models.Message.authority_key == authority_key,
-            models.Message.batch_id.is_(None),
-            models.Message.payload.is_not(None),
+            models.Message.authority_key == authority_key, models.message_waiting()
         )
     ) or 0)
 
@@ -79,11 +77,7 @@ def assemble(
     session.flush()
     waiting = (
         select(models.Message.id)
-        .where(
-            models.Message.authority_key == authority_key,
-            models.Message.batch_id.is_(None),
-            models.Message.payload.is_not(None),
-        )
+        .where(models.Message.authority_key == authority_key, models.message_waiting())
         .order_by(models.Message.created_at, models.Message.id)
         .limit(limit)
         .scalar_subquery()
@@ -107,9 +101,10 @@ def file_path(xml_out: Path, batch: models.Batch) -> Path:
 
 def contents(session: Session, batch: models.Batch) -> Sequence[StoredMessage]:
     """The stored messages of a batch, as `pack` takes them."""
-    table = models.Message
+    table, payloads = models.Message, models.MessagePayload
     return session.execute(  # rows, not ORM objects: a batch holds thousands
-        select(table.id, table.file_name, table.payload, table.sha256)
+        select(table.id, table.file_name, payloads.payload, table.sha256)
+        .outerjoin(payloads, payloads.message_id == table.id)
         .where(table.batch_id == batch.id)
         .order_by(table.file_name)
     ).all()

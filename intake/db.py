@@ -81,9 +81,16 @@ class Database:
         with self._readers() as session, session.begin():
             yield session
 
-    def upgrade(self) -> None:
-        """Create or migrate the schema to the newest revision."""
-        # Imported here: Alembic costs a third of a second that only this command needs.
+    def upgrade(self, revision: str = "head") -> None:
+        """Create or migrate the schema to a revision, by default the newest."""
+        self._migrate("upgrade", revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Migrate the schema back to an older revision."""
+        self._migrate("downgrade", revision)
+
+    def _migrate(self, direction: str, revision: str) -> None:
+        # Imported here: Alembic costs a third of a second that only migrations need.
         from alembic import command
         from alembic.config import Config
 
@@ -91,7 +98,7 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            getattr(command, direction)(config, revision)
 
     def checkpoint(self) -> int:
         """On SQLite, copy the write-ahead log into the database without taking the write

@@ -110,6 +110,7 @@ _OUTBOX, _REGISTRATION, _PERSON, _MESSAGE, _AUTHORITY = (
     )
 )
 _NEW_MESSAGES = insert(_MESSAGE)
+_NEW_PAYLOADS = insert(models.table(models.MessagePayload))
 
 
 @dataclass
@@ -195,7 +196,13 @@ def _store(session: Session, built: dict[int, tuple[str, list[dict[str, Any]]]])
         if message["person_id"] not in done
     ]
     if messages:
-        session.execute(_NEW_MESSAGES, messages)
+        session.execute(_NEW_MESSAGES, [
+            {key: value for key, value in message.items() if key != "payload"}
+            for message in messages
+        ])
+        session.execute(_NEW_PAYLOADS, [
+            {"message_id": message["id"], "payload": message["payload"]} for message in messages
+        ])
     if still_owed:
         session.execute(
             update(_OUTBOX).where(_OUTBOX.c.id.in_(still_owed))

@@ -233,8 +233,8 @@ class Message(Base):
         # The messages waiting for a batch, in delivery order: a few among many delivered.
         Index(
             "message_waiting", "authority_key", "created_at", "id",
-            sqlite_where=text("batch_id IS NULL AND payload IS NOT NULL"),
-            postgresql_where=text("batch_id IS NULL AND payload IS NOT NULL"),
+            sqlite_where=text("batch_id IS NULL AND erased_at IS NULL"),
+            postgresql_where=text("batch_id IS NULL AND erased_at IS NULL"),
         ),
     )
 
@@ -246,10 +246,30 @@ class Message(Base):
     file_name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # The XML, encrypted like every personal field; emptied when the retention time ends.
-    payload: Mapped[str | None] = mapped_column(Text)
     # The one batch that carries it: set once, by a conditional UPDATE (batches.assemble).
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    # When its payload was deleted (retention, or erasure on request); never batched after.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MessagePayload(Base):
+    """A message's XML, sealed (batches.seal); deleted when the retention time ends.
+
+    A row of its own, not a column of the message: giving messages their batch rewrites
+    their rows, and on SQLite a row is rewritten whole (5,000 messages assembled into a
+    batch in 62 ms with 1.4-KB payloads in their rows, 24 ms without), while registrations
+    wait for the one write lock.
+    """
+
+    __tablename__ = "message_payload"
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("message.id"), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+
+
+def message_waiting() -> ColumnElement[bool]:
+    """Messages built and not yet in a batch (the partial index message_waiting)."""
+    return and_(Message.batch_id.is_(None), Message.erased_at.is_(None))
 
 
 class Batch(Base):

@@ -48,9 +48,7 @@ class StateCollector:
                     select(func.count(models.Outbox.id)).where(models.Outbox.failed_at.is_not(None))
                 ),
                 "messages_waiting": session.scalar(
-                    select(func.count(models.Message.id)).where(
-                        models.Message.batch_id.is_(None), models.Message.payload.is_not(None)
-                    )
+                    select(func.count(models.Message.id)).where(models.message_waiting())
                 ),
             }
         for name, value in counts.items():

@@ -22,7 +22,7 @@ def report(runtime: Runtime) -> dict[str, Any]:
         oldest: dict[str, Any] = dict(
             session.execute(
                 select(models.Message.authority_key, func.min(models.Message.created_at))
-                .where(models.Message.batch_id.is_(None), models.Message.payload.is_not(None))
+                .where(models.message_waiting())
                 .group_by(models.Message.authority_key)
             ).all()
         )

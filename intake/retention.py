@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from intake import models
@@ -21,7 +21,7 @@ def _now() -> dt.datetime:
 
 
 def erase(session: Session, registration: models.Registration) -> None:
-    """Delete a registration's personal data: fields, indexes, drafts of messages, appointment."""
+    """Delete a registration's personal data: fields, indexes, messages' payloads."""
     registration.data = None
     registration.erased_at = _now()
     session.execute(
@@ -29,10 +29,14 @@ def erase(session: Session, registration: models.Registration) -> None:
         .where(models.Person.registration_id == registration.id)
         .values(data=None, name_index=None, document_index=None)
     )
+    messages = select(models.Message.id).where(models.Message.registration_id == registration.id)
+    session.execute(
+        delete(models.MessagePayload).where(models.MessagePayload.message_id.in_(messages))
+    )
     session.execute(
         update(models.Message)
         .where(models.Message.registration_id == registration.id)
-        .values(payload=None)
+        .values(erased_at=registration.erased_at)
     )
 
 

@@ -20,7 +20,7 @@ ENCRYPTED = (
     (models.HandOver, "draft_token", lambda row: f"hand_over:{row.token_hash}:draft_token"),
     # Built messages wait here until their batch's retention ends; a batch file lost from
     # disk is written again from them, so they must stay readable when an old key goes.
-    (models.Message, "payload", lambda row: batches.message_context(row.id)),
+    (models.MessagePayload, "payload", lambda row: batches.message_context(row.message_id)),
 )
 
 

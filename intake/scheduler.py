@@ -58,7 +58,7 @@ def queue_batches(runtime: Runtime) -> int:
     with runtime.db.read() as session:
         waiting = session.scalars(
             select(models.Message.authority_key)
-            .where(models.Message.batch_id.is_(None), models.Message.payload.is_not(None))
+            .where(models.message_waiting())
             .distinct()
         ).all()
     for authority_key in waiting:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from intake import scheduler
+from intake import models, scheduler
 from intake.db import Database
 
 
@@ -45,3 +45,49 @@ def test_the_scheduler_checkpoints(runtime):
     scheduler.run(runtime, interval=0.05, stop_after=0.3)
 
     assert file.stat().st_size > before + 3_000_000
+
+
+def test_payloads_move_to_their_own_table_and_back(settings):
+    """Migration 0011: every payload moves to message_payload, a message erased before is
+    marked erased (and so never batched), and going back restores both."""
+    database = Database(settings.database_url)
+    try:
+        database.upgrade("0010")
+        with database.transaction() as session:
+            session.execute(text(
+                "INSERT INTO authority (key, name, slot_minutes, seats_per_slot, priority_seats)"
+                " VALUES ('073400', 'STV Potsdam', 15, 10, 0)"
+            ))
+            for n, (payload, erased) in enumerate([("k1.sealed", None), (None, "2026-11-01")]):
+                session.execute(text(
+                    "INSERT INTO registration (id, reference, status_token_hash, authority_key,"
+                    " language, created_at, erased_at) VALUES (:id, :ref, :hash, '073400', 'uk',"
+                    " '2026-10-01', :erased)"
+                ), {"id": f"r{n}", "ref": f"REF-{n}", "hash": f"h{n}", "erased": erased})
+                session.execute(text(
+                    "INSERT INTO person (id, registration_id, position, application_id)"
+                    " VALUES (:id, :registration, 0, :application)"
+                ), {"id": f"p{n}", "registration": f"r{n}", "application": f"a{n}"})
+                session.execute(text(
+                    "INSERT INTO message (id, person_id, registration_id, authority_key,"
+                    " message_uuid, file_name, sha256, created_at, payload) VALUES (:id, :person,"
+                    " :registration, '073400', :uuid, 'a.xml', 'x', '2026-10-01', :payload)"
+                ), {"id": f"m{n}", "person": f"p{n}", "registration": f"r{n}", "uuid": f"u{n}",
+                    "payload": payload})
+
+        database.upgrade()
+        with database.read() as session:
+            assert session.execute(text(
+                "SELECT message_id, payload FROM message_payload")).all() == [("m0", "k1.sealed")]
+            assert [m.id for m in session.scalars(
+                select(models.Message).where(models.message_waiting()))] == ["m0"]
+            erased = session.get(models.Message, "m1")
+            assert erased is not None and erased.erased_at is not None
+
+        database.downgrade("0010")
+        with database.read() as session:
+            assert session.execute(text("SELECT id, payload FROM message ORDER BY id")).all() == [
+                ("m0", "k1.sealed"), ("m1", None)
+            ]
+    finally:
+        database.dispose()
