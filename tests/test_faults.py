@@ -70,9 +70,10 @@ def loaded(runtime: Runtime):  # type: ignore[no-untyped-def]
     with runtime.db.transaction() as session:
         for _ in range(REGISTRATIONS):
             registration.submit(session, runtime.cipher, household)
-    # Jobs of 100 rows, ten of them, where the default 500 made two.
+    # Jobs of 25 rows, forty of them, where the default 500 made two: work for a worker to be
+    # killed in three times (ten jobs were done before a third kill found one busy).
     fast = Runtime(dataclasses.replace(runtime.settings, batch_interval=1.0, reconcile_after=3.0,
-                                       relay_interval=0.2, relay_chunk=100))
+                                       relay_interval=0.2, relay_chunk=25))
     yield fast
     fast.close()
 
@@ -130,7 +131,7 @@ def test_workers_killed_at_three_random_moments_lose_and_double_nothing(loaded: 
     def kill_three_times(worker: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
         for _ in range(3):
             time.sleep(random.uniform(0.2, 1.5))
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30  # past a killed job's restart (reconciler)
             while not (busy := horses(worker.pid)) and time.monotonic() < deadline:
                 time.sleep(0.01)  # strike while a work horse is busy with a job
             horses_killed.append(kill_worker(worker, busy))
