@@ -111,6 +111,8 @@ _OUTBOX, _REGISTRATION, _PERSON, _MESSAGE, _AUTHORITY = (
 )
 _NEW_MESSAGES = insert(_MESSAGE)
 _NEW_PAYLOADS = insert(models.table(models.MessagePayload))
+# A built message: its row, and its payload's row (a table of its own, models.MessagePayload).
+Built = tuple[dict[str, Any], dict[str, Any]]
 
 
 @dataclass
@@ -156,7 +158,7 @@ def _built_for(session: Session, registration_ids: set[str]) -> set[str]:
 
 def _build(
     runtime: Runtime, work: _Owed
-) -> tuple[dict[int, tuple[str, list[dict[str, Any]]]], int]:
+) -> tuple[dict[int, tuple[str, list[Built]]], int]:
     """The message rows per outbox row ({outbox id: (registration id, rows)}), and how many
     outbox rows failed."""
     now = dt.datetime.now(dt.UTC)
@@ -174,7 +176,7 @@ def _build(
     return built, failed
 
 
-def _store(session: Session, built: dict[int, tuple[str, list[dict[str, Any]]]]) -> int:
+def _store(session: Session, built: dict[int, tuple[str, list[Built]]]) -> int:
     """Insert the built messages of rows still owed and mark those rows done; returns how
     many messages were new.
 
@@ -190,19 +192,14 @@ def _store(session: Session, built: dict[int, tuple[str, list[dict[str, Any]]]])
     ))
     done = _built_for(session, {built[row][0] for row in still_owed})
     messages = [
-        message
+        (message, payload)
         for row in still_owed
-        for message in built[row][1]
+        for message, payload in built[row][1]
         if message["person_id"] not in done
     ]
     if messages:
-        session.execute(_NEW_MESSAGES, [
-            {key: value for key, value in message.items() if key != "payload"}
-            for message in messages
-        ])
-        session.execute(_NEW_PAYLOADS, [
-            {"message_id": message["id"], "payload": message["payload"]} for message in messages
-        ])
+        session.execute(_NEW_MESSAGES, [message for message, _payload in messages])
+        session.execute(_NEW_PAYLOADS, [payload for _message, payload in messages])
     if still_owed:
         session.execute(
             update(_OUTBOX).where(_OUTBOX.c.id.in_(still_owed))
@@ -218,8 +215,8 @@ def _messages(
     authority: domain.Authority,
     done: set[str],
     now: dt.datetime,
-) -> list[dict[str, Any]]:
-    """The message rows of one registration's persons that have none yet."""
+) -> list[Built]:
+    """The message and payload rows of one registration's persons that have none yet."""
     household = household_of(runtime.cipher, registration, persons)
     application_ids = [person.application_id for person in persons]
     author = sender(runtime.settings)
@@ -244,7 +241,7 @@ def _messages(
             schema=runtime.schema,
         )
         message_id = models.new_id()
-        rows.append({
+        rows.append(({
             "id": message_id,
             "person_id": person.id,
             "registration_id": registration.id,
@@ -253,8 +250,7 @@ def _messages(
             "file_name": f"{person.application_id}.xml",
             "sha256": hashlib.sha256(xml).hexdigest(),
             "created_at": now,
-            "payload": batches.seal(runtime.cipher, message_id, xml),
-        })
+        }, {"message_id": message_id, "payload": batches.seal(runtime.cipher, message_id, xml)}))
     return rows
 
 
