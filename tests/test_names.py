@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,23 +10,15 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from intake import names
+from tests.helpers import official
 
 DIN_NS = "urn:xoev-de:kosit:xoev:datentyp:din-91379_2022-08"
-
-
-def _xsd_dir() -> Path:
-    configured = os.environ.get("INTAKE_TEST_XSD_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "shared" / "xoev"
 
 
 @pytest.fixture(scope="module")
 def schema_accepts():
     """A function telling whether the official datatypeC pattern accepts a text."""
-    datatypes = _xsd_dir() / "xoev-common" / "din-norm-91379-datatypes.xsd"
-    if not datatypes.is_file():
-        pytest.fail(f"official schema missing: {datatypes} (set INTAKE_TEST_XSD_DIR)")
+    [datatypes] = official.require().rglob("din-norm-91379-datatypes.xsd")
     probe = etree.XMLSchema(
         etree.fromstring(
             f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"

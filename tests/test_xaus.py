@@ -1,8 +1,8 @@
 """intake.xaus builder: golden files, meaning, determinism. Also the shared test data.
 
-Every message built here is validated against the official schema set in shared/xoev
-(INTAKE_TEST_XSD_DIR overrides the folder). Regenerate the golden files with
-INTAKE_REGENERATE_GOLDEN=1 and read the diff before committing it.
+Every message built here is validated against the official schema set where one is found
+(tests/helpers/official.py), and by the service's own checks everywhere. Regenerate the golden
+files with INTAKE_REGENERATE_GOLDEN=1 and read the diff before committing it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from intake.domain import (
     Person,
     Sender,
 )
+from tests.helpers import official
 
 GOLDEN = Path(__file__).parent / "golden"
 XA = "{http://www.osci.de/xauslaender2611}"
@@ -49,22 +49,6 @@ ENVELOPE = xaus.Envelope(
     test="Testnachricht",
     product_version="0.1.0",
 )
-
-
-def official_dir() -> Path:
-    """The shared/xoev folder; a missing folder fails the tests, it never skips them."""
-    configured = os.environ.get("INTAKE_TEST_XSD_DIR")
-    folder = (
-        Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "xoev"
-    )
-    if not (folder / "codelists").is_dir():
-        pytest.fail(f"official schema set and code lists not found in {folder}")
-    return folder
-
-
-@cache
-def schema() -> etree.XMLSchema:
-    return xaus.load_schema(official_dir())
 
 
 def person(role: str = "applicant", **changes: object) -> Person:
@@ -160,17 +144,17 @@ def ids(household: Household) -> list[str]:
 
 
 def build(household: Household, index: int, envelope: xaus.Envelope = ENVELOPE) -> bytes:
-    """Build one message as the worker does, validated against the official schema set;
-    then parse it again and apply every check `validate` has for bytes."""
+    """Build one message as the worker does, validated against the official schema set where
+    there is one; then parse it again and apply every check `validate` has for bytes."""
     xml = xaus.render(
         household,
         index,
         application_ids=ids(household),
         envelope=envelope,
         application_date=APPLICATION_DATE,
-        schema=schema(),
+        schema=official.schema(),
     )
-    xaus.validate(xml, schema())
+    xaus.validate(xml, official.schema())
     return xml
 
 
@@ -193,7 +177,7 @@ def test_message_equals_golden_file(name: str, case: Household, index: int) -> N
 def test_every_way_to_build_gives_the_same_bytes(name: str, case: Household, index: int) -> None:
     golden = (GOLDEN / f"{name}.xml").read_bytes()
     element = xaus.build_element(case, index, **arguments(case))
-    xaus.validate(element, schema())
+    xaus.validate(element, official.schema())
     assert xaus.serialize(element) == golden
     assert xaus.build(case, index, **arguments(case)) == golden
 
@@ -211,7 +195,7 @@ def test_a_refused_message_leaves_nothing_behind() -> None:
     cyrillic = dataclasses.replace(FAMILY.persons[0], given_names="Олена")
     refused = dataclasses.replace(FAMILY, persons=(cyrillic, *FAMILY.persons[1:]))
     with pytest.raises(xaus.InvalidMessage) as caught:
-        xaus.render(refused, 0, schema=schema(), **arguments(FAMILY))
+        xaus.render(refused, 0, schema=official.required_schema(), **arguments(FAMILY))
     assert "Олена" not in str(caught.value)
     assert build(FAMILY, 0) == (GOLDEN / "family_0.xml").read_bytes()
 
@@ -221,7 +205,7 @@ def test_threads_rendering_the_same_shapes_get_their_own_messages() -> None:
 
     def render_all(_: int) -> bool:
         return all(
-            xaus.render(FAMILY, i, schema=schema(), **arguments(FAMILY)) == golden[i]
+            xaus.render(FAMILY, i, schema=official.schema(), **arguments(FAMILY)) == golden[i]
             for _ in range(25)
             for i in range(4)
         )

@@ -1,4 +1,4 @@
-"""intake.xaus.codes against the official genericode lists in shared/xoev/codelists."""
+"""intake.xaus.codes against the official genericode lists (codelists/ of the official set)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,19 @@ from collections import defaultdict
 from functools import cache
 
 import pytest
-from test_xaus import ENVELOPE, official_dir
+from test_xaus import ENVELOPE
 
 from intake import genericode
 from intake.domain import MARITAL_STATUSES, SEXES, STATELESS, UNKNOWN
 from intake.xaus import codes
 from intake.xaus.codes import CodeList
+from tests.helpers import official as official_set
 
 
 @cache
 def official_lists() -> dict[tuple[str, str], genericode.CodeList]:
     """Every official list in the folder, by (URN, version)."""
-    lists = (genericode.read(p) for p in sorted((official_dir() / "codelists").glob("*.xml")))
+    lists = (genericode.read(p) for p in sorted(official_set.code_lists().glob("*.xml")))
     return {(cl.uri, cl.version): cl for cl in lists}
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from test_xaus import FAMILY, XA, build, official_dir, schema
+from test_xaus import FAMILY, XA, build
 
 from intake import xaus
+from tests.helpers import official
 
 Mutation = Callable[[etree._Element], None]
 
@@ -47,7 +48,8 @@ def set_text(path: str, text: str) -> Mutation:
 
 
 def test_schema_is_loaded_once_per_folder() -> None:
-    assert xaus.load_schema(official_dir()) is xaus.load_schema(str(official_dir()))
+    folder = official.require()
+    assert xaus.load_schema(folder) is xaus.load_schema(str(folder))
 
 
 def test_a_folder_without_the_schema_set_is_refused(tmp_path: Path) -> None:
@@ -57,7 +59,7 @@ def test_a_folder_without_the_schema_set_is_refused(tmp_path: Path) -> None:
 
 def test_a_missing_import_fails_instead_of_going_online(tmp_path: Path) -> None:
     shutil.copytree(
-        official_dir(),
+        official.require(),
         tmp_path / "xoev",
         ignore=shutil.ignore_patterns("xinneres-datum.xsd", "codelists"),
     )
@@ -69,13 +71,13 @@ def test_schema_rejects_a_message_without_a_required_element() -> None:
     xml = broken(remove(f"{XA}antragsdatum"))
     xaus.validate(xml, None)  # the service's own checks cannot see a missing element
     with pytest.raises(xaus.InvalidMessage, match="antragsdatum"):
-        xaus.validate(xml, schema())
+        xaus.validate(xml, official.required_schema())
 
 
 def test_schema_errors_name_the_place_but_not_the_value() -> None:
     xml = broken(set_text(f"{XA}angabenZurPerson/{XA}vorname/name", "Олена"))
     with pytest.raises(xaus.InvalidMessage) as caught:
-        xaus.validate(xml, schema())
+        xaus.validate(xml, official.required_schema())
     message = str(caught.value)
     assert "xa:angabenZurPerson/xa:vorname/name" in message
     assert "Олена" not in message and "pattern '...'" in message
@@ -102,7 +104,7 @@ def test_schema_errors_name_the_place_but_not_the_value() -> None:
 )
 def test_own_checks_catch_what_the_schema_lets_through(mutate: Mutation, reason: str) -> None:
     with pytest.raises(xaus.InvalidMessage, match=reason):
-        xaus.validate(broken(mutate), schema())
+        xaus.validate(broken(mutate), official.schema())
 
 
 def test_wrong_messages_and_non_xml_are_refused() -> None:
