@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -16,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from intake import (
     audit,
     background,
+    config,
     create_app,
     directory,
     jobs,
@@ -33,6 +36,9 @@ from intake import (
 )
 from intake.demo import seed
 from intake.runtime import QUEUE_NAMES
+from intake.xaus import fetch
+
+log = logging.getLogger(__name__)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
@@ -68,6 +74,7 @@ def worker(burst: bool) -> None:
     # Compile the schema set and the jobs' statements once, before forking: each job's work
     # horse inherits them instead of spending 0.2 s compiling them again.
     _ = rt.schema
+    log.info("messages are validated by: %s", rt.validation)
     jobs.warm(rt)
     # What exists now lives as long as the worker: keep it out of every garbage collection
     # (cheaper collections, and pages stay shared with the forked work horses).
@@ -201,6 +208,29 @@ def erase(reference: str) -> None:
         retention.erase(session, found)
         audit.record(session, None, "erase", "registration", found.id)
     click.echo(f"personal data of {reference} erased")
+
+
+@main.group()
+def schemas() -> None:
+    """The official XAusländer 26.11 schema set and code lists."""
+
+
+@schemas.command("fetch", with_appcontext=False)
+@click.option(
+    "--into", type=click.Path(path_type=Path), default=None,
+    help="Folder to install them in [default: INTAKE_INSTANCE_DIR/xoev, found by itself].",
+)
+@click.option("--mirror", default=None, help="Fetch https://HOST/PATH from MIRROR/HOST/PATH.")
+def schemas_fetch(into: Path | None, mirror: str | None) -> None:
+    """Download them from XRepository, verify them, and install them whole or not at all."""
+    target = into or config.instance_dir() / "xoev"
+    try:
+        fetched = fetch.fetch(target, mirror=mirror)
+    except fetch.FetchError as error:
+        raise click.ClickException(f"{error}\nNothing was written to {target}.") from None
+    for path, (source, _digest, licence) in sorted(fetched.files.items()):
+        click.echo(f"{path}  <- {source}  (licence stated: {licence})")
+    click.echo(f"{len(fetched.files)} files verified and installed in {fetched.folder}")
 
 
 @main.group()

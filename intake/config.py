@@ -58,11 +58,14 @@ class Settings:
         mode = env.get("INTAKE_ENV", "development")
         if mode not in ENVIRONMENTS:
             raise ConfigError(f"INTAKE_ENV must be one of {', '.join(ENVIRONMENTS)}")
-        instance = Path(env.get("INTAKE_INSTANCE_DIR", "instance")).absolute()
+        instance = instance_dir(env)
         secret_key = env.get("INTAKE_SECRET_KEY") or _generated(mode, instance, "secret_key")
         data_keys = env.get("INTAKE_DATA_KEYS") or _generated(mode, instance, "data_keys")
         index_key = env.get("INTAKE_INDEX_KEY") or _generated(mode, instance, "index_key")
-        xsd_dir = env.get("INTAKE_XSD_DIR")
+        # Unset: what `make schemas` fetched, if anything; else the service's own checks only.
+        xsd_dir = env.get("INTAKE_XSD_DIR") or (
+            str(instance / "xoev") if (instance / "xoev").is_dir() else None
+        )
         return cls(
             env=mode,
             instance_dir=instance,
@@ -118,6 +121,12 @@ class Settings:
         }
         env.update({name: value for name, value in optional.items() if value})
         return env
+
+
+def instance_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The folder of generated development state (INTAKE_INSTANCE_DIR, default instance/)."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("INTAKE_INSTANCE_DIR", "instance")).absolute()
 
 
 def new_data_key(key_id: str) -> str:
