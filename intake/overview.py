@@ -37,6 +37,7 @@ def report(runtime: Runtime) -> dict[str, Any]:
         queue = runtime.queue(name)
         queues[name] = {"queued": queue.count, "failed": queue.failed_job_registry.count}
     return {
+        "validation": runtime.validation,
         "queues": queues,
         "registrations_owed_work": owed or 0,
         "failed_outbox_rows": list(failed),

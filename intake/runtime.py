@@ -57,6 +57,13 @@ class Runtime:
             return None
         return xaus.load_schema(self.settings.xsd_dir)
 
+    @property
+    def validation(self) -> str:
+        """Which checks every message passes before it is written, in words for operators."""
+        if self.settings.xsd_dir is None:
+            return "own checks only (no official schema set; see `make schemas`)"
+        return f"official schema set at {self.settings.xsd_dir}, and the own checks"
+
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.dispose()
