@@ -10,8 +10,6 @@ from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
-from rq import Worker
-from rq.serializers import JSONSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,7 +33,6 @@ from intake import (
     tokens,
 )
 from intake.demo import seed
-from intake.runtime import QUEUE_NAMES
 from intake.xaus import fetch
 
 log = logging.getLogger(__name__)
@@ -79,10 +76,7 @@ def worker(burst: bool) -> None:
     # What exists now lives as long as the worker: keep it out of every garbage collection
     # (cheaper collections, and pages stay shared with the forked work horses).
     gc.freeze()
-    queues = [rt.queue(name) for name in QUEUE_NAMES]
-    Worker(queues, connection=rt.redis, serializer=JSONSerializer).work(
-        burst=burst, with_scheduler=True
-    )
+    rt.worker().work(burst=burst, with_scheduler=True)
 
 
 @main.command("scheduler")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import redis
+import rq
 from flask import current_app, has_app_context
 from lxml import etree
 from rq import Queue
 from rq.serializers import JSONSerializer
+from rq.worker import BaseWorker
 
 from intake import submission, xaus
 from intake.commits import CommitGroup
@@ -50,6 +53,13 @@ class Runtime:
     def queue(self, name: str) -> Queue:
         return Queue(name, connection=self.redis, serializer=JSONSerializer)
 
+    def worker(self, *, in_process: bool = False) -> BaseWorker:
+        """An rq worker on every queue: forking a work horse per job, or running jobs in this
+        process (`in_process`, for tools and tests)."""
+        kind = InProcessWorker if in_process else Worker
+        queues = [self.queue(name) for name in QUEUE_NAMES]
+        return kind(queues, connection=self.redis, serializer=JSONSerializer)
+
     @cached_property
     def schema(self) -> etree.XMLSchema | None:
         """The official XAusländer schema set, when INTAKE_XSD_DIR names one."""
@@ -69,6 +79,32 @@ class Runtime:
             self.db.dispose()
         if "redis" in self.__dict__:
             self.redis.close()
+
+
+class _PromptTeardown:
+    """rq's teardown sends UNSUBSCRIBE, then stops its listener thread and waits for it. The
+    reply wakes the thread; when it gets there before the stop, it loops and waits up to 60 s
+    for a new subscription, and redis-py 8's stop() waits that long with it (the suite's
+    stalls of exactly 60 and 120 s). Clearing the thread's flag first lets the reply end it.
+    """
+
+    pubsub: Any
+    pubsub_thread: Any
+
+    def unsubscribe(self) -> None:
+        if self.pubsub_thread:
+            self.pubsub_thread.stop(timeout=0)  # clears the flag; waits for nothing
+            self.pubsub.unsubscribe()
+            self.pubsub_thread.join(timeout=1)
+            self.pubsub.close()
+
+
+class Worker(_PromptTeardown, rq.Worker):
+    """rq's worker (a work horse forked per job) with a prompt teardown."""
+
+
+class InProcessWorker(_PromptTeardown, rq.SimpleWorker):
+    """rq's in-process worker with a prompt teardown."""
 
 
 _process_runtime: Runtime | None = None

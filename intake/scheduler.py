@@ -118,14 +118,10 @@ def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> N
 
 def drain(runtime: Runtime) -> None:
     """Do all owed work now, in this process, with a real rq worker (tests, drills, tools)."""
-    from rq import SimpleWorker
-    from rq.serializers import JSONSerializer
-
-    from intake.runtime import QUEUE_NAMES, bind
+    from intake.runtime import bind
 
     bind(runtime)
-    queues = [runtime.queue(name) for name in QUEUE_NAMES]
     outbox.relay(runtime)
-    SimpleWorker(queues, connection=runtime.redis, serializer=JSONSerializer).work(burst=True)
+    runtime.worker(in_process=True).work(burst=True)
     queue_batches(runtime)
-    SimpleWorker(queues, connection=runtime.redis, serializer=JSONSerializer).work(burst=True)
+    runtime.worker(in_process=True).work(burst=True)
