@@ -36,13 +36,16 @@ class PartialDate:
 
     @classmethod
     def parse(cls, text: str) -> PartialDate:
-        """Parse `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; raises ValueError for anything else."""
+        """Parse `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (years 0001-9999, as XÖV's date types
+        carry them, digits 0-9 only); raises ValueError for anything else."""
         pieces = text.split("-")
-        if not 1 <= len(pieces) <= 3 or not all(p.isdigit() for p in pieces):
+        if not 1 <= len(pieces) <= 3 or not all(p.isascii() and p.isdigit() for p in pieces):
             raise ValueError(text)
         if len(pieces[0]) != 4 or any(len(p) != 2 for p in pieces[1:]):
             raise ValueError(text)
         numbers = [int(p) for p in pieces]
+        if numbers[0] == 0:
+            raise ValueError(text)
         if len(numbers) == 3:
             dt.date(*numbers)  # validates the day of the month
         elif len(numbers) == 2 and not 1 <= numbers[1] <= 12:

@@ -6,12 +6,27 @@ import datetime as dt
 import functools
 from typing import Any
 
+import email_validator
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
-from intake import domain, names, territories
+from intake import domain, names, territories, transliteration
 
 _REQUIRED = {"required": _l("This field is required."), "null": _l("This field is required.")}
+
+
+def invalid(message: Any) -> ValidationError:
+    """The error for one message. Always a list: marshmallow takes a message that is not a
+    str for a list of messages, and a lazily translated one is not, which split it into
+    its characters ("T", "h", "e", ...)."""
+    return ValidationError([message])
+
+
+def length(low: int | None = None, high: int | None = None) -> validate.Length:
+    """marshmallow's length check, with a translated message."""
+    if low:
+        return validate.Length(low, high, error=_l("Enter {min} to {max} characters."))
+    return validate.Length(max=high, error=_l("Enter at most {max} characters."))
 
 
 class _Validated(fields.Field):
@@ -22,13 +37,56 @@ class _Validated(fields.Field):
     def _validate_all(self) -> validate.And:  # type: ignore[override]
         return validate.And(*self.validators)
 
+    def make_error(self, key: str, **kwargs: Any) -> ValidationError:
+        message: Any = self.error_messages[key]
+        if kwargs:  # ours take %(name)s, marshmallow's own {name}
+            message = message.format(**kwargs) if isinstance(message, str) else message % kwargs
+        return invalid(message)
+
 
 class Text(_Validated, fields.String):
-    default_error_messages = {**_REQUIRED, "invalid": _l("Enter text.")}
+    default_error_messages = {
+        **_REQUIRED,
+        "invalid": _l("Enter text."),
+        "unusable": _l('The character "%(char)s" cannot be used.'),
+    }
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         # NFC and single spaces, as DIN 91379 expects: a phone may send "ü" as u + ◌̈.
-        return names.normalize(super()._deserialize(value, attr, data, **kwargs))
+        text = names.normalize(super()._deserialize(value, attr, data, **kwargs))
+        bad = names.first_unusable(text)  # a control, a lone surrogate, an invisible override
+        if bad is not None:
+            raise self.make_error("unusable", char=names.shown(bad))
+        return text
+
+
+class Numeric(Text):
+    """Text whose digits may come in any script ("۱۴۴۶۷"); they are kept as 0-9."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return names.ascii_digits(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Email(Text):
+    """An e-mail address as the authorities' systems can store it (DIN 91379, Latin script):
+    a domain in another script ("пример.рф") is kept in its ASCII form (IDNA)."""
+
+    default_error_messages = {
+        **Text.default_error_messages,
+        "email": _l("Enter an e-mail address such as name@example.org."),
+        "script": _l("Write the part before the @ in Latin letters and digits; the "
+                     "authority's systems cannot store other scripts."),
+    }
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            address = email_validator.validate_email(text, check_deliverability=False)
+        except email_validator.EmailNotValidError:
+            raise self.make_error("email") from None
+        if address.ascii_email is None or names.first_disallowed(address.ascii_email):
+            raise self.make_error("script")
+        return str(address.ascii_email)
 
 
 class Flag(_Validated, fields.Boolean):
@@ -73,18 +131,18 @@ def choice(options: tuple[str, ...]) -> validate.OneOf:
 
 def country(value: str) -> None:
     if not territories.is_country(value):
-        raise ValidationError(_l("Enter a country as a two-letter ISO code, such as UA."))
+        raise invalid(_l("Enter a country as a two-letter ISO code, such as UA."))
 
 
 def latin_name(value: str) -> None:
     """A name in the characters that XÖV's DIN 91379 string type allows."""
     bad = names.first_disallowed(value)
     if bad is not None:
-        raise ValidationError(
+        raise invalid(
             _l(
                 'The character "%(char)s" cannot be used. Write the name in Latin letters '
                 "as in the passport.",
-                char=bad,
+                char=names.shown(bad),
             )
         )
 
@@ -93,14 +151,25 @@ def plain_text(value: str) -> None:
     """Free text that the authorities' systems can store (DIN 91379 as well)."""
     bad = names.first_disallowed(value)
     if bad is not None:
-        raise ValidationError(
-            _l('The character "%(char)s" cannot be used here.', char=bad)
-        )
+        raise invalid(_l('The character "%(char)s" cannot be used here.', char=names.shown(bad)))
+
+
+def house_number(value: str) -> None:
+    """A house number the message can carry (DIN 91379): "12б" is refused, proposing "12b"."""
+    if names.first_disallowed(value) is None:
+        return
+    proposal = transliteration.propose_latin(value, transliteration.guess_language(value))
+    if proposal:
+        raise invalid(_l(
+            'Write the house number in Latin letters and digits, such as "%(example)s".',
+            example=proposal,
+        ))
+    plain_text(value)
 
 
 def not_future(value: dt.date) -> None:
     if value > dt.date.today():
-        raise ValidationError(_l("The date cannot be in the future."))
+        raise invalid(_l("The date cannot be in the future."))
 
 
 class StrictSchema(Schema):

@@ -211,3 +211,32 @@ def check_name(text: str) -> None:
 def normalize(text: str) -> str:
     """NFC-compose `text`, trim it and collapse every run of whitespace to one space."""
     return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with the decimal digits of every script (Arabic-Indic "١٢", Persian "۱۲", ...)
+    written as 0-9, as the standard's numeric fields need them; other characters unchanged."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
+
+
+# Categories no text may hold: controls, format characters (invisible; bidi overrides),
+# lone surrogates (not encodable), private use and unassigned code points. The zero-width
+# (non-)joiners are kept: Persian and Arabic spellings need them.
+_UNUSABLE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn"))
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def first_unusable(text: str) -> str | None:
+    """The first character no stored text may hold (see _UNUSABLE), or None."""
+    if text.isascii() and text.isprintable():
+        return None
+    return next(
+        (c for c in text if unicodedata.category(c) in _UNUSABLE and c not in _JOINERS), None
+    )
+
+
+def shown(char: str) -> str:
+    """A character as an error message can show it: itself, or its code point if invisible."""
+    return char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"

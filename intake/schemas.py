@@ -24,15 +24,20 @@ from marshmallow import (
 from intake import domain, mrz, transliteration
 from intake.fields import (
     Day,
+    Email,
     Flag,
     Items,
     Nested,
+    Numeric,
     PartialDateField,
     StrictSchema,
     Text,
     choice,
     country,
+    house_number,
+    invalid,
     latin_name,
+    length,
     not_future,
     plain_text,
 )
@@ -47,7 +52,7 @@ class DocumentSchema(StrictSchema):
     number = Text(
         required=True,
         validate=[
-            validate.Length(1, 30, error=_l("Enter at most {max} characters.")),
+            length(1, 30),
             validate.Regexp(r"^[A-Za-z0-9<-]+$", error=_l("Use only letters and digits.")),
         ],
     )
@@ -60,12 +65,15 @@ class DocumentSchema(StrictSchema):
         return domain.Document(**data)
 
 
+_POSTAL_CODE = validate.Regexp(r"^[0-9]{5}$", error=_l("Enter a postal code of five digits."))
+
+
 class AddressSchema(StrictSchema):
-    street = Text(required=True, validate=[validate.Length(1, 55), plain_text])
-    house_number = Text(load_default=None, allow_none=True, validate=validate.Length(max=9))
-    postal_code = Text(required=True, validate=validate.Regexp(
-        r"^\d{5}$", error=_l("Enter a postal code of five digits.")))
-    city = Text(required=True, validate=[validate.Length(1, 40), plain_text])
+    street = Text(required=True, validate=[length(1, 55), plain_text])
+    house_number = Numeric(load_default=None, allow_none=True,
+                           validate=[length(high=9), house_number])
+    postal_code = Numeric(required=True, validate=_POSTAL_CODE)
+    city = Text(required=True, validate=[length(1, 40), plain_text])
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> domain.Address:
@@ -73,9 +81,8 @@ class AddressSchema(StrictSchema):
 
 
 class ContactSchema(StrictSchema):
-    email = Text(load_default=None, allow_none=True, validate=validate.Email(
-        error=_l("Enter an e-mail address such as name@example.org.")))
-    phone = Text(load_default=None, allow_none=True, validate=validate.Regexp(
+    email = Email(load_default=None, allow_none=True, validate=length(high=254))
+    phone = Numeric(load_default=None, allow_none=True, validate=validate.Regexp(
         r"^\+?[0-9 ()/-]{6,20}$", error=_l("Enter a phone number such as +49 151 12345678.")))
 
     @post_load
@@ -89,7 +96,7 @@ class ConsentSchema(StrictSchema):
     @validates("data_processing")
     def agreed(self, value: bool, **_: Any) -> None:
         if value is not True:
-            raise ValidationError(_l("Please agree to the processing of your data."))
+            raise invalid(_l("Please agree to the processing of your data."))
 
 
 # Translators: shown when a passport's machine-readable zone (MRZ) does not check out.
@@ -147,22 +154,20 @@ def fill_from_mrz(person: dict[str, Any]) -> dict[str, Any]:
     return filled
 
 
+_NAME_LENGTH = length(high=NAME_MAX)
+
+
 class PersonSchema(StrictSchema):
     role = Text(required=True, validate=choice(domain.ROLES))
-    family_name = Text(load_default=None, allow_none=True,
-                       validate=[validate.Length(max=NAME_MAX), latin_name])
-    given_names = Text(load_default=None, allow_none=True,
-                       validate=[validate.Length(max=NAME_MAX), latin_name])
+    family_name = Text(load_default=None, allow_none=True, validate=[_NAME_LENGTH, latin_name])
+    given_names = Text(load_default=None, allow_none=True, validate=[_NAME_LENGTH, latin_name])
     no_family_name = Flag(load_default=False)
     no_given_name = Flag(load_default=False)
-    family_name_native = Text(load_default=None, allow_none=True,
-                              validate=validate.Length(max=NAME_MAX))
-    given_names_native = Text(load_default=None, allow_none=True,
-                              validate=validate.Length(max=NAME_MAX))
+    family_name_native = Text(load_default=None, allow_none=True, validate=_NAME_LENGTH)
+    given_names_native = Text(load_default=None, allow_none=True, validate=_NAME_LENGTH)
     sex = Text(required=True, validate=choice(domain.SEXES))
     date_of_birth = PartialDateField(required=True, allow_none=True)
-    place_of_birth = Text(required=True, allow_none=True,
-                          validate=[validate.Length(1, 120), plain_text])
+    place_of_birth = Text(required=True, allow_none=True, validate=[length(1, 120), plain_text])
     country_of_birth = Text(load_default=None, allow_none=True, validate=country)
     nationalities = Items(Text(), required=True)
     marital_status = Text(load_default="unknown", validate=choice(domain.MARITAL_STATUSES))
@@ -175,42 +180,48 @@ class PersonSchema(StrictSchema):
     @validates("date_of_birth")
     def born(self, value: domain.PartialDate | None, **_: Any) -> None:
         if value is not None and value.earliest() > dt.date.today():
-            raise ValidationError(_l("The date cannot be in the future."))
+            raise invalid(_l("The date cannot be in the future."))
         if value is not None and value.year < 1900:
-            raise ValidationError(_l("Enter a year after 1900."))
+            raise invalid(_l("Enter a year after 1900."))
 
     @validates("nationalities")
     def nationality_list(self, value: list[str], **_: Any) -> None:
         special = {domain.STATELESS, domain.UNKNOWN}
         if not 1 <= len(value) <= MAX_NATIONALITIES:
-            raise ValidationError(_l("Enter one to four nationalities."))
+            raise invalid(_l("Enter one to four nationalities."))
         if any(code in special for code in value):
             if len(value) != 1:
-                raise ValidationError(
+                raise invalid(
                     _l("“Stateless” or “unknown” cannot be combined with a nationality.")
                 )
             return
         if len(set(value)) != len(value):
-            raise ValidationError(_l("Enter each nationality once."))
+            raise invalid(_l("Enter each nationality once."))
         for code in value:
             country(code)
 
-    @validates_schema(skip_on_field_errors=False)  # report every missing name at once
-    def names_present(self, data: dict[str, Any], **_: Any) -> None:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def names_present(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        """Every missing name at once; a name refused for its script gets a Latin proposal."""
         errors: dict[str, list[Any]] = {}
         for part in ("family_name", "given_names"):
             none_flag = "no_family_name" if part == "family_name" else "no_given_name"
+            typed = original.get(part) if isinstance(original, dict) else None
+            hint = _script_language(data.get("nationalities") or ())
             if data.get(none_flag):
                 if data.get(part):
                     errors[part] = [_l("Leave this empty or untick “has no such name”.")]
+            elif typed and isinstance(typed, str):
+                if part not in data and (proposal := self._missing_name(typed, hint, False)):
+                    errors[part] = [proposal]  # refused by its own check, which says why
             elif not data.get(part):
-                hint = _script_language(data.get("nationalities") or ())
                 errors[part] = [self._missing_name(data.get(f"{part}_native"), hint)]
         if errors:
             raise ValidationError(errors)
 
     @staticmethod
-    def _missing_name(native: str | None, hint: str | None) -> Any:
+    def _missing_name(native: str | None, hint: str | None, fallback: bool = True) -> Any:
+        """The proposal of a Latin spelling of `native`, else (with `fallback`) a request."""
         proposal = (
             transliteration.propose_latin(native, transliteration.guess_language(native, hint))
             if native
@@ -222,7 +233,7 @@ class PersonSchema(StrictSchema):
                 "Proposed spelling: %(proposal)s",
                 proposal=proposal,
             )
-        return _l("Enter the name in Latin letters as in the passport.")
+        return _l("Enter the name in Latin letters as in the passport.") if fallback else None
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> domain.Person:
@@ -254,32 +265,36 @@ def _script_language(nationalities: Any) -> str | None:
 class HouseholdSchema(StrictSchema):
     language = Text(load_default="en", validate=choice(LANGUAGES))
     consent = Nested(ConsentSchema, required=True, load_only=True)
-    postal_code = Text(required=True, validate=validate.Regexp(
-        r"^\d{5}$", error=_l("Enter a postal code of five digits.")))
+    postal_code = Numeric(required=True, validate=_POSTAL_CODE)
     address = Nested(AddressSchema, load_default=None, allow_none=True)
     entry_date = Day(load_default=None, allow_none=True, validate=not_future)
     contact = Nested(ContactSchema, load_default=None, allow_none=True)
-    remarks = Text(load_default=None, allow_none=True, validate=[
-        validate.Length(max=500, error=_l("Enter at most {max} characters.")), plain_text])
+    remarks = Text(load_default=None, allow_none=True, validate=[length(high=500), plain_text])
     persons = Items(Nested(PersonSchema), required=True)
 
     @validates("persons")
     def household_size(self, value: list[Any], **_: Any) -> None:
         if not 1 <= len(value) <= MAX_PERSONS:
-            raise ValidationError(_l("A registration holds 1 to 12 persons."))
+            raise invalid(_l("A registration holds 1 to 12 persons."))
 
     @validates_schema
     def household_roles(self, data: dict[str, Any], **_: Any) -> None:
-        """Runs only when every person is valid (marshmallow skips it on field errors)."""
+        """Runs only when every person is valid (marshmallow skips it on field errors). Each
+        error lands on the role it is about: `persons.<n>.role`."""
         if "persons" not in data:  # a step that checks other fields only
             return
         roles = [person.role for person in data["persons"]]
-        if roles[0] != "applicant" or roles.count("applicant") != 1:
-            raise ValidationError(
-                _l("Exactly one person must be the applicant, listed first."), "persons"
-            )
-        if roles.count("spouse") > 1:
-            raise ValidationError(_l("A household has at most one spouse."), "persons")
+        errors: dict[int, dict[str, list[Any]]] = {}
+        if roles[0] != "applicant":
+            errors[0] = {"role": [_l("The first person must be the applicant.")]}
+        for index, role in enumerate(roles[1:], start=1):
+            if role == "applicant":
+                errors[index] = {"role": [_l("Only the first person is the applicant.")]}
+        spouses = [index for index, role in enumerate(roles) if role == "spouse"]
+        for index in spouses[1:]:
+            errors[index] = {"role": [_l("A household has at most one spouse.")]}
+        if errors:
+            raise ValidationError({"persons": errors})
 
     @validates_schema
     def one_postal_code(self, data: dict[str, Any], **_: Any) -> None:

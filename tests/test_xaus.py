@@ -195,7 +195,7 @@ def test_a_refused_message_leaves_nothing_behind() -> None:
     cyrillic = dataclasses.replace(FAMILY.persons[0], given_names="Олена")
     refused = dataclasses.replace(FAMILY, persons=(cyrillic, *FAMILY.persons[1:]))
     with pytest.raises(xaus.InvalidMessage) as caught:
-        xaus.render(refused, 0, schema=official.required_schema(), **arguments(FAMILY))
+        xaus.render(refused, 0, schema=None, **arguments(FAMILY))  # the own checks see it
     assert "Олена" not in str(caught.value)
     assert build(FAMILY, 0) == (GOLDEN / "family_0.xml").read_bytes()
 

@@ -75,12 +75,36 @@ def test_schema_rejects_a_message_without_a_required_element() -> None:
 
 
 def test_schema_errors_name_the_place_but_not_the_value() -> None:
-    xml = broken(set_text(f"{XA}angabenZurPerson/{XA}vorname/name", "Олена"))
+    # A value only the schema refuses (the own checks look at texts, not at types).
+    xml = broken(set_text(f"{XA}rueckkanalVorhanden", "Shevchenko"))
+    xaus.validate(xml, None)
     with pytest.raises(xaus.InvalidMessage) as caught:
         xaus.validate(xml, official.required_schema())
     message = str(caught.value)
-    assert "xa:angabenZurPerson/xa:vorname/name" in message
-    assert "Олена" not in message and "pattern '...'" in message
+    assert "xa:rueckkanalVorhanden" in message
+    assert "Shevchenko" not in message and "'...'" in message
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        (f"{XA}angabenZurPerson/{XA}vorname/name", "Олена"),  # DIN 91379: Latin only
+        (f"{XA}angabenZurPerson/{XA}familienname/name", "Ali 🙂"),
+        (f"{XA}angabenZurPerson/{XA}anschrift/hausnummer", "١٢"),  # [0-9 ], at most 4
+        (f"{XA}angabenZurPerson/{XA}anschrift/hausnummer", "12345"),
+        (f"{XA}angabenZurPerson/{XA}anschrift/hausnummerBuchstabeZusatzziffer", "a-b"),
+        (f"{XA}angabenZurPerson/{XA}anschrift/postleitzahl", "1446a"),
+        (f"{XA}antragsdatum", "0000-01-01"),  # xs:date has no year 0
+        (f"{XA}angabenZurPerson/{XA}geburt/{XA}tagDerGeburt/teilbekanntesDatum/jahrMonatTag",
+         "2019-02-30"),
+    ],
+)
+def test_own_checks_refuse_what_the_schema_refuses_in_a_text(path: str, text: str) -> None:
+    xml = broken(set_text(path, text), index=3)  # Sofiia: a full date of birth, an address
+    with pytest.raises(xaus.InvalidMessage, match="DIN 91379|form the schema gives"):
+        xaus.validate(xml, None)
+    if official.folder():  # and the schema agrees, on its own
+        assert not official.required_schema().validate(etree.fromstring(xml))
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from intake import names
+
 Form = MultiDict[str, str]
 UNKNOWN = "unknown"
 
@@ -18,17 +20,27 @@ def _value(form: Form, name: str) -> str | None:
 
 
 def _date(form: Form, prefix: str) -> str | None:
-    """`YYYY-MM-DD`, `YYYY-MM` or `YYYY` from day / month / year inputs ("unknown" allowed)."""
-    year, month, day = (_value(form, f"{prefix}_{part}") for part in ("year", "month", "day"))
+    """`YYYY-MM-DD`, `YYYY-MM` or `YYYY` from day / month / year inputs ("unknown" allowed).
+
+    Digits of any script are taken as 0-9; anything else is passed on as typed, for the
+    schema to refuse with a message.
+    """
+    year, month, day = (
+        names.ascii_digits(value) if value else value
+        for value in (_value(form, f"{prefix}_{part}") for part in ("year", "month", "day"))
+    )
     if year is None or year == UNKNOWN:
         return None
     if month in (None, UNKNOWN):
         return year
     if day in (None, UNKNOWN):
-        return f"{year}-{int(month):02d}" if month.isdigit() else f"{year}-{month}"
-    if month.isdigit() and day.isdigit():
-        return f"{year}-{int(month):02d}-{int(day):02d}"
-    return f"{year}-{month}-{day}"
+        return f"{year}-{_two_digits(month)}"
+    return f"{year}-{_two_digits(month)}-{_two_digits(day)}"
+
+
+def _two_digits(value: str) -> str:
+    """ "7" as "07" (select options are plain numbers); other text unchanged."""
+    return value.zfill(2) if value.isascii() and value.isdigit() and len(value) < 2 else value
 
 
 def _date_inputs(prefix: str, value: str | None) -> dict[str, str]:

@@ -27,7 +27,15 @@ from intake.xaus.codes import (
 )
 from intake.xaus.elements import channels, code, postal_address
 from intake.xaus.person import representative, write_person, write_representative
-from intake.xaus.schema import MAX_REPORTED, InvalidMessage, blank_texts, kennung_problems, validate
+from intake.xaus.schema import (
+    MAX_REPORTED,
+    InvalidMessage,
+    blank_texts,
+    kennung_problems,
+    leaf_problems,
+    text_problem,
+    validate,
+)
 from intake.xaus.writer import Attributes, Segment, Writer
 
 ROOT = "xa:OZG.Antrag.130101"
@@ -127,7 +135,7 @@ def _record(
     with out.element(ROOT, _root_attributes(envelope.product_version, envelope.test)):
         _header(out, envelope)
         _body(out, household, index, application_ids, application_date)
-    problems = blank_texts(out.texts)
+    problems = blank_texts(out.texts) or leaf_problems(out.leaves())
     if problems:
         raise InvalidMessage("\n".join(problems[:MAX_REPORTED]))
     return out
@@ -142,6 +150,11 @@ def _root_attributes(product_version: str | None, test: str | None) -> Attribute
     if test:
         values.append(("test", test))
     values.append(("version", VERSION))
+    problems = [
+        f"{name}: {reason}" for name, value in values if (reason := text_problem(name, value))
+    ]
+    if problems:
+        raise InvalidMessage("\n".join(problems))
     return tuple(values)
 
 

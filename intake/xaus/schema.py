@@ -7,13 +7,16 @@ loading never goes online.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from lxml import etree
 
+from intake import names
 from intake.xaus.codes import AUTHORITY_PREFIX, CODE_LISTS, DVDV_PREFIXES, NS
 
 ROOT_SCHEMA = "xauslaender-nachrichten-ozg.xsd"
@@ -124,7 +127,8 @@ def _without_values(message: str) -> str:
 
 
 def _own_problems(root: etree._Element) -> list[str]:
-    """What the schema cannot see: blank texts, codes outside our tables, the wrong message."""
+    """What the schema cannot see (blank texts, codes outside our tables, the wrong message),
+    and what it would refuse in a text (DIN 91379, the address and date patterns)."""
     if root.tag != ROOT_TAG:
         return [f"root element is {root.tag}, not {ROOT_TAG}"]
     problems = []
@@ -136,6 +140,17 @@ def _own_problems(root: etree._Element) -> list[str]:
             for element in root.iter()
             if not len(element) and not (element.text or "").strip()
         ]
+    leaves = [element for element in root.iter() if not len(element)]
+    problems += [
+        _at(element, reason)
+        for element in leaves
+        if (reason := text_problem(etree.QName(element).localname, element.text or ""))
+    ]
+    problems += [
+        f"attribute {name}: {reason}"
+        for name, value in root.attrib.items()
+        if (reason := text_problem(name, value))
+    ]
     # Every code element has a `code` child; its parent names list and version.
     for child in root.iter("code"):
         element = child.getparent()
@@ -174,6 +189,65 @@ def blank_texts(texts: list[str]) -> list[str]:
     if all(map(str.strip, texts)):  # the usual case, answered in C
         return []
     return [f"text {n}: empty" for n, text in enumerate(texts) if not text.strip()]
+
+
+def leaf_problems(leaves: Iterable[tuple[str, str]]) -> list[str]:
+    """The text checks of `_own_problems`, on the (tag, text) leaves the builder recorded."""
+    return [
+        f"{tag}: {reason}" for tag, text in leaves if (reason := text_problem(tag, text))
+    ]
+
+
+def text_problem(tag: str, text: str) -> str | None:
+    """Why the official schema would refuse `text` in element (or attribute) `tag`, or None.
+
+    Every text the service sends is DIN 91379 `datatypeC` or narrower; the narrower ones are
+    the address fields (XInneres Meldeanschrift) and the dates (xs:date, XInneres Datum).
+    """
+    if names.first_disallowed(text) is not None:
+        return "a character outside DIN 91379 datatypeC"
+    facet = _FACETS.get(tag.rpartition(":")[2])
+    if facet is not None and not facet(text):
+        return "not of the form the schema gives this element"
+    return None
+
+
+def _digits_and_spaces(most: int) -> Callable[[str], bool]:
+    return lambda text: len(text) <= most and all(char in "0123456789 " for char in text)
+
+
+def _house_number_suffix(text: str) -> bool:
+    # [\p{L}0-9./ ]*, at most 4: isalpha() is exactly the letter categories \p{L}.
+    return len(text) <= 4 and all(char.isalpha() or char in "0123456789./ " for char in text)
+
+
+def _date_form(pattern: str, parse: Callable[[str], object]) -> Callable[[str], bool]:
+    form = re.compile(pattern)
+
+    def fits(text: str) -> bool:
+        if not form.fullmatch(text) or text.startswith("0000"):  # xs:gYear has no year 0
+            return False
+        try:
+            parse(text)
+        except ValueError:
+            return False
+        return True
+
+    return fits
+
+
+_FULL_DATE = _date_form(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", dt.date.fromisoformat)
+_FACETS: dict[str, Callable[[str], bool]] = {
+    "hausnummer": _digits_and_spaces(4),
+    "hausnummerBuchstabeZusatzziffer": _house_number_suffix,
+    "postleitzahl": _digits_and_spaces(5),
+    "jahr": _date_form(r"[0-9]{4}", int),
+    "jahrMonat": _date_form(r"[0-9]{4}-(0[1-9]|1[0-2])", str),
+    "jahrMonatTag": _FULL_DATE,
+    "antragsdatum": _FULL_DATE,
+    "ersteinreisedatum": _FULL_DATE,
+    "tagDerGeburt": _FULL_DATE,  # the representative's: a leaf, unlike the person's
+}
 
 
 def kennung_problems(reader: str, author: str) -> list[str]:

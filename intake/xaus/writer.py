@@ -102,6 +102,11 @@ class Writer:
     def texts(self) -> list[str]:
         return self._texts
 
+    def leaves(self) -> list[tuple[str, str]]:
+        """(tag, text) of every leaf, in document order."""
+        tags = [step for step in self._shape if isinstance(step, str)]
+        return list(zip(tags, self._texts, strict=True))
+
     def element(self, tag: str, attrs: Attributes = ()) -> Writer:
         """Open an element (attributes in the given order); the `with` block's end closes it."""
         self._shape.append((tag, attrs))
