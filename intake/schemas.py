@@ -211,9 +211,10 @@ class PersonSchema(StrictSchema):
             if data.get(none_flag):
                 if data.get(part):
                     errors[part] = [_l("Leave this empty or untick “has no such name”.")]
-            elif typed and isinstance(typed, str):
-                if part not in data and (proposal := self._missing_name(typed, hint, False)):
-                    errors[part] = [proposal]  # refused by its own check, which says why
+            elif part not in data and typed and isinstance(typed, str):
+                # Refused by its own check, which says why; a Latin spelling may help.
+                if proposal := self._missing_name(typed, hint, False):
+                    errors[part] = [proposal]
             elif not data.get(part):
                 errors[part] = [self._missing_name(data.get(f"{part}_native"), hint)]
         if errors:
