@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake import access, observability
 from intake.config import Settings
-from intake.extensions import SessionCookies, babel, compress, csrf, limiter
+from intake.extensions import JSONBodies, SessionCookies, babel, compress, csrf, limiter
 from intake.i18n import select_locale
 from intake.runtime import Runtime
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies
         )
     app.extensions["intake"] = Runtime(settings)
+    app.json = JSONBodies(app)
     app.session_interface = SessionCookies()
     babel.init_app(app, locale_selector=select_locale)
     compress.init_app(app)  # pages on a weak mobile connection: a fifth of the bytes

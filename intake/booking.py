@@ -21,6 +21,14 @@ LOCAL_TIME = ZoneInfo("Europe/Berlin")
 BOOKING_WINDOW = dt.timedelta(days=14)
 
 
+def slot_id(text: object) -> int | None:
+    """A slot id as sent ("17"), or None when it cannot be one: digits 0-9 only ("²" is a
+    digit to Python), and small enough for the database's 64-bit key."""
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
 class SlotFull(Exception):
     """Not enough free seats left in the slot."""
 

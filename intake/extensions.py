@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_compress import Compress
@@ -34,6 +35,17 @@ def _unlimited() -> bool:
     if request.method in READ_ONLY_METHODS:
         return True
     return request.endpoint is not None and policy(current_app, request.endpoint) == ("bearer",)
+
+
+class JSONBodies(DefaultJSONProvider):
+    """Flask's JSON, where a document nested too deeply to parse is bad JSON (the ValueError
+    Flask expects, so `get_json(silent=True)` gives None), not a RecursionError (a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 class SessionCookies(SecureCookieSessionInterface):

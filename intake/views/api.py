@@ -8,7 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from intake import booking, models, registration
 from intake.i18n import LANGUAGES, select_locale
@@ -20,20 +22,42 @@ from intake.views.links import status_url
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-@bp.errorhandler(404)
-def not_found(_error: Exception) -> tuple[Response, int]:
-    return jsonify(error=_("Not found.")), 404
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Any:
+    """Every error under /api/ as JSON, whichever blueprint (or none) the path reached."""
+    if not request.path.startswith(bp.url_prefix or "/api/"):
+        return error  # pages: Werkzeug's answer
+    message = _API_ERRORS.get(error.code or 500)
+    body = {"error": str(message) if message else error.name}
+    return jsonify(body), error.code or 500
 
 
-@bp.errorhandler(405)
-def wrong_method(_error: Exception) -> tuple[Response, int]:
-    return jsonify(error=_("This method is not allowed here.")), 405
+@bp.app_errorhandler(InternalServerError)
+def server_error(error: InternalServerError) -> Any:
+    return http_error(error)
+
+
+_API_ERRORS = {
+    400: _l("The request could not be read."),
+    404: _l("Not found."),
+    405: _l("This method is not allowed here."),
+    413: _l("The request is too large."),
+    415: _l("Send JSON, with the header Content-Type: application/json."),
+    500: _l("Something went wrong on our side; nothing was stored. Please try again."),
+}
+
+
+def _json_body() -> Any:
+    """The request's JSON document (None when it is none); 415 unless sent as JSON."""
+    if not request.is_json:
+        abort(415)
+    return request.get_json(silent=True)
 
 
 @bp.post("/registrations")
 @require_scope("submit")
 def create_registration() -> tuple[Response, int]:
-    payload = request.get_json(silent=True)
+    payload = _json_body()
     language = payload.get("language") if isinstance(payload, dict) else None
     # Errors speak the household's language, else the one the client asks for.
     with force_locale(language if language in LANGUAGES else select_locale()):
@@ -102,16 +126,16 @@ def list_slots(reference: str) -> Response:
 @bp.post("/registrations/<reference>/appointment")
 @require_scope("submit")
 def book_appointment(reference: str) -> tuple[Response, int]:
-    body = request.get_json(silent=True)
-    slot = body.get("slot") if isinstance(body, dict) else None
+    body = _json_body()
+    slot = booking.slot_id(body.get("slot")) if isinstance(body, dict) else None
     priority = body.get("priority", False) if isinstance(body, dict) else False
-    if not isinstance(slot, str) or not slot.isdigit() or not isinstance(priority, bool):
+    if slot is None or not isinstance(priority, bool):
         message = _('Send {"slot": "<id>"} and optionally "priority": true or false.')
         return jsonify(errors={"slot": [message]}), 422
     try:
         with current().db.transaction() as session:
             booked = booking.book(
-                session, _own_registration(session, reference), int(slot), priority,
+                session, _own_registration(session, reference), slot, priority,
                 dt.datetime.now(dt.UTC),
             )
     except booking.SlotFull:

@@ -52,13 +52,13 @@ def slots(token: str, error: str | None = None) -> Any:
 @public
 def book(token: str) -> Any:
     priority = request.form.get("priority") == "yes"
-    slot_id = request.form.get("slot", "")
-    if not slot_id.isdigit():
+    slot_id = booking.slot_id(request.form.get("slot"))
+    if slot_id is None:
         return slots(token, _("Choose a time."))
     try:
         with current().db.transaction() as session:
             booking.book(
-                session, _registration(session, token), int(slot_id), priority,
+                session, _registration(session, token), slot_id, priority,
                 dt.datetime.now(dt.UTC),
             )
     except (booking.SlotFull, booking.NoSuchSlot):

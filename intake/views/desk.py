@@ -24,7 +24,7 @@ from intake.access import public, roles, staff_cookie
 from intake.extensions import limiter
 from intake.i18n import select_locale
 from intake.runtime import current
-from intake.views.links import absolute
+from intake.views.links import absolute, local_path
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 STAFF = ("volunteer", "authority", "admin")
@@ -39,9 +39,7 @@ def _account_key() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("desk.home")
+    return local_path(target) or url_for("desk.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import request, url_for
 
@@ -34,3 +34,18 @@ def fixed_path(endpoint: str, **values: str) -> str:
 def _fixed_path(_script_root: str, endpoint: str, values: tuple[tuple[str, str], ...]) -> str:
     values_of: dict[str, Any] = dict(values)
     return url_for(endpoint, **values_of)
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path of this site to send a browser to (a `next=`), else None.
+
+    Browsers drop tabs and line breaks from addresses and read a backslash as a slash, so
+    "/\t/evil.example" and "/\\evil.example" lead off the site just as "//evil.example"
+    does: none of those characters is allowed, nor a scheme or host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(char.isspace() or not char.isprintable() for char in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None

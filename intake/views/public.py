@@ -12,7 +12,7 @@ from intake.access import public
 from intake.i18n import LANGUAGES, select_locale
 from intake.runtime import current
 from intake.views.language import COOKIE_AGE
-from intake.views.links import status_url
+from intake.views.links import local_path, status_url
 
 bp = Blueprint("public", __name__)
 
@@ -29,9 +29,7 @@ def language(code: str) -> Response:
     """Switch language and return to the same page (in the new language, if it has one)."""
     if code not in LANGUAGES:
         abort(404)
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"  # only pages of this site: never an open redirect
+    target = local_path(request.args.get("next")) or "/"  # never an open redirect
     first, _sep, rest = target.lstrip("/").partition("/")
     if first in LANGUAGES:
         target = f"/{code}/{rest}"
