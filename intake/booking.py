@@ -2,6 +2,8 @@
 
 Every seat change is one conditional UPDATE on the slot row; the database serializes them
 (a row lock on PostgreSQL, the write lock on SQLite), so concurrent bookings cannot both win.
+A household's own changes (book, cancel, rebook) take its registration row's lock first, so
+two of them never both read the same appointment and free its seats twice.
 """
 
 from __future__ import annotations
@@ -147,6 +149,20 @@ def book(
     Raises SlotFull when the seats are gone and NoSuchSlot for a slot the household cannot take;
     either way the earlier appointment, if any, is kept (the caller's transaction rolls back).
     """
+    _one_change_at_a_time(session, registration)
+    # A rebooking changes two slots: their rows are locked in one order (by id), else two
+    # households trading slots would each hold one and wait for the other's (a deadlock).
+    earlier = session.scalar(
+        select(models.Appointment.slot_id).where(
+            models.Appointment.registration_id == registration.id
+        )
+    )
+    session.execute(
+        select(models.Slot.id)
+        .where(models.Slot.id.in_({slot_id, earlier} - {None}))
+        .order_by(models.Slot.id)
+        .with_for_update()
+    )
     seats = len(registration.persons)
     slot = session.get(models.Slot, slot_id)
     if slot is None or slot.authority_key != registration.authority_key or aware(
@@ -176,6 +192,7 @@ def book(
 
 def cancel(session: Session, registration: models.Registration) -> bool:
     """Cancel the household's appointment and free its seats; False if it had none."""
+    _one_change_at_a_time(session, registration)
     current = session.scalar(
         select(models.Appointment).where(models.Appointment.registration_id == registration.id)
     )
@@ -190,6 +207,16 @@ def cancel(session: Session, registration: models.Registration) -> bool:
     session.delete(current)
     session.flush()
     return True
+
+
+def _one_change_at_a_time(session: Session, registration: models.Registration) -> None:
+    """Lock the household's registration row until the transaction ends (PostgreSQL; on
+    SQLite every write transaction holds the database's one write lock already)."""
+    session.execute(
+        select(models.Registration.id)
+        .where(models.Registration.id == registration.id)
+        .with_for_update()
+    )
 
 
 def appointment(session: Session, registration: models.Registration) -> Booked | None:

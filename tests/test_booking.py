@@ -173,3 +173,102 @@ def test_api_rejects_a_malformed_booking(client, submit_token, bad):
     response = api(client, submit_token, "POST",
                    f"/api/v1/registrations/{mine['reference']}/appointment", bad)
     assert response.status_code == 422
+
+
+def free_slot_ids(runtime, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ids of the next `count` slots, each with 20 seats and none taken."""
+    with runtime.db.transaction() as session:
+        slots = session.scalars(
+            select(models.Slot)
+            .where(models.Slot.authority_key == "073400",
+                   models.Slot.starts_at > dt.datetime.now(dt.UTC))
+            .order_by(models.Slot.starts_at).limit(count)
+        ).all()
+        for slot in slots:
+            slot.capacity, slot.held_for_priority = 20, 0
+        return [str(slot.id) for slot in slots]
+
+
+def in_parallel(app, token: str, calls: list[tuple[str, str, dict | None]]) -> list[int]:  # type: ignore[no-untyped-def,type-arg]
+    """Send (method, path, body) calls all at once over HTTP; their status codes."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    start = threading.Barrier(len(calls))
+
+    def call(method: str, path: str, body: dict | None) -> int:  # type: ignore[type-arg]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.server_port}{path}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            error.close()
+            return int(error.code)
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            return list(pool.map(lambda args: call(*args), calls))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def seats_add_up(runtime) -> None:  # type: ignore[no-untyped-def]
+    """Every slot's taken seats are the seats of its live appointments, within capacity."""
+    with runtime.db.read() as session:
+        booked = dict(session.execute(
+            select(models.Appointment.slot_id, func.sum(models.Appointment.seats))
+            .group_by(models.Appointment.slot_id)
+        ).all())
+        for slot in session.scalars(select(models.Slot).where(models.Slot.taken != 0)):
+            assert slot.taken == booked.get(slot.id, 0), (slot.id, slot.taken, booked)
+        for slot_id in booked:
+            slot = session.get_one(models.Slot, slot_id)
+            assert slot.taken == booked[slot_id] <= slot.capacity
+
+
+def test_ten_cancellations_at_once_free_the_seats_once(client, submit_token, app, runtime):
+    [slot] = free_slot_ids(runtime, 1)
+    mine = new_registration(client, submit_token, persons=3)
+    path = f"/api/v1/registrations/{mine['reference']}/appointment"
+    assert api(client, submit_token, "POST", path, {"slot": slot}).status_code == 201
+
+    codes = in_parallel(app, submit_token, [("DELETE", path, None)] * 10)
+
+    assert sorted(codes) == [204] + [404] * 9
+    seats_add_up(runtime)
+
+
+def test_thirty_rebookings_at_once_leave_one_appointment(client, submit_token, app, runtime):
+    slots = free_slot_ids(runtime, 5)
+    mine = new_registration(client, submit_token, persons=2)
+    path = f"/api/v1/registrations/{mine['reference']}/appointment"
+
+    codes = in_parallel(app, submit_token, [("POST", path, {"slot": slots[n % 5]})
+                                            for n in range(30)])
+
+    assert codes == [201] * 30
+    with runtime.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(models.Appointment)) == 1
+    seats_add_up(runtime)
+
+
+def test_households_booking_cancelling_and_rebooking_at_once_never_overbook(
+    client, submit_token, app, runtime
+):
+    slots = free_slot_ids(runtime, 2)
+    households = [new_registration(client, submit_token, persons=3) for _ in range(12)]
+    calls: list[tuple[str, str, dict | None]] = []  # type: ignore[type-arg]
+    for n, mine in enumerate(households):
+        path = f"/api/v1/registrations/{mine['reference']}/appointment"
+        calls += [("POST", path, {"slot": slots[0]}), ("POST", path, {"slot": slots[1]}),
+                  ("DELETE", path, None), ("POST", path, {"slot": slots[n % 2]})]
+
+    codes = in_parallel(app, submit_token, calls)
+
+    assert set(codes) <= {201, 204, 404, 409}, codes
+    seats_add_up(runtime)
