@@ -287,6 +287,22 @@ class Batch(Base):
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class IdempotencyKey(Base):
+    """A partner's Idempotency-Key and what its first request registered (intake.idempotency).
+
+    Keys are stored as a hash with the API token's id; `status_token` (the first answer's, to
+    give it back) is encrypted, and emptied when the registration is erased.
+    """
+
+    __tablename__ = "idempotency_key"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), index=True)
+    status_token: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Draft(Base):
     """A registration being filled in, step by step; its `data` is encrypted like the rest.
 

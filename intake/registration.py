@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from intake import booking, domain, models, stored, submission
 from intake.crypto import FieldCipher, token_hash
+from intake.idempotency import Claim
 from intake.submission import Receipt
 
 if TYPE_CHECKING:
@@ -96,13 +97,31 @@ def register(
     runtime: Runtime,
     household: domain.Household,
     api_token_id: int | None = None,
+    idempotency: Claim | None = None,
 ) -> Receipt:
     """Store a household in a transaction shared with the other registrations arriving at
-    the same moment in this process (`commits`); returns once it is committed."""
+    the same moment in this process (`commits`); returns once it is committed.
+
+    With `idempotency`, the key is stored in the same transaction; a key stored already
+    (the same request, sent twice at once) raises IntegrityError, and nothing is stored.
+    """
     authority = _remembered_route(runtime, household.postal_code)
     prepared = submission.prepare(runtime.cipher, household, authority, api_token_id)
+    prepared.idempotency = idempotency
     runtime.submissions.commit(prepared)
     return prepared.receipt()
+
+
+def receipt_of(session: Session, registration_id: str, status_token: str) -> Receipt:
+    """The receipt a stored registration was given (for a retried request)."""
+    found = session.get_one(models.Registration, registration_id)
+    authority = session.get_one(models.Authority, found.authority_key)
+    return Receipt(
+        reference=found.reference,
+        status_token=status_token,
+        authority=to_domain(authority),
+        application_ids=tuple(person.application_id for person in found.persons),
+    )
 
 
 def load_household(cipher: FieldCipher, registration: models.Registration) -> domain.Household:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from intake import models
+from intake import idempotency, models
 from intake.batches import file_path
 
 
@@ -38,6 +38,7 @@ def erase(session: Session, registration: models.Registration) -> None:
         .where(models.Message.registration_id == registration.id)
         .values(erased_at=registration.erased_at)
     )
+    idempotency.forget_token(session, registration.id)
 
 
 def expire(session: Session, xml_out: Path, retention: dt.timedelta) -> int:

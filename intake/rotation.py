@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, update
 
-from intake import batches, models, submission
+from intake import batches, idempotency, models, submission
 from intake.runtime import Runtime
 
 # Encrypted columns and the context each value is bound to (see submission.context).
@@ -18,6 +18,7 @@ ENCRYPTED = (
     (models.Person, "data", lambda row: submission.context("person", row.id)),
     (models.Draft, "data", lambda row: f"draft:{row.id}:data"),
     (models.HandOver, "draft_token", lambda row: f"hand_over:{row.token_hash}:draft_token"),
+    (models.IdempotencyKey, "status_token", lambda row: idempotency.context(row.key_hash)),
     # Built messages wait here until their batch's retention ends; a batch file lost from
     # disk is written again from them, so they must stay readable when an old key goes.
     (models.MessagePayload, "payload", lambda row: batches.message_context(row.message_id)),

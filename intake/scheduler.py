@@ -12,7 +12,7 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from intake import batches, booking, drafts, jobs, models, outbox, retention
+from intake import batches, booking, drafts, idempotency, jobs, models, outbox, retention
 from intake.config import Settings
 from intake.runtime import Runtime
 
@@ -28,8 +28,9 @@ class Task:
 
 
 def _purge_drafts(runtime: Runtime) -> int:
+    """Drafts, hand-overs and idempotency keys past their lifetime."""
     with runtime.db.transaction() as session:
-        return drafts.purge_expired(session)
+        return drafts.purge_expired(session) + idempotency.purge_expired(session)
 
 
 def _open_slots(runtime: Runtime) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from intake import domain, lookup, models, stored
 from intake.crypto import FieldCipher, random_reference, random_token, token_hash
 from intake.db import insert_unless_taken
+from intake.idempotency import Claim
 
 PAYLOAD = "payload"  # outbox kind: build the household's messages
 # Draws of a reference for one registration before giving up (the space is 2**50).
@@ -27,6 +28,7 @@ _DRAWS = 5
 
 _NEW_PERSONS = insert(models.table(models.Person))
 _NEW_OUTBOX = insert(models.table(models.Outbox))
+_NEW_KEYS = insert(models.table(models.IdempotencyKey))
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Submission:
     registration: dict[str, Any]
     persons: list[dict[str, Any]]
     status_token: str = ""
+    idempotency: Claim | None = None  # the partner's Idempotency-Key, stored with the rows
 
     def draw_reference(self) -> None:
         """A fresh reference and status token (again, if the first were taken)."""
@@ -127,6 +130,13 @@ def write(session: Session, submissions: list[Submission]) -> None:
     connection.execute(_NEW_OUTBOX, [
         {"registration_id": item.registration["id"], "kind": PAYLOAD} for item in submissions
     ])
+    keys = [
+        item.idempotency.row(item.registration["id"], item.status_token)
+        for item in submissions
+        if item.idempotency is not None
+    ]
+    if keys:  # a key used twice at once fails here, and the group writes each alone
+        connection.execute(_NEW_KEYS, keys)
 
 
 @functools.cache

@@ -189,7 +189,8 @@ def free_slot_ids(runtime, count: int) -> list[str]:  # type: ignore[no-untyped-
         return [str(slot.id) for slot in slots]
 
 
-def in_parallel(app, token: str, calls: list[tuple[str, str, dict | None]]) -> list[int]:  # type: ignore[no-untyped-def,type-arg]
+def in_parallel(app, token: str, calls: list[tuple[str, str, dict | None]],  # type: ignore[no-untyped-def,type-arg]
+                headers: dict[str, str] | None = None) -> list[int]:
     """Send (method, path, body) calls all at once over HTTP; their status codes."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -199,7 +200,8 @@ def in_parallel(app, token: str, calls: list[tuple[str, str, dict | None]]) -> l
         request = urllib.request.Request(
             f"http://127.0.0.1:{server.server_port}{path}", method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                     **(headers or {})},
         )
         start.wait()
         try:

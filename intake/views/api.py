@@ -10,12 +10,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from intake import booking, models, registration
+from intake import booking, idempotency, models, registration
 from intake.i18n import LANGUAGES, select_locale
 from intake.runtime import current
 from intake.schemas import HOUSEHOLD, messages
+from intake.submission import Receipt
 from intake.views.bearer import require_scope
 from intake.views.links import status_url
 
@@ -64,15 +66,33 @@ def create_registration() -> tuple[Response, int]:
         if not isinstance(payload, dict):
             return jsonify(errors={"_schema": [_("Send the registration as a JSON object.")]}), 400
         try:
+            key = _idempotency_key(payload)
+        except idempotency.BadKey:
+            message = _("The Idempotency-Key must be 1 to 255 printable ASCII characters.")
+            return jsonify(errors={"Idempotency-Key": [message]}), 400
+        if key is not None and (earlier := _earlier(key)) is not None:
+            return earlier
+        try:
             household = HOUSEHOLD.load(payload)
         except ValidationError as error:
             return jsonify(errors=messages(error)), 422
         try:
-            receipt = registration.register(current(), household, api_token_id=g.api_token_id)
+            receipt = registration.register(
+                current(), household, api_token_id=g.api_token_id, idempotency=key
+            )
         except registration.UnknownPostalCode:
             message = registration.unknown_postal_code_message()
             return jsonify(errors={"postal_code": [message]}), 422
-    body = {
+        except IntegrityError:
+            # The same key, sent twice at once: the other request stored its registration.
+            if key is None or (earlier := _earlier(key)) is None:
+                raise
+            return earlier
+    return jsonify(_created(receipt)), 201
+
+
+def _created(receipt: Receipt) -> dict[str, Any]:
+    return {
         "reference": receipt.reference,
         "status_url": status_url(receipt.status_token),
         "authority": {"key": receipt.authority.key, "name": receipt.authority.name},
@@ -81,7 +101,34 @@ def create_registration() -> tuple[Response, int]:
             for index, application_id in enumerate(receipt.application_ids)
         ],
     }
-    return jsonify(body), 201
+
+
+def _idempotency_key(payload: dict[str, Any]) -> idempotency.Claim | None:
+    """The request's Idempotency-Key, if it sent one (BadKey when it cannot be one)."""
+    header = request.headers.get("Idempotency-Key")
+    if header is None:
+        return None
+    key = idempotency.key_in(header)
+    key_hash = idempotency.key_hash(g.api_token_id, key)
+    return idempotency.claim(current().cipher, key_hash, idempotency.request_hash(payload))
+
+
+def _earlier(key: idempotency.Claim) -> tuple[Response, int] | None:
+    """The first answer to a key used before (None if it was not), or 422 for another body."""
+    rt = current()
+    with rt.db.transaction() as session:
+        earlier = idempotency.find(session, rt.cipher, key.key_hash)
+        if earlier is None:
+            return None
+        if earlier.request_hash != key.request_hash:
+            message = _("This Idempotency-Key was used for another request.")
+            return jsonify(errors={"Idempotency-Key": [message]}), 422
+        if earlier.status_token is None:
+            return jsonify(error=_("This registration's data was deleted.")), 410
+        receipt = registration.receipt_of(session, earlier.registration_id, earlier.status_token)
+    response = jsonify(_created(receipt))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
 
 
 def _own_registration(session: Any, reference: str) -> models.Registration:
