@@ -22,6 +22,7 @@ from intake import (
     jobs,
     models,
     observability,
+    outbox,
     overview,
     registration,
     retention,
@@ -225,6 +226,26 @@ def schemas_fetch(into: Path | None, mirror: str | None) -> None:
     for path, (source, _digest, licence) in sorted(fetched.files.items()):
         click.echo(f"{path}  <- {source}  (licence stated: {licence})")
     click.echo(f"{len(fetched.files)} files verified and installed in {fetched.folder}")
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Work owed to the authorities."""
+
+
+@outbox_group.command("retry")
+@click.argument("references", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Every undelivered registration.")
+@with_appcontext
+def outbox_retry(references: tuple[str, ...], every: bool) -> None:
+    """Build undelivered registrations' messages again, after a fix (see intake status)."""
+    if bool(references) == every:
+        raise click.UsageError("name REFERENCES or give --all")
+    rt = runtime.current()
+    count = outbox.retry(rt, None if every else list(references))
+    with rt.db.transaction() as session:
+        audit.record(session, None, "retry", "outbox", str(count))
+    click.echo(f"{count} registration(s) sent to be built again")
 
 
 @main.group()

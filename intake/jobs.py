@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from intake import background, batches, domain, models, xaus
 from intake.config import Settings
-from intake.registration import household_of, to_domain
+from intake.registration import Erased, household_of, to_domain
 from intake.runtime import Runtime, current
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,14 @@ def build_payloads(outbox_ids: list[int]) -> int:
             written += _store(session, {row: built[row] for row in rows[start:start + STORE_ROWS]})
     _batch_when_full(runtime, {row.authority_key for row in work.registrations.values()})
     if failed:
-        raise RuntimeError(f"{failed} of {len(outbox_ids)} outbox rows failed")
+        with runtime.db.transaction() as session:  # operators and the status page see it
+            for row, reason in failed.items():
+                session.execute(
+                    update(_OUTBOX)
+                    .where(_OUTBOX.c.id == row, _OUTBOX.c.done_at.is_(None))
+                    .values(failure=reason)
+                )
+        raise RuntimeError(f"{len(failed)} of {len(outbox_ids)} outbox rows failed")
     return written
 
 
@@ -158,11 +165,11 @@ def _built_for(session: Session, registration_ids: set[str]) -> set[str]:
 
 def _build(
     runtime: Runtime, work: _Owed
-) -> tuple[dict[int, tuple[str, list[Built]]], int]:
-    """The message rows per outbox row ({outbox id: (registration id, rows)}), and how many
-    outbox rows failed."""
+) -> tuple[dict[int, tuple[str, list[Built]]], dict[int, str]]:
+    """The message rows per outbox row ({outbox id: (registration id, rows)}), and why each
+    row that failed did ({outbox id: reason}). A registration erased meanwhile owes nothing."""
     now = dt.datetime.now(dt.UTC)
-    built, failed = {}, 0
+    built, failed = {}, {}
     for outbox_id, registration_id in work.rows:
         try:
             registration = work.registrations[registration_id]
@@ -170,10 +177,21 @@ def _build(
                 runtime, registration, work.persons[registration_id],
                 work.authorities[registration.authority_key], work.done, now,
             ))
+        except Erased:
+            built[outbox_id] = (registration_id, [])
         except Exception as error:
-            failed += 1
-            log.error("outbox %s failed: %s", outbox_id, type(error).__name__)
+            failed[outbox_id] = failure_reason(error)
+            log.error("outbox %s failed: %s", outbox_id, failed[outbox_id])
     return built, failed
+
+
+def failure_reason(error: Exception) -> str:
+    """What operators are told of a failed build: the own checks' and the schema's findings
+    name element paths and reasons, never values; of anything else, only its kind, since
+    its message might quote personal data."""
+    if isinstance(error, xaus.InvalidMessage):
+        return f"refused by the message checks: {error}"[:2000]
+    return f"{type(error).__name__} (see the worker's log)"
 
 
 def _store(session: Session, built: dict[int, tuple[str, list[Built]]]) -> int:
@@ -203,7 +221,7 @@ def _store(session: Session, built: dict[int, tuple[str, list[Built]]]) -> int:
     if still_owed:
         session.execute(
             update(_OUTBOX).where(_OUTBOX.c.id.in_(still_owed))
-            .values(done_at=dt.datetime.now(dt.UTC))
+            .values(done_at=dt.datetime.now(dt.UTC), failure=None)
         )
     return len(messages)
 

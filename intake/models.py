@@ -216,6 +216,9 @@ class Outbox(Base):
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why the last attempt could not build the messages (element paths and reasons, never a
+    # value); cleared when they are built, or when an operator sends the row again.
+    failure: Mapped[str | None] = mapped_column(Text)
     # The rq job that carries this row (one job carries a chunk of rows).
     job_id: Mapped[str | None] = mapped_column(String(64))
 

@@ -23,7 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import func, select
 
-from intake import models
+from intake import models, outbox
 from intake.runtime import QUEUE_NAMES, Runtime, current
 
 REQUEST_SECONDS = Histogram(
@@ -46,6 +46,11 @@ class StateCollector:
                 "batches": session.scalar(select(func.count(models.Batch.id))),
                 "failed_outbox_rows": session.scalar(
                     select(func.count(models.Outbox.id)).where(models.Outbox.failed_at.is_not(None))
+                ),
+                # Failed at least once and not done: retrying, or given up (intake status).
+                "undelivered_registrations": session.scalar(
+                    select(func.count(models.Outbox.id))
+                    .where(models.Outbox.done_at.is_(None), outbox.STUCK)
                 ),
                 "messages_waiting": session.scalar(
                     select(func.count(models.Message.id)).where(models.message_waiting())

@@ -6,12 +6,14 @@ import datetime as dt
 import logging
 import os
 import socket
+from dataclasses import dataclass
 
 from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from intake import models
 from intake.jobs import enqueue_payloads
@@ -148,3 +150,65 @@ def _alive(runtime: Runtime, worker_name: str) -> bool:
     return beat is not None and dt.datetime.now(dt.UTC) - beat.replace(
         tzinfo=dt.UTC
     ) < HEARTBEAT_SILENCE
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A registration whose messages could not be built: for operators, never for the public."""
+
+    outbox_id: int
+    reference: str
+    authority_key: str
+    registered_at: dt.datetime
+    given_up: bool  # every retry failed; only an operator's retry sends it again
+    reason: str
+
+
+def undelivered(session: Session, limit: int = 200) -> list[Undelivered]:
+    """Registrations whose messages failed to build (still retrying, or given up), oldest first."""
+    rows = session.execute(
+        select(
+            _OUTBOX.c.id, models.Registration.reference, models.Registration.authority_key,
+            models.Registration.created_at, _OUTBOX.c.failed_at, _OUTBOX.c.failure,
+        )
+        .join(models.Registration, models.Registration.id == _OUTBOX.c.registration_id)
+        .where(_OUTBOX.c.done_at.is_(None), STUCK)
+        .order_by(_OUTBOX.c.id)
+        .limit(limit)
+    ).all()
+    return [
+        Undelivered(row.id, row.reference, row.authority_key, row.created_at,
+                    row.failed_at is not None, row.failure or "gave up (no reason recorded)")
+        for row in rows
+    ]
+
+
+def retry(runtime: Runtime, references: list[str] | None = None) -> int:
+    """Send undelivered registrations (all, or these references) to be built again, after a
+    fix; returns how many. Their status pages stop saying there is a delay meanwhile.
+
+    Their rq jobs go first: a chunk's job id is fixed, and a job kept as failed (or waiting
+    for its next retry) would refuse the fresh one the relay queues for the same chunk.
+    """
+    chosen = _OUTBOX.c.done_at.is_(None) & STUCK
+    if references is not None:
+        chosen &= _OUTBOX.c.registration_id.in_(
+            select(models.Registration.id).where(models.Registration.reference.in_(references))
+        )
+    with runtime.db.read() as session:
+        job_ids = set(session.scalars(select(_OUTBOX.c.job_id).where(chosen))) - {None}
+    for job_id in job_ids:
+        try:
+            Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer).delete()
+        except NoSuchJobError:
+            runtime.redis.delete(Job.key_for(job_id))
+    with runtime.db.transaction() as session:
+        result = session.execute(
+            update(_OUTBOX).where(chosen)
+            .values(failed_at=None, failure=None, enqueued_at=None, job_id=None)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# An outbox row whose build failed at least once and is not done.
+STUCK = _OUTBOX.c.failure.is_not(None) | _OUTBOX.c.failed_at.is_not(None)

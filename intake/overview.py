@@ -6,13 +6,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from intake import models
+from intake import models, outbox
 from intake.runtime import QUEUE_NAMES, Runtime
 
 
 def report(runtime: Runtime) -> dict[str, Any]:
     """Queue lengths, failed work, oldest waiting message and last batch per authority."""
     with runtime.db.read() as session:
+        stuck = outbox.undelivered(session)
         failed = session.scalars(
             select(models.Outbox.id).where(models.Outbox.failed_at.is_not(None))
         ).all()
@@ -41,6 +42,17 @@ def report(runtime: Runtime) -> dict[str, Any]:
         "queues": queues,
         "registrations_owed_work": owed or 0,
         "failed_outbox_rows": list(failed),
+        # Messages that could not be built, with why: fix, then `intake outbox retry`.
+        "undelivered": [
+            {
+                "reference": item.reference,
+                "authority": item.authority_key,
+                "registered_at": str(item.registered_at),
+                "state": "given up" if item.given_up else "retrying",
+                "reason": item.reason,
+            }
+            for item in stuck
+        ],
         "oldest_waiting_message": {key: str(value) for key, value in oldest.items()},
         "last_batch": {key: str(value) for key, value in last.items()},
     }

@@ -45,13 +45,17 @@ class Status:
     forwarded: int  # messages in a batch the authority can fetch
     acknowledged: int  # messages in a batch the authority confirmed
     appointment: booking.Booked | None = None
+    delayed: bool = False  # its messages failed to build; operators see why (intake status)
 
     @property
     def state(self) -> str:
-        """received -> forwarded -> acknowledged, as the applicant's status page shows it."""
+        """received -> forwarded -> acknowledged, as the applicant's status page shows it;
+        "delayed" while its messages cannot be built, rather than "received" forever."""
         if self.acknowledged >= self.persons:
             return "acknowledged"
-        return "forwarded" if self.forwarded >= self.persons else "received"
+        if self.forwarded >= self.persons:
+            return "forwarded"
+        return "delayed" if self.delayed else "received"
 
 
 # Built once: composing the statement anew cost more than running it.
@@ -204,11 +208,19 @@ def _status_query() -> Select[Any]:
         .scalar_subquery()
         for count in (func.count(), func.count(delivered.c.acknowledged_at))
     )
+    outbox = models.table(models.Outbox).c
+    delayed = (
+        select(outbox.id)
+        .where(outbox.registration_id == registration.id, outbox.done_at.is_(None))
+        .where(outbox.failure.is_not(None) | outbox.failed_at.is_not(None))
+        .exists()
+    )
     return (
         select(
             registration.reference, registration.created_at, *_AUTHORITY_COLUMNS,
             members.label("persons"), forwarded.label("forwarded"),
-            acknowledged.label("acknowledged"), *booking.BOOKED_COLUMNS,
+            acknowledged.label("acknowledged"), delayed.label("delayed"),
+            *booking.BOOKED_COLUMNS,
         )
         .join(models.Authority, models.Authority.key == registration.authority_key)
         .outerjoin(appointment, appointment.registration_id == registration.id)
@@ -235,6 +247,7 @@ def _status(row: Row[Any]) -> Status:
         forwarded=row.forwarded,
         acknowledged=row.acknowledged,
         appointment=None if row.slot_id is None else booking.booked(row),
+        delayed=bool(row.delayed),
     )
 
 

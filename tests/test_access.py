@@ -54,6 +54,7 @@ ROLES = ["anonymous", "volunteer", "authority_a", "authority_b", "admin"]
         ("GET", "/desk/day/073400", {"authority_a", "admin"}),
         ("GET", "/desk/day/073000", {"authority_b", "admin"}),
         ("GET", "/desk/audit", {"admin"}),
+        ("GET", "/desk/undelivered", {"admin"}),
     ],
 )
 def test_role_matrix_for_pages(staff_clients, registered, method, path, allowed):

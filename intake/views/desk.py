@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from intake import audit, booking, drafts, lookup, models, qr, registration, staff
+from intake import audit, booking, drafts, lookup, models, outbox, qr, registration, staff
 from intake.access import public, roles, staff_cookie
 from intake.extensions import limiter
 from intake.i18n import select_locale
@@ -167,6 +167,25 @@ def audit_log() -> str:
     with current().db.read() as db_session:
         entries = audit.latest(db_session)
     return render_template("desk/audit.html", entries=entries)
+
+
+@bp.get("/undelivered")
+@roles("admin")
+def undelivered() -> str:
+    """Registrations whose messages could not be built, and why (never a personal value)."""
+    with current().db.read() as db_session:
+        stuck = outbox.undelivered(db_session)
+    return render_template("desk/undelivered.html", stuck=stuck)
+
+
+@bp.post("/undelivered/retry")
+@roles("admin")
+def retry_undelivered() -> Response:
+    """Send them to be built again, after a fix (`intake outbox retry` does the same)."""
+    count = outbox.retry(current())
+    with current().db.transaction() as db_session:
+        audit.record(db_session, g.staff.id, "retry", "outbox", str(count))
+    return redirect(url_for("desk.undelivered"), code=303)  # type: ignore[return-value]
 
 
 @bp.post("/assist")
