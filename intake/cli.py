@@ -6,9 +6,11 @@ import gc
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 import click
+import redis
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -77,7 +79,18 @@ def worker(burst: bool) -> None:
     # What exists now lives as long as the worker: keep it out of every garbage collection
     # (cheaper collections, and pages stay shared with the forked work horses).
     gc.freeze()
-    rt.worker().work(burst=burst, with_scheduler=True)
+    pause = 1.0
+    while True:
+        try:
+            rt.worker().work(burst=burst, with_scheduler=True)
+            return
+        except redis.RedisError as error:
+            # Redis went away, even mid-job: what the job did is in the database, and the
+            # scheduler offers again what it did not finish. Wait for Redis, then go on.
+            log.warning("Redis unreachable (%s); the worker goes on in %.0f s",
+                        type(error).__name__, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 30.0)
 
 
 @main.command("scheduler")

@@ -19,12 +19,13 @@ from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import func, select
 
 from intake import models, outbox
 from intake.runtime import QUEUE_NAMES, Runtime, current
+from intake.scheduler import ERRORS_KEY
 
 REQUEST_SECONDS = Histogram(
     "intake_request_seconds", "Time to answer a request", ["endpoint", "method", "status"]
@@ -38,7 +39,7 @@ class StateCollector:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         with self.runtime.db.read() as session:
             counts = {
                 "registrations": session.scalar(select(func.count(models.Registration.id))),
@@ -59,6 +60,12 @@ class StateCollector:
         for name, value in counts.items():
             yield GaugeMetricFamily(f"intake_{name}", f"Number of {name.replace('_', ' ')}",
                                     value=value or 0)
+        errors = CounterMetricFamily(
+            "intake_scheduler_task_errors", "Unexpected errors of a scheduler task", labels=["task"]
+        )
+        for task, count in self.runtime.redis.hgetall(ERRORS_KEY).items():
+            errors.add_metric([task.decode() if isinstance(task, bytes) else task], int(count))
+        yield errors
         depth = GaugeMetricFamily("intake_queue_depth", "Jobs waiting in a queue", labels=["queue"])
         for name in QUEUE_NAMES:
             depth.add_metric([name], self.runtime.queue(name).count)

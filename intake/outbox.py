@@ -11,20 +11,23 @@ from dataclasses import dataclass
 from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from intake import models
-from intake.jobs import enqueue_payloads
-from intake.runtime import Runtime
+from intake.jobs import enqueue_batches, enqueue_payloads
+from intake.runtime import QUEUE_NAMES, Runtime
 
 log = logging.getLogger(__name__)
 
 # A queued job not finished after this long is checked: did Redis lose it?
 STALE_AFTER = dt.timedelta(minutes=2)
-# A worker on another host that has not reported for this long is taken for dead.
-HEARTBEAT_SILENCE = dt.timedelta(minutes=3)
+# A worker on another host that has not reported for this long is taken for dead. Busy
+# workers report every 5 s (Runtime.worker); a worker starved of CPU for 20 s is taken for
+# dead too, and its job runs twice, which jobs are safe to do.
+HEARTBEAT_SILENCE = dt.timedelta(seconds=20)
 
 
 # Rows one relay round queues at most; a full round means a backlog (see scheduler.run).
@@ -100,13 +103,50 @@ def reconcile(runtime: Runtime, limit: int = 500, stale_after: dt.timedelta = ST
     return restored
 
 
+def rescue(runtime: Runtime) -> int:
+    """Offer again, at once, the work of jobs whose worker died (a few seconds after, not
+    after STALE_AFTER): their outbox rows go back to the relay, an authority's batch job is
+    queued anew. Returns how many jobs were rescued."""
+    rescued = 0
+    for name in QUEUE_NAMES:
+        queue = runtime.queue(name)
+        # rq's own maintenance cleans the registry up; here it is only read.
+        for job_id in set(StartedJobRegistry(queue=queue).get_job_ids(cleanup=False)):
+            if _fate(runtime, job_id) != "lost":
+                continue
+            rescued += 1
+            if name == "batches":
+                enqueue_batches(queue, job_id.removeprefix("batches-"))
+                continue
+            with runtime.db.transaction() as session:
+                session.execute(
+                    update(_OUTBOX)
+                    .where(_OUTBOX.c.job_id == job_id, _OUTBOX.c.done_at.is_(None))
+                    .values(enqueued_at=None)
+                )
+    if rescued:
+        log.warning("%d job(s) of dead workers offered again", rescued)
+    return rescued
+
+
 def make_room(runtime: Runtime, job_id: str) -> None:
     """Clear a job id for a fresh job when the job holding it will never finish: a remnant,
     abandoned by a dead worker, or failed every retry. A batch job killed with its work horse
     otherwise refused its authority's next batch job until rq's own clean-up, minutes later.
     """
     if _fate(runtime, job_id) == "failed":
-        Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer).delete()
+        _discard(Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer))
+
+
+def _discard(job: Job) -> None:
+    """Delete a job that will never finish. rq's delete() reads the job's executions first,
+    and raises ValueError for one whose record expired meanwhile (120-150 s after its worker
+    was killed): those records are dropped first, then the job."""
+    try:
+        job.delete()
+    except ValueError:
+        job.connection.delete(job.execution_registry.key)
+        job.delete()
 
 
 def _fate(runtime: Runtime, job_id: str) -> str:
@@ -122,12 +162,12 @@ def _fate(runtime: Runtime, job_id: str) -> str:
     if status == JobStatus.FAILED and not job.retries_left:
         return "failed"
     if status == JobStatus.STARTED and job.worker_name and not _alive(runtime, job.worker_name):
-        job.delete()  # abandoned by a dead worker: a fresh job takes its id
+        _discard(job)  # abandoned by a dead worker: a fresh job takes its id
         return "lost"
     if status == JobStatus.QUEUED and runtime.redis.lpos(f"rq:queue:{job.origin}", job.id) is None:
         # Taken off the queue by a worker that died before starting it (rq keeps such a job
         # in an intermediate list until its own clean-up, minutes later).
-        job.delete()
+        _discard(job)
         return "lost"
     return "running"
 

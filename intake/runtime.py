@@ -58,7 +58,10 @@ class Runtime:
         process (`in_process`, for tools and tests)."""
         kind = InProcessWorker if in_process else Worker
         queues = [self.queue(name) for name in QUEUE_NAMES]
-        return kind(queues, connection=self.redis, serializer=JSONSerializer)
+        # A busy worker reports every 5 s (rq: 30), so that one that died is known dead, and
+        # its job offered again, within 30 s (outbox.rescue).
+        return kind(queues, connection=self.redis, serializer=JSONSerializer,
+                    job_monitoring_interval=5)
 
     @cached_property
     def schema(self) -> etree.XMLSchema | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -25,6 +26,17 @@ class Task:
     every: float  # seconds
     run: Callable[[Runtime], int]
     due: float = 0.0
+    failures: int = 0  # unexpected errors in a row
+
+    def delay_after_error(self) -> float:
+        """Doubles with each error in a row, from the task's interval, up to MAX_BACKOFF."""
+        return float(min(max(self.every, 1.0) * 2 ** (self.failures - 1), MAX_BACKOFF))
+
+
+# The longest pause of a task that keeps failing: it is tried again at least this often.
+MAX_BACKOFF = 300.0
+# Redis hash of the count of unexpected errors per task, for /metrics (all processes).
+ERRORS_KEY = "intake:scheduler:errors"
 
 
 def _purge_drafts(runtime: Runtime) -> int:
@@ -82,6 +94,7 @@ def tasks(settings: Settings) -> list[Task]:
     stale = dt.timedelta(seconds=settings.reconcile_after)
     return [
         Task("relay", settings.relay_interval, outbox.relay),
+        Task("rescue", 5.0, outbox.rescue),
         Task("reconcile", min(30.0, settings.reconcile_after),
              lambda runtime: outbox.reconcile(runtime, stale_after=stale)),
         Task("purge drafts", 600, _purge_drafts),
@@ -109,12 +122,28 @@ def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> N
                 again = task.name == "relay" and done >= outbox.RELAY_ROUND
                 busy = busy or again
                 task.due = time.monotonic() + (0.0 if again else task.every)
+                task.failures = 0
             except (redis.RedisError, OperationalError) as error:
-                # The class name only: driver messages can quote SQL parameters.
+                # A server away: expected, and retried at the loop's pace. The class name
+                # only: driver messages can quote SQL parameters.
                 log.warning("%s delayed, will retry: %s", task.name, type(error).__name__)
                 task.due = time.monotonic() + interval
+            except Exception:
+                # Anything else is a fault to fix, but never the end of the scheduler: the
+                # other tasks go on, this one is tried again after a growing pause.
+                task.failures += 1
+                delay = task.delay_after_error()
+                log.exception("%s failed (%d in a row); trying again in %.0f s",
+                              task.name, task.failures, delay)
+                _count_error(runtime, task.name)
+                task.due = time.monotonic() + delay
         if not busy:
             time.sleep(interval)
+
+
+def _count_error(runtime: Runtime, task: str) -> None:
+    with contextlib.suppress(redis.RedisError):  # counting is a courtesy; the log has it
+        runtime.redis.hincrby(ERRORS_KEY, task, 1)
 
 
 def drain(runtime: Runtime) -> None:

@@ -125,15 +125,14 @@ def web_app() -> Flask:
 def serve(settings: Settings) -> int:
     """Run web, worker and scheduler (and the embedded Redis if none is configured).
 
-    Stops every role when one of them ends or on SIGINT/SIGTERM; returns an exit code.
+    Supervises them: a role that exits is started again, after a pause that doubles while it
+    keeps failing (from 1 s, up to a minute); the others go on meanwhile, so the web keeps
+    serving. Only SIGINT/SIGTERM stop them all; returns an exit code.
     """
     embedded = None if settings.redis_url else EmbeddedRedis(settings.instance_dir)
     started_redis = embedded.start() if embedded else False
     env = {**_inherited_environment(), **settings.to_env()}
-    children = {
-        role: subprocess.Popen([sys.executable, "-m", "intake.cli", role], env=env)  # noqa: S603
-        for role in ROLES
-    }
+    roles = {role: _Role(role, env) for role in ROLES}
     stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -143,24 +142,62 @@ def serve(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("serving on http://%s", settings.bind)
-    code = 0
     try:
         while not stopping:
-            ended = [role for role, child in children.items() if child.poll() is not None]
-            if ended:
-                log.error("%s stopped; stopping the others", ", ".join(ended))
-                code = 1
-                break
+            for role in roles.values():
+                role.look_after()
             time.sleep(0.2)
     finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.terminate()
-        for child in children.values():
-            _wait(child)
+        for role in roles.values():
+            role.terminate()
+        for role in roles.values():
+            role.wait()
         if embedded and started_redis:
             embedded.stop()
-    return code
+    return 0
+
+
+# A role that ran this long before it exited is started again at once (backoff reset).
+_STEADY = 60.0
+_MAX_PAUSE = 60.0
+
+
+class _Role:
+    """One role's process under `serve`: started, watched, started again when it exits."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.env = env
+        self.restarts = 0  # exits in a row, each after less than _STEADY seconds
+        self.start_at = 0.0
+        self.process: subprocess.Popen[Any] | None = None
+        self.started = 0.0
+
+    def look_after(self) -> None:
+        now = time.monotonic()
+        if self.process is None:
+            if now >= self.start_at:
+                self.process = subprocess.Popen(  # noqa: S603
+                    [sys.executable, "-m", "intake.cli", self.name], env=self.env
+                )
+                self.started = now
+            return
+        code = self.process.poll()
+        if code is None:
+            return
+        self.restarts = 0 if now - self.started >= _STEADY else self.restarts + 1
+        pause = min(2.0 ** self.restarts / 2, _MAX_PAUSE) if self.restarts else 0.0
+        log.error("%s exited with code %s; starting it again in %.1f s", self.name, code, pause)
+        self.process = None
+        self.start_at = now + pause
+
+    def terminate(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self) -> None:
+        if self.process is not None:
+            _wait(self.process)
 
 
 def _wait(child: subprocess.Popen[Any], timeout: float = 15) -> None:

@@ -274,3 +274,63 @@ def test_a_stale_unix_socket_is_replaced_but_nothing_else_is_touched(tmp_path):
         with pytest.raises(ConfigError, match="another server"):
             remove_stale_socket(live)
     assert live.exists()
+
+
+def role_of(pid: int) -> str | None:
+    """The role a child of `intake serve` runs ("web", "worker", "scheduler")."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    return words[-2].decode() if len(words) >= 3 and words[-3] == b"intake.cli" else None
+
+
+def roles_of(pid: int) -> dict[str, int]:
+    return {role: child for child, _group in children(pid) if (role := role_of(child))}
+
+
+def wait_for_role(serve_pid: int, role: str, other_than: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = roles_of(serve_pid).get(role)
+        if found and found != other_than:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no new {role} after {timeout} s")
+
+
+def test_serve_starts_a_role_again_when_it_dies_and_the_web_keeps_serving(tmp_path: Path):
+    """Before, `intake serve` stopped every role when one exited, so `make run` ended."""
+    port = free_port()
+    env = {
+        **without_settings(),
+        "INTAKE_INSTANCE_DIR": str(tmp_path / "instance"),
+        "INTAKE_XML_OUT": str(tmp_path / "xml_out"),
+        "INTAKE_BIND": f"127.0.0.1:{port}",
+    }
+    intake(env, "db", "upgrade")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "intake.cli", "serve"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        wait_for_port(port, timeout=30)
+        for role in ("worker", "scheduler", "worker"):  # the second kill: a pause of 1 s
+            before = roles_of(serve.pid)[role]
+            os.kill(before, signal.SIGKILL)
+            wait_for_role(serve.pid, role, other_than=before, timeout=15)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/en/", timeout=5) as page:
+                assert page.status == 200
+        assert serve.poll() is None
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(serve.pid, signal.SIGKILL)
+            raise
+        stderr = serve.stderr.read().decode() if serve.stderr else ""
+        serve.stderr and serve.stderr.close()
+    assert serve.returncode == 0
+    assert "worker exited with code -9; starting it again" in stderr
+    assert "scheduler exited with code -9; starting it again" in stderr
