@@ -43,7 +43,7 @@ class Settings:
     relay_interval: float = 0.5
     relay_chunk: int = 500  # outbox rows per job; 1 is the naive one-job-per-registration
     batch_interval: float = 120.0  # seconds between batch assemblies per authority
-    reconcile_after: float = 120.0  # seconds before a queued, unfinished job is looked into
+    reconcile_after: float = 20.0  # seconds before a queued, unfinished job is looked into
     retention: dt.timedelta = dt.timedelta(days=30)  # after acknowledgement
 
     @property

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass
 
 from rq import Worker
@@ -22,8 +23,9 @@ from intake.runtime import QUEUE_NAMES, Runtime
 
 log = logging.getLogger(__name__)
 
-# A queued job not finished after this long is checked: did Redis lose it?
-STALE_AFTER = dt.timedelta(minutes=2)
+# A queued job not finished after this long is checked: did Redis lose it? Asking costs a
+# few Redis reads per job, and a job still waiting its turn is left alone.
+STALE_AFTER = dt.timedelta(seconds=20)
 # A worker on another host that has not reported for this long is taken for dead. Busy
 # workers report every 5 s (Runtime.worker); a worker starved of CPU for 20 s is taken for
 # dead too, and its job runs twice, which jobs are safe to do.
@@ -88,35 +90,53 @@ def reconcile(runtime: Runtime, limit: int = 500, stale_after: dt.timedelta = ST
         fates: dict[str | None, str] = {}
         for row in rows:
             if row.job_id not in fates:
-                fates[row.job_id] = _fate(runtime, row.job_id) if row.job_id else "lost"
+                fates[row.job_id] = _fate(runtime, row.job_id) if row.job_id else "unqueued"
             fate = fates[row.job_id]
-            if fate == "lost":
+            if fate in LOST:
                 row.enqueued_at = None
                 restored += 1
             elif fate == "failed":
                 row.failed_at = dt.datetime.now(dt.UTC)
                 failed += 1
     if restored:
-        log.warning("%d outbox row(s) had lost their job and will be queued again", restored)
+        why = sorted({fate for fate in fates.values() if fate in LOST})
+        log.warning("%d outbox row(s) had lost their job (%s) and will be queued again",
+                    restored, ", ".join(why))
     if failed:
         log.error("%d outbox row(s) failed every retry; see intake status", failed)
     return restored
+
+
+# A job taken off its queue this long ago and still not started lost its worker.
+TAKEN_TOO_LONG = 4.0
+_TAKEN_SINCE: dict[str, float] = {}  # job id -> when it was first seen taken, not started
 
 
 def rescue(runtime: Runtime) -> int:
     """Offer again, at once, the work of jobs whose worker died (a few seconds after, not
     after STALE_AFTER): their outbox rows go back to the relay, an authority's batch job is
     queued anew. Returns how many jobs were rescued."""
-    rescued = 0
+    looked_at = {}
     for name in QUEUE_NAMES:
         queue = runtime.queue(name)
-        # rq's own maintenance cleans the registry up; here it is only read.
-        for job_id in set(StartedJobRegistry(queue=queue).get_job_ids(cleanup=False)):
-            if _fate(runtime, job_id) != "lost":
+        # Started (rq's own maintenance cleans the registry up; here it is only read), or
+        # taken off the queue by a worker and not started yet (see _fate).
+        started = StartedJobRegistry(queue=queue).get_job_ids(cleanup=False)
+        taken = runtime.redis.lrange(queue.intermediate_queue_key, 0, -1)
+        looked_at[name] = {
+            job.decode() if isinstance(job, bytes) else job for job in (*started, *taken)
+        }
+    for job_id in _TAKEN_SINCE.keys() - set().union(*looked_at.values()):
+        del _TAKEN_SINCE[job_id]
+    rescued = 0
+    for name, job_ids in looked_at.items():
+        for job_id in job_ids:
+            if _fate(runtime, job_id) not in LOST:
                 continue
             rescued += 1
+            runtime.redis.lrem(runtime.queue(name).intermediate_queue_key, 0, job_id)
             if name == "batches":
-                enqueue_batches(queue, job_id.removeprefix("batches-"))
+                enqueue_batches(runtime.queue(name), job_id.removeprefix("batches-"))
                 continue
             with runtime.db.transaction() as session:
                 session.execute(
@@ -149,26 +169,39 @@ def _discard(job: Job) -> None:
         job.delete()
 
 
+# What _fate says of a job that will never finish, so that its work is offered again.
+LOST = frozenset(("gone", "abandoned", "dropped", "unqueued"))
+
+
 def _fate(runtime: Runtime, job_id: str) -> str:
-    """"lost" (gone, or its worker died), "failed" (retries exhausted), or "running"."""
+    """"gone" (not in Redis), "abandoned" (its worker died), "dropped" (taken off its queue by a
+    worker that died before starting it): lost, all three; "failed" (retries exhausted), or
+    "running" (or waiting its turn)."""
     try:
         job = Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer)
     except NoSuchJobError:
         # Gone, or a remnant: a work horse's heartbeat written just after the job was deleted
         # leaves a hash without the job, which would refuse every fresh job of that id.
         runtime.redis.delete(Job.key_for(job_id))
-        return "lost"
+        return "gone"
     status = job.get_status()
     if status == JobStatus.FAILED and not job.retries_left:
         return "failed"
     if status == JobStatus.STARTED and job.worker_name and not _alive(runtime, job.worker_name):
         _discard(job)  # abandoned by a dead worker: a fresh job takes its id
-        return "lost"
-    if status == JobStatus.QUEUED and runtime.redis.lpos(f"rq:queue:{job.origin}", job.id) is None:
-        # Taken off the queue by a worker that died before starting it (rq keeps such a job
-        # in an intermediate list until its own clean-up, minutes later).
+        return "abandoned"
+    queue_key = f"rq:queue:{job.origin}"
+    if status == JobStatus.QUEUED and runtime.redis.lpos(queue_key, job.id) is None:
+        # Taken off the queue by a worker: for a moment as a rule (it starts the job), for
+        # ever if that worker died in between (rq's own clean-up waits minutes).
+        taken = runtime.redis.lpos(f"{queue_key}:intermediate", job.id) is not None
+        if taken and time.monotonic() - _TAKEN_SINCE.setdefault(job.id, time.monotonic()) < (
+            TAKEN_TOO_LONG
+        ):
+            return "running"
+        _TAKEN_SINCE.pop(job.id, None)
         _discard(job)
-        return "lost"
+        return "dropped"
     return "running"
 
 

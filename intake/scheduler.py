@@ -95,7 +95,7 @@ def tasks(settings: Settings) -> list[Task]:
     return [
         Task("relay", settings.relay_interval, outbox.relay),
         Task("rescue", 5.0, outbox.rescue),
-        Task("reconcile", min(30.0, settings.reconcile_after),
+        Task("reconcile", max(1.0, settings.reconcile_after / 2),
              lambda runtime: outbox.reconcile(runtime, stale_after=stale)),
         Task("purge drafts", 600, _purge_drafts),
         Task("open slots", 3600, _open_slots),

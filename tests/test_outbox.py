@@ -128,15 +128,14 @@ def test_a_batch_job_abandoned_by_a_dead_worker_does_not_hold_back_the_batches(
     import socket
     import subprocess
 
-    from rq import SimpleWorker, Worker
+    from rq import Worker
 
     from intake import jobs
 
     post(client, submit_token, ADULT)
     outbox.relay(runtime)
     bind(runtime)
-    SimpleWorker([runtime.queue("payloads")], connection=runtime.redis,
-                 serializer=JSONSerializer).work(burst=True)  # built, not batched yet
+    runtime.worker(in_process=True).work(burst=True)  # built, not batched yet
     gone = subprocess.Popen(["true"])
     gone.wait()
     dead = Worker([runtime.queue("batches")], connection=runtime.redis, name="killed")

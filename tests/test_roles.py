@@ -151,3 +151,20 @@ def test_the_scheduler_survives_a_database_fault_and_an_unknown_one(runtime, mon
 
     assert len(calls) >= 10  # back to its own pace after the one error (a pause of 1 s)
     assert os.getpid()  # and this process, the scheduler, is still here
+
+
+def test_a_job_taken_off_the_queue_by_a_worker_that_died_is_offered_again_soon(
+    client, submit_token, runtime, monkeypatch
+):
+    post(client, submit_token, ADULT)
+    outbox.relay(runtime)
+    queue = runtime.queue("payloads")
+    runtime.redis.lmove(queue.key, queue.intermediate_queue_key)  # as a worker takes a job
+
+    assert outbox.rescue(runtime) == 0  # a worker may be about to start it
+    monkeypatch.setattr(outbox, "TAKEN_TOO_LONG", 0.0)
+    assert outbox.rescue(runtime) == 1  # still not started: its worker is gone
+
+    process_queue(runtime)
+    assert len(delivered(runtime.settings)) == 1
+    assert runtime.redis.llen(queue.intermediate_queue_key) == 0
