@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         )
     app.extensions["intake"] = Runtime(settings)
     app.json = JSONBodies(app)
+    # "//" in a path is a 404, not a redirect: Werkzeug's redirect has an HTML body, under
+    # /api/ too, and no handler of ours sees it.
+    app.url_map.merge_slashes = False
     app.session_interface = SessionCookies()
     babel.init_app(app, locale_selector=select_locale)
     compress.init_app(app)  # pages on a weak mobile connection: a fifth of the bytes

@@ -68,6 +68,17 @@ def staff_cookie(app: Flask) -> str:
     return "__Host-staff" if app.config["SESSION_COOKIE_SECURE"] else "staff"
 
 
+def _holds_nul() -> bool:
+    """Whether the path, the query or a form field holds a NUL character."""
+    values = (request.path, *request.args.values(), *request.args.keys())
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in _FORMS:
+        values = (*values, *request.form.values(), *request.form.keys())
+    return any("\x00" in value for value in values)
+
+
+_FORMS = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
 def init_app(app: Flask) -> None:
     cookie = staff_cookie(app)
     production = app.config["SESSION_COOKIE_SECURE"]
@@ -75,6 +86,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def enforce() -> Any:
         g.staff = None
+        if _holds_nul():
+            abort(400)  # no text of ours holds one, and PostgreSQL refuses it in a query
         if request.endpoint is None:
             return None  # 404 or 405 follows
         rule = policy(app, request.endpoint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 from cryptography.exceptions import InvalidTag
@@ -85,6 +86,7 @@ def token_hash(token: str) -> str:
 
 # Crockford's base32 alphabet: no I, L, O, U, so a reference read aloud or typed is unambiguous.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_FORM = re.compile(f"[{_REFERENCE_ALPHABET}]{{5}}-[{_REFERENCE_ALPHABET}]{{5}}")
 
 
 def random_reference() -> str:

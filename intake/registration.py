@@ -14,7 +14,7 @@ from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from intake import booking, domain, models, stored, submission
-from intake.crypto import FieldCipher, token_hash
+from intake.crypto import REFERENCE_FORM, FieldCipher, token_hash
 from intake.idempotency import Claim
 from intake.submission import Receipt
 
@@ -170,8 +170,13 @@ _TOKEN_KNOWN = select(models.Registration.id).where(
 
 
 def by_reference(session: Session, reference: str) -> models.Registration | None:
+    """The registration of a reference as people type it (any case); None for a text that
+    cannot be one, without asking the database (PostgreSQL refuses a NUL in a query)."""
+    reference = reference.strip().upper()
+    if not REFERENCE_FORM.fullmatch(reference):
+        return None
     return session.scalar(
-        select(models.Registration).where(models.Registration.reference == reference.upper())
+        select(models.Registration).where(models.Registration.reference == reference)
     )
 
 

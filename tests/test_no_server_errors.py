@@ -93,6 +93,23 @@ def test_api_errors_outside_a_route_are_json(client, submit_token, method, path,
     assert response.is_json and response.json["error"]
 
 
+@pytest.mark.parametrize("reference", ["0%2F", "%00", "ABCDE-12345%00", "x" * 300])
+def test_references_that_cannot_be_one(client, submit_token, reference):
+    """Found on PostgreSQL: a NUL in a query is a DataError there (500), and "0/" made "//",
+    which Werkzeug answered with an HTML redirect."""
+    response = client.get(f"/api/v1/registrations/{reference}/slots",
+                          headers={"Authorization": f"Bearer {submit_token}"})
+
+    assert response.status_code in (400, 404) and response.is_json
+
+
+def test_a_nul_anywhere_in_a_form_or_query_is_a_bad_request(client):
+    login = client.post("/desk/login", data={"email": "a\x00@example.org", "password": "x"})
+    page = client.get("/en/", query_string={"q": "\x00"})
+
+    assert login.status_code == 400 and page.status_code == 400
+
+
 def test_api_answers_413_and_415_as_json(client, submit_token):
     auth = {"Authorization": f"Bearer {submit_token}"}
     large = client.post("/api/v1/registrations", data=b"x" * 300_000,
