@@ -35,7 +35,8 @@ def message_xml() -> bytes:
                           contact=Contact("olena@example.org", "+4915112345678"))
     envelope = xaus.Envelope(uuid.uuid4(), dt.datetime.now(dt.UTC),
                              Authority("073400", "STV Potsdam"),
-                             Sender("alp:intake", "intake", "intake@example.org"))
+                             Sender("alp:intake", "intake", "intake@example.org",
+                                    Address("Musterstraße", "1", "10115", "Berlin")))
     return xaus.build(household, 0, application_ids=["A"], envelope=envelope,
                       application_date=dt.date.today())
 

@@ -76,7 +76,8 @@ def main() -> None:
         message_uuid=uuid.UUID(int=1),
         created=dt.datetime(2026, 11, 3, 9, 41, 27, 350000, dt.UTC),
         reader=Authority("073400", "STV Potsdam", email="abh@example.org"),
-        author=Sender("alp:intake-demo", "intake Registrierung", "intake@example.org"),
+        author=Sender("alp:intake-demo", "intake Registrierung", "intake@example.org",
+                      Address("Musterstraße", "1", "10115", "Berlin")),
     )
     date = dt.date(2026, 11, 21)
 

@@ -31,9 +31,17 @@ class Settings:
     xml_out: Path = Path("xml_out")
     xsd_dir: Path | None = None
     public_url: str | None = None
-    sender_key: str = "alp:intake"
-    sender_name: str = "intake Registrierungsdienst"
-    sender_email: str = "intake@example.org"
+    # This service as the author of every message: its DVDV key, name, contact and address.
+    # The defaults are a demo's; production refuses to start without the real ones.
+    sender_key: str = "alp:intake-demo"
+    sender_name: str = "intake Demo"
+    sender_email: str = "intake-demo@example.org"
+    sender_street: str = "Musterstraße"
+    sender_house_number: str = "1"
+    sender_postal_code: str = "10115"
+    sender_city: str = "Berlin"
+    # The messages' `test` attribute: "true" outside production (INTAKE_MESSAGE_TEST=0 turns
+    # it off), none in production unless set.
     message_test_flag: str | None = None
     # Number of proxies in front of the web server whose X-Forwarded-For may be trusted.
     proxies: int = 0
@@ -62,6 +70,7 @@ class Settings:
         secret_key = env.get("INTAKE_SECRET_KEY") or _generated(mode, instance, "secret_key")
         data_keys = env.get("INTAKE_DATA_KEYS") or _generated(mode, instance, "data_keys")
         index_key = env.get("INTAKE_INDEX_KEY") or _generated(mode, instance, "index_key")
+        sender = _sender(env, mode)
         # Unset: what `make schemas` fetched, if anything; else the service's own checks only.
         xsd_dir = env.get("INTAKE_XSD_DIR") or (
             str(instance / "xoev") if (instance / "xoev").is_dir() else None
@@ -77,10 +86,14 @@ class Settings:
             xml_out=Path(env.get("INTAKE_XML_OUT", "xml_out")).absolute(),
             xsd_dir=Path(xsd_dir).absolute() if xsd_dir else None,
             public_url=env.get("INTAKE_PUBLIC_URL") or None,
-            sender_key=env.get("INTAKE_SENDER_KEY", cls.sender_key),
-            sender_name=env.get("INTAKE_SENDER_NAME", cls.sender_name),
-            sender_email=env.get("INTAKE_SENDER_EMAIL", cls.sender_email),
-            message_test_flag=env.get("INTAKE_MESSAGE_TEST") or None,
+            sender_key=sender["sender_key"],
+            sender_name=sender["sender_name"],
+            sender_email=sender["sender_email"],
+            sender_street=sender["sender_street"],
+            sender_house_number=sender["sender_house_number"],
+            sender_postal_code=sender["sender_postal_code"],
+            sender_city=sender["sender_city"],
+            message_test_flag=_test_flag(env.get("INTAKE_MESSAGE_TEST"), mode),
             bind=env.get("INTAKE_BIND", cls.bind),
             proxies=int(env.get("INTAKE_PROXIES", cls.proxies)),
             batch_interval=float(env.get("INTAKE_BATCH_INTERVAL", cls.batch_interval)),
@@ -101,9 +114,8 @@ class Settings:
             "INTAKE_DATA_KEYS": format_data_keys(self.data_keys),
             "INTAKE_INDEX_KEY": base64.urlsafe_b64encode(self.index_key).decode(),
             "INTAKE_XML_OUT": str(self.xml_out),
-            "INTAKE_SENDER_KEY": self.sender_key,
-            "INTAKE_SENDER_NAME": self.sender_name,
-            "INTAKE_SENDER_EMAIL": self.sender_email,
+            **{variable: getattr(self, name) for name, variable in SENDER_VARIABLES.items()},
+            "INTAKE_MESSAGE_TEST": self.message_test_flag or "0",
             "INTAKE_BIND": self.bind,
             "INTAKE_PROXIES": str(self.proxies),
             "INTAKE_BATCH_INTERVAL": str(self.batch_interval),
@@ -117,10 +129,39 @@ class Settings:
             "INTAKE_REDIS_URL": self.redis_url,
             "INTAKE_XSD_DIR": str(self.xsd_dir) if self.xsd_dir else None,
             "INTAKE_PUBLIC_URL": self.public_url,
-            "INTAKE_MESSAGE_TEST": self.message_test_flag,
         }
         env.update({name: value for name, value in optional.items() if value})
         return env
+
+
+# This service as the messages' author: Settings field -> its variable.
+SENDER_VARIABLES = {
+    "sender_key": "INTAKE_SENDER_KEY",
+    "sender_name": "INTAKE_SENDER_NAME",
+    "sender_email": "INTAKE_SENDER_EMAIL",
+    "sender_street": "INTAKE_SENDER_STREET",
+    "sender_house_number": "INTAKE_SENDER_HOUSE_NUMBER",
+    "sender_postal_code": "INTAKE_SENDER_POSTAL_CODE",
+    "sender_city": "INTAKE_SENDER_CITY",
+}
+
+
+def _sender(env: Mapping[str, str], mode: str) -> dict[str, str]:
+    """The INTAKE_SENDER_* settings; in production every one is required (a placeholder
+    author would reach every authority, in messages not even marked as tests)."""
+    missing = [variable for variable in SENDER_VARIABLES.values() if not env.get(variable)]
+    if mode == "production" and missing:
+        raise ConfigError(f"production needs this service's sender details: {', '.join(missing)}")
+    return {
+        name: env.get(variable) or getattr(Settings, name)
+        for name, variable in SENDER_VARIABLES.items()
+    }
+
+
+def _test_flag(value: str | None, mode: str) -> str | None:
+    if value == "0":
+        return None
+    return value or (None if mode == "production" else "true")
 
 
 def instance_dir(environ: Mapping[str, str] | None = None) -> Path:

@@ -7,9 +7,9 @@ They are frozen so that one validated household cannot change on its way through
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-ROLES = ("applicant", "spouse", "child", "other_relative")
+ROLES = ("applicant", "spouse", "child", "parent", "other_relative")
 SEXES = ("female", "male", "diverse", "unspecified")
 MARITAL_STATUSES = ("single", "married", "divorced", "widowed", "civil_partnership", "unknown")
 DOCUMENT_TYPES = ("passport", "travel_document", "other")
@@ -55,6 +55,15 @@ class PartialDate:
     def earliest(self) -> dt.date:
         """The first day this partial date may stand for (for "not in the future" checks)."""
         return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def latest(self) -> dt.date:
+        """The last day this partial date may stand for (nobody comes of age too early)."""
+        if self.day is not None:
+            return dt.date(self.year, self.month or 1, self.day)
+        if self.month is None:
+            return dt.date(self.year, 12, 31)
+        following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -144,7 +153,5 @@ class Sender:
     key: str
     name: str
     email: str
+    address: Address
     directory: str = "DVDV"  # Verzeichnisdienst code
-    address: Address = field(
-        default_factory=lambda: Address("Musterstraße", "1", "10115", "Berlin")
-    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import importlib.metadata
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from intake import background, batches, domain, models, xaus
+from intake.booking import LOCAL_TIME, aware
 from intake.config import Settings
 from intake.registration import Erased, household_of, to_domain
 from intake.runtime import Runtime, current
@@ -249,13 +251,14 @@ def _messages(
             reader=authority,
             author=author,
             test=runtime.settings.message_test_flag,
+            product_version=PRODUCT_VERSION,
         )
         xml = xaus.render(
             household,
             index,
             application_ids=application_ids,
             envelope=envelope,
-            application_date=registration.created_at.date(),
+            application_date=application_date(registration.created_at),
             schema=runtime.schema,
         )
         message_id = models.new_id()
@@ -272,10 +275,27 @@ def _messages(
     return rows
 
 
+def application_date(registered_at: dt.datetime) -> dt.date:
+    """The day of an application as the authority counts days (Europe/Berlin), not UTC's:
+    between midnight and 01:00 (02:00 in summer) the two differ."""
+    return aware(registered_at).astimezone(LOCAL_TIME).date()
+
+
 def sender(settings: Settings) -> domain.Sender:
+    """This service as the messages' author, as the deployment configured it."""
     return domain.Sender(
-        key=settings.sender_key, name=settings.sender_name, email=settings.sender_email
+        key=settings.sender_key,
+        name=settings.sender_name,
+        email=settings.sender_email,
+        address=domain.Address(
+            settings.sender_street, settings.sender_house_number or None,
+            settings.sender_postal_code, settings.sender_city,
+        ),
     )
+
+
+# `produktversion` of every message: this release, as installed.
+PRODUCT_VERSION = importlib.metadata.version("intake")
 
 
 def batches_job_id(authority_key: str) -> str:

@@ -29,8 +29,47 @@ def test_production_refuses_to_start_without_secrets(tmp_path: Path):
     with pytest.raises(ConfigError, match="INTAKE_INDEX_KEY"):
         Settings.from_env(env)
     env["INTAKE_INDEX_KEY"] = new_data_key("x").split(":", 1)[1]
-    assert Settings.from_env(env).env == "production"
+    with pytest.raises(ConfigError, match=r"INTAKE_SENDER_KEY.*INTAKE_SENDER_CITY"):
+        Settings.from_env(env)
+    env.update(PRODUCTION_SENDER)
+    settings = Settings.from_env(env)
+    assert settings.env == "production" and settings.sender_city == "Potsdam"
+    assert settings.message_test_flag is None  # real deliveries
     assert not list(tmp_path.iterdir())  # nothing generated in production
+
+
+PRODUCTION_SENDER = {
+    "INTAKE_SENDER_KEY": "alp:ukraine-hilfe-bb",
+    "INTAKE_SENDER_NAME": "Registrierung Ukraine Brandenburg",
+    "INTAKE_SENDER_EMAIL": "registrierung@example.org",
+    "INTAKE_SENDER_STREET": "Heinrich-Mann-Allee",
+    "INTAKE_SENDER_HOUSE_NUMBER": "103",
+    "INTAKE_SENDER_POSTAL_CODE": "14473",
+    "INTAKE_SENDER_CITY": "Potsdam",
+}
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "flag"),
+    [
+        ("development", None, "true"),
+        ("development", "0", None),
+        ("development", "Abnahmetest", "Abnahmetest"),
+        ("production", None, None),
+        ("production", "true", "true"),
+    ],
+)
+def test_messages_are_marked_test_outside_production(tmp_path, mode, value, flag):
+    env = {"INTAKE_ENV": mode, "INTAKE_INSTANCE_DIR": str(tmp_path), **PRODUCTION_SENDER,
+           "INTAKE_SECRET_KEY": "s" * 40, "INTAKE_DATA_KEYS": new_data_key("p1"),
+           "INTAKE_INDEX_KEY": new_data_key("x").split(":", 1)[1]}
+    if value is not None:
+        env["INTAKE_MESSAGE_TEST"] = value
+
+    settings = Settings.from_env(env)
+
+    assert settings.message_test_flag == flag
+    assert Settings.from_env(settings.to_env()).message_test_flag == flag  # and in children
 
 
 @pytest.mark.parametrize(

@@ -301,6 +301,7 @@ _REFERENCE_ENVELOPE = Envelope(
     message_uuid=uuid.UUID(int=1),
     created=dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC),
     reader=Authority(key="073400", name="STV Potsdam"),
-    author=Sender(key="alp:intake", name="intake", email="intake@example.org"),
+    author=Sender(key="alp:intake", name="intake", email="intake@example.org",
+                  address=Address("Musterstraße", "1", "10115", "Berlin")),
     test="Referenznachricht",
 )
