@@ -45,7 +45,8 @@ ENVELOPE = xaus.Envelope(
         email="auslaenderbehoerde@example.org",
         phone="+49 331 2890",
     ),
-    author=Sender(key="alp:intake-demo", name="intake Registrierung", email="intake@example.org"),
+    author=Sender(key="alp:intake-demo", name="intake Registrierung", email="intake@example.org",
+                  address=Address("Musterstraße", "1", "10115", "Berlin")),
     test="Testnachricht",
     product_version="0.1.0",
 )
@@ -263,12 +264,63 @@ def test_spouse_represents_when_the_applicant_is_a_minor() -> None:
     assert texts(root, "xa:antragstellerVertreter/xa:tagDerGeburt") == []
 
 
-def test_every_family_message_links_the_three_others() -> None:
+def test_parents_and_minor_children_are_linked_as_the_standard_defines() -> None:
+    """verbundenerAntrag: "a connected application of a parent or minor child" filed at the
+    same time; before, every member linked every other, the spouses each other too."""
     all_ids = ids(FAMILY)
-    for index in range(4):
+    parents, children = all_ids[:2], all_ids[2:]
+    for index, expected in enumerate([children, children, parents, parents]):
         root = parse(build(FAMILY, index))
         assert texts(root, "xa:antragsidentifikation") == [all_ids[index]]
-        assert texts(root, "xa:verbundenerAntrag") == all_ids[:index] + all_ids[index + 1 :]
+        assert texts(root, "xa:verbundenerAntrag") == expected
+
+
+def test_each_member_names_the_applicant_as_reference_person() -> None:
+    relations = {1: "01", 2: "02", 3: "02"}  # spouse, minor child, minor child
+    assert parse(build(FAMILY, 0)).find(f"{XA}referenzperson") is None
+    for index, code in relations.items():
+        root = parse(build(FAMILY, index))
+        assert texts(root, "xa:referenzperson/xa:vorname/name") == ["Olena"]
+        assert texts(root, "xa:referenzperson/xa:familiaereBeziehung/code") == [code]
+
+
+def test_age_decides_representation_not_the_role() -> None:
+    grown_child = person("child", given_names="Bohdan", date_of_birth=PartialDate(1990))
+    young_cousin = person("other_relative", given_names="Ira", date_of_birth=PartialDate(2014))
+    family = household(person(), grown_child, young_cousin)
+
+    grown = parse(build(family, 1))
+    cousin = parse(build(family, 2))
+
+    assert grown.find(f"{XA}antragstellerVertreter") is None  # an adult "child"
+    assert texts(grown, "xa:referenzperson/xa:familiaereBeziehung/code") == ["04"]
+    assert texts(cousin, "xa:antragstellerVertreter/xa:vertretungsart/code") == ["2a"]
+    assert texts(cousin, "xa:antragstellerVertreter/xa:vorname/name") == ["Olena"]
+
+
+def test_a_household_of_minors_is_unaccompanied() -> None:
+    teenager = person(date_of_birth=PartialDate(2011, 4, 2), marital_status="unknown")
+    sibling = person("other_relative", given_names="Dana", date_of_birth=PartialDate(2016),
+                     marital_status="unknown")
+    minors = household(teenager, sibling)
+
+    for index in (0, 1):
+        root = parse(build(minors, index))
+        assert root.find(f"{XA}antragstellerVertreter") is None  # a guardian is to be named
+        note = root.findtext(f"{XA}sonstigeAnmerkung") or ""
+        assert note.startswith("UNBEGLEITETE MINDERJÄHRIGE PERSON")  # the first thing read
+        assert texts(root, "xa:angabenZurPerson/xa:familienstand/xa:familienstand/code") == [
+            "LD"
+        ]
+
+
+def test_a_year_of_birth_alone_counts_from_its_last_day() -> None:
+    """Born "2008": on 2026-11-21 perhaps 18 already, perhaps not; taken as a minor, so that
+    nobody is treated as an adult too early."""
+    late = household(person(), person("child", given_names="Yurii",
+                                      date_of_birth=PartialDate(2008)))
+    root = parse(build(late, 1))
+    assert texts(root, "xa:antragstellerVertreter/xa:vertretungsart/code") == ["2"]
 
 
 def test_partial_and_unknown_dates_and_names() -> None:
@@ -321,7 +373,8 @@ def test_header_and_back_channel() -> None:
     assert texts(root, f"{head}/leser/kennung") == ["azr:073400"]
     assert texts(root, f"{head}/autor/kennung") == ["alp:intake-demo"]
     assert root.get("test") == "Testnachricht"
-    assert texts(root, "xa:rueckkanalVorhanden") == ["true"]
+    assert texts(root, "xa:rueckkanalVorhanden") == ["false"]  # nothing here receives answers
+    assert texts(root, "xa:angabenZurPerson/xa:kommunikation/kennung")[0] == "olena@example.org"
     assert texts(root, "xa:angabenZurPerson/xa:anschrift/hausnummerBuchstabeZusatzziffer") == ["a"]
     quiet = parse(build(CASES["no_given_name"], 0, dataclasses.replace(ENVELOPE, test=None)))
     assert texts(quiet, "xa:rueckkanalVorhanden") == ["false"]

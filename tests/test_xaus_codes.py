@@ -39,7 +39,16 @@ MEANINGS: dict[str, dict[str, str]] = {
     codes.NACHRICHTENTYP.uri: {"antrag": "OZG.Antrag.130101"},
     codes.ANTRAGSGRUND.uri: {"erstbeantragung": "Erstbeantragung"},
     codes.AUFENTHALTSGRUND.uri: {"humanitaer": "humanitärer Grund"},
-    codes.VERTRETUNGSART.uri: {"elterlich": "elterlich - "},
+    codes.VERTRETUNGSART.uri: {
+        "elterlich": "elterlich - ",
+        "personensorge": "Erziehungsberechtigter/Personensorgevollmacht - ",
+    },
+    codes.FAMILIAERE_BEZIEHUNG.uri: {
+        "partner": "Ehe-/Lebenspartnerin oder Ehe-/Lebenspartner",
+        "minor_child": "minderjähriges Kind",
+        "parent": "Elternteil",
+        "other": "sonstige Familienangehörige",
+    },
     codes.GESCHLECHT.uri: {
         "female": "weiblich",
         "male": "männlich",

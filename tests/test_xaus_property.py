@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from test_xaus import APPLICATION_DATE, XA, build
 
+from intake import family
 from intake.domain import (
     DOCUMENT_TYPES,
     MARITAL_STATUSES,
@@ -116,14 +117,17 @@ households = st.builds(
 @settings(settings.get_profile("xaus"))
 @given(households)
 def test_every_message_of_any_household_is_valid(household: Household) -> None:
-    count = len(household.persons)
     for index, person in enumerate(household.persons):
         xml = build(household, index)  # built and validated against the official schema set
         root = etree.fromstring(xml)
-        assert len(root.findall(f"{XA}verbundenerAntrag")) == count - 1
+        linked = family.linked(household, index, APPLICATION_DATE)
+        assert len(root.findall(f"{XA}verbundenerAntrag")) == len(linked)
+        assert (root.find(f"{XA}referenzperson") is None) == (index == 0)
         channels = root.findall(f".//{XA}kommunikation")
-        assert (root.findtext(f"{XA}rueckkanalVorhanden") == "true") == bool(channels)
-        if person.role != "child":
+        assert root.findtext(f"{XA}rueckkanalVorhanden") == "false"  # no back channel exists
+        contact = household.contact
+        assert bool(channels) == bool(contact and (contact.email or contact.phone))  # it travels
+        if not family.is_minor(person, APPLICATION_DATE):
             assert root.find(f"{XA}antragstellerVertreter") is None
         assert "Олена".encode() not in xml
         # What goes in comes out: the writer's escaping loses nothing.

@@ -21,6 +21,7 @@ ROLE_NAMES = {
     "applicant": _l("Applicant"),
     "spouse": _l("Spouse or partner"),
     "child": _l("Child"),
+    "parent": _l("Parent"),
     "other_relative": _l("Other relative"),
 }
 SEX_NAMES = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from intake import family
 from intake.domain import Address, Authority, Household, Person, Sender
 from intake.xaus.codes import (
     ANTRAGSGRUND,
@@ -26,7 +27,7 @@ from intake.xaus.codes import (
     VERZEICHNISDIENST,
 )
 from intake.xaus.elements import channels, code, postal_address
-from intake.xaus.person import representative, write_person, write_representative
+from intake.xaus.person import write_person, write_reference_person, write_representative
 from intake.xaus.schema import (
     MAX_REPORTED,
     InvalidMessage,
@@ -46,6 +47,10 @@ TEMPORARY_PROTECTION = (
     "Antrag auf Erteilung einer Aufenthaltserlaubnis zum vorübergehenden Schutz nach § 24 AufenthG."
 )
 _OTHER_DOCUMENT = "sonstiges Dokument"
+UNACCOMPANIED = (
+    "UNBEGLEITETE MINDERJÄHRIGE PERSON: ohne volljährige Begleitperson registriert. Das "
+    "Jugendamt ist zu beteiligen (vorläufige Inobhutnahme, § 42a SGB VIII; Vormundschaft)."
+)
 
 
 @dataclass(frozen=True)
@@ -222,30 +227,38 @@ def _body(
     application_date: dt.date,
 ) -> None:
     person = household.persons[index]
-    contact = household.contact
-    has_contact = contact is not None and bool(contact.email or contact.phone)
     out.leaf("xa:antragsidentifikation", application_ids[index])
-    out.leaf("xa:rueckkanalVorhanden", "true" if has_contact else "false")
+    # "true" would invite the authority to ask back (OZG.RueckkanalFrage.130102), and this
+    # service receives no messages; the contact data still travels, in xa:kommunikation.
+    out.leaf("xa:rueckkanalVorhanden", "false")
     out.leaf("xa:antragsdatum", application_date.isoformat())
     code(out, "xa:grundDesAntrags", ANTRAGSGRUND, "erstbeantragung")
     if household.entry_date is not None:
         out.leaf("xa:ersteinreisedatum", household.entry_date.isoformat())
     code(out, "xa:grundDesAufenthalts", AUFENTHALTSGRUND, "humanitaer")
-    parent = representative(household, application_date) if person.is_minor_role else None
-    # The contact goes where the authority answers: to the representative of a child,
-    # to the person in every other message (so rueckkanalVorhanden always has a channel).
-    write_person(out, person, household, with_contact=parent is None)
-    if parent is not None:
-        write_representative(out, parent, household)
-    out.leaf("xa:sonstigeAnmerkung", _remark(person, household))
-    for other, application_id in enumerate(application_ids):
-        if other != index:
-            out.leaf("xa:verbundenerAntrag", application_id)
+    represented = family.representation(household, index, application_date)
+    # The contact goes where the authority answers: to the representative of a minor,
+    # to the person in every other message.
+    write_person(
+        out, person, household,
+        with_contact=represented.representative is None,
+        minor=family.is_minor(person, application_date),
+    )
+    if represented.representative is not None:
+        write_representative(out, represented, household)
+    relationship = family.relationship(household, index, application_date)
+    if relationship is not None:
+        write_reference_person(out, household.applicant, relationship)
+    out.leaf("xa:sonstigeAnmerkung", _remark(person, household, represented))
+    for other in family.linked(household, index, application_date):
+        out.leaf("xa:verbundenerAntrag", application_ids[other])
 
 
-def _remark(person: Person, household: Household) -> str:
-    """sonstigeAnmerkung: the legal basis, the person's document and the household's remarks."""
-    lines = [TEMPORARY_PROTECTION]
+def _remark(person: Person, household: Household, represented: family.Representation) -> str:
+    """sonstigeAnmerkung: first what a clerk must see at once (an unaccompanied minor), the
+    legal basis, the person's document and the household's remarks."""
+    lines = [UNACCOMPANIED] if represented.unaccompanied else []
+    lines.append(TEMPORARY_PROTECTION)
     document = person.document
     if document is not None:
         kind = AUSWEISART.get(document.type)

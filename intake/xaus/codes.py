@@ -41,7 +41,15 @@ ANTRAGSGRUND = CodeList(
 AUFENTHALTSGRUND = CodeList(
     "urn:xoev-de:xauslaender:codeliste:ozg.aufenthaltsgrund", "2", {"humanitaer": "04"}
 )
-VERTRETUNGSART = CodeList("urn:de:xauslaender:codelist:vertretungsart", "3", {"elterlich": "2"})
+VERTRETUNGSART = CodeList(
+    "urn:de:xauslaender:codelist:vertretungsart", "3", {"elterlich": "2", "personensorge": "2a"}
+)
+# What a member is to the applicant, their reference person, from the member's side.
+FAMILIAERE_BEZIEHUNG = CodeList(
+    "urn:xoev-de:xauslaender:codeliste:ozg.familiaerebeziehungreferenzperson",
+    "1",
+    {"partner": "01", "minor_child": "02", "parent": "03", "other": "04"},
+)
 # XInneres Geschlecht 1: "x" is "keine Angabe", which the list also prescribes for an unknown sex.
 GESCHLECHT = CodeList(
     "urn:xoev-de:xinneres:codeliste:geschlecht",
@@ -113,6 +121,7 @@ CODE_LISTS: Mapping[str, CodeList] = {
         ANTRAGSGRUND,
         AUFENTHALTSGRUND,
         VERTRETUNGSART,
+        FAMILIAERE_BEZIEHUNG,
         GESCHLECHT,
         FAMILIENSTAND,
         KANAL,
