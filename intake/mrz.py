@@ -38,6 +38,9 @@ _SPECIAL_CODES = {
     "XXA": STATELESS,  # stateless person (1954 Convention)
     "XXX": UNKNOWN,  # nationality unspecified
 }
+# Stateless persons and refugees (Doc 9303 Part 3, 5): their "passports" are travel
+# documents (1951 and 1954 Conventions).
+_TRAVEL_DOCUMENT_HOLDERS = frozenset(("XXA", "XXB", "XXC"))
 _CHECK_WEIGHTS = (7, 3, 1)
 _CHARACTERS = re.compile(r"[0-9A-Z<]+")
 
@@ -70,10 +73,16 @@ class Mrz:
     lines: tuple[str, ...]  # the lines as read, upper case, without surrounding whitespace
 
     def document(self) -> Document:
-        """The domain document this MRZ describes (a passport for "P" codes, else "other")."""
+        """The domain document this MRZ describes: a travel document for a stateless person or
+        a refugee (nationality XXA, XXB, XXC: Ausweisart 03, not a national passport), a
+        passport for other "P" codes, else "other"."""
         issuing = country_code(self.issuing_state)
+        if self.nationality.strip("<") in _TRAVEL_DOCUMENT_HOLDERS:
+            kind = "travel_document"
+        else:
+            kind = "passport" if self.document_type.startswith("P") else "other"
         return Document(
-            type="passport" if self.document_type.startswith("P") else "other",
+            type=kind,
             number=self.document_number,
             issuing_country=issuing if issuing not in (STATELESS, UNKNOWN) else None,
             valid_until=self.expiry,

@@ -21,7 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from intake import domain, mrz, transliteration
+from intake import domain, transliteration
 from intake.fields import (
     Day,
     Email,
@@ -42,6 +42,7 @@ from intake.fields import (
     plain_text,
 )
 from intake.i18n import LANGUAGES
+from intake.passport import fill_from_mrz
 
 MAX_PERSONS = 12
 MAX_NATIONALITIES = 4
@@ -97,61 +98,6 @@ class ConsentSchema(StrictSchema):
     def agreed(self, value: bool, **_: Any) -> None:
         if value is not True:
             raise invalid(_l("Please agree to the processing of your data."))
-
-
-# Translators: shown when a passport's machine-readable zone (MRZ) does not check out.
-_MRZ_ERRORS = {
-    "document_number": _l("The document number in the machine-readable zone does not match "
-                          "its check digit. Check the lines against the passport."),
-    "date_of_birth": _l("The date of birth in the machine-readable zone does not match its "
-                        "check digit. Check the lines against the passport."),
-    "expiry": _l("The expiry date in the machine-readable zone does not match its check "
-                 "digit. Check the lines against the passport."),
-    "optional_data": _l("The optional data in the machine-readable zone does not match its "
-                        "check digit. Check the lines against the passport."),
-    "composite": _l("The last check digit of the machine-readable zone does not match. "
-                    "Check the lines against the passport."),
-    "format": _l("Enter the two or three lines of the machine-readable zone at the bottom "
-                 "of the passport's photo page, exactly as printed."),
-}
-
-
-def fill_from_mrz(person: dict[str, Any]) -> dict[str, Any]:
-    """Fill a person's missing fields from `document.mrz`, every check digit verified."""
-    document = person.get("document")
-    if not isinstance(document, dict) or "mrz" not in document:
-        return person
-    lines = document.get("mrz")
-    try:
-        if not isinstance(lines, str):
-            raise mrz.MrzError("format", "layout")
-        read = mrz.parse(lines, dt.date.today())
-    except mrz.MrzError as error:
-        raise ValidationError({"document": {"mrz": [_MRZ_ERRORS[error.field]]}}) from error
-    filled = dict(person)
-    found = {
-        "family_name": read.family_name,
-        "given_names": read.given_names,
-        "sex": read.sex,
-        "date_of_birth": None if read.date_of_birth is None else str(read.date_of_birth),
-    }
-    for key, value in found.items():
-        filled.setdefault(key, value)
-    if read.given_names is None and "given_names" not in person:
-        filled["no_given_name"] = True
-    nationality = mrz.country_code(read.nationality)
-    if nationality and "nationalities" not in person:
-        filled["nationalities"] = [nationality]
-    travel_document = read.document()
-    filled["document"] = {
-        "type": travel_document.type,
-        "number": travel_document.number,
-        "issuing_country": travel_document.issuing_country,
-        "valid_until": travel_document.valid_until.isoformat()
-        if travel_document.valid_until
-        else None,
-    }
-    return filled
 
 
 _NAME_LENGTH = length(high=NAME_MAX)

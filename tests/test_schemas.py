@@ -138,7 +138,8 @@ def test_a_passport_mrz_fills_the_person():
 
     applicant = load(scanned).applicant
 
-    assert (applicant.family_name, applicant.given_names) == ("SHEVCHENKO", "OLENA")
+    # Proposed as the visual zone prints them, not in the MRZ's capitals.
+    assert (applicant.family_name, applicant.given_names) == ("Shevchenko", "Olena")
     assert applicant.sex == "female"
     assert applicant.date_of_birth == domain.PartialDate(1990, 5, 1)
     assert applicant.nationalities == ("UA",)
@@ -154,3 +155,47 @@ def test_a_wrong_mrz_check_digit_is_reported_on_the_mrz():
 
     [message] = found["persons"]["0"]["document"]["mrz"]
     assert "date of birth" in message
+
+
+def test_a_typed_value_that_contradicts_the_mrz_names_both_fields():
+    """Before: a typed birth year 1985 silently won over an MRZ saying 1990."""
+    def typed_otherwise(body: dict[str, Any]) -> None:
+        body["persons"][0].update(date_of_birth="1985", sex="male", nationalities=["PL"])
+        body["persons"][0]["document"] = {"mrz": TD3}
+
+    found = errors(typed_otherwise)["persons"]["0"]
+
+    assert "says 1990-05-01 here" in found["date_of_birth"][0]
+    assert "says female here" in found["sex"][0]
+    assert "says UA here" in found["nationalities"][0]
+    assert "machine-readable zone says otherwise" in found["document"]["mrz"][0]
+
+
+@pytest.mark.parametrize(
+    ("family_name", "given_names"),
+    [("Shevchenko", "Olena"), ("SHEVCHENKO", "olena"), ("Shevchenko", "Olená")],
+)
+def test_names_that_are_the_mrz_s_in_another_form_agree(family_name, given_names):
+    def typed(body: dict[str, Any]) -> None:
+        body["persons"][0].update(family_name=family_name, given_names=given_names)
+        body["persons"][0]["document"] = {"mrz": TD3}
+
+    assert load(typed).applicant.family_name == family_name
+
+
+def test_a_name_that_is_not_the_mrz_s_is_refused():
+    def typed(body: dict[str, Any]) -> None:
+        body["persons"][0].update(family_name="Kovalenko")
+        body["persons"][0]["document"] = {"mrz": TD3}
+
+    assert "says Shevchenko here" in errors(typed)["persons"]["0"]["family_name"][0]
+
+
+def test_a_stateless_persons_travel_document_is_no_national_passport():
+    """Before: an XXA travel document went as a national passport (Ausweisart 01, not 03)."""
+    stateless = TD3.replace("P<UKR", "P<XXA").replace("FE12345675UKR", "FE12345675XXA")
+    from intake import mrz
+
+    read = mrz.parse(stateless, dt.date(2026, 11, 21))
+
+    assert read.document().type == "travel_document"
