@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 import email_validator
+import phonenumbers
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -65,6 +66,26 @@ class Numeric(Text):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         return names.ascii_digits(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Phone(Numeric):
+    """A phone number as the authority can dial it, in E.164 ("+4915112345678"); a number
+    without a country code is German, as the service is."""
+
+    default_error_messages = {
+        **Text.default_error_messages,
+        "phone": _l("Enter a phone number such as +49 151 12345678."),
+    }
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            number = phonenumbers.parse(text, "DE")
+        except phonenumbers.NumberParseException:
+            raise self.make_error("phone") from None
+        if not phonenumbers.is_valid_number(number):
+            raise self.make_error("phone")
+        return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 class Email(Text):

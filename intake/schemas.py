@@ -30,6 +30,7 @@ from intake.fields import (
     Nested,
     Numeric,
     PartialDateField,
+    Phone,
     StrictSchema,
     Text,
     choice,
@@ -83,8 +84,7 @@ class AddressSchema(StrictSchema):
 
 class ContactSchema(StrictSchema):
     email = Email(load_default=None, allow_none=True, validate=length(high=254))
-    phone = Numeric(load_default=None, allow_none=True, validate=validate.Regexp(
-        r"^\+?[0-9 ()/-]{6,20}$", error=_l("Enter a phone number such as +49 151 12345678.")))
+    phone = Phone(load_default=None, allow_none=True)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> domain.Contact:

@@ -29,6 +29,7 @@ from intake.domain import (
     Person,
     Sender,
 )
+from intake.xaus import elements
 from tests.helpers import official
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -423,3 +424,29 @@ def test_inputs_no_valid_message_can_carry_are_refused() -> None:
     unknown_country = household(person(nationalities=("ZZ",)))
     with pytest.raises(ValueError, match="staatsangehoerigkeit"):
         build(unknown_country, 0)
+
+
+def test_codes_and_numbers_as_the_lists_and_numbering_plans_say() -> None:
+    """Before: PS was refused, a birth on the Cook Islands went without its territory,
+    "diverse" was sent as "d" (German civil status only), "+49 (0)151 ..." and foreign mobiles
+    went as landlines, and the authority's "79/81" became number 79 with suffix "/81"."""
+    palestinian = person(nationalities=("PS",), country_of_birth="CK", sex="diverse")
+    reader = dataclasses.replace(
+        ENVELOPE.reader, address=Address("Friedrich-Ebert-Straße", "79/81", "14469", "Potsdam")
+    )
+    case = household(palestinian, contact=Contact(phone="+49 (0)151 12345678"))
+    root = parse(build(case, 0, dataclasses.replace(ENVELOPE, reader=reader)))
+
+    assert texts(root, "xa:angabenZurPerson/xa:staatsangehoerigkeit/xa:staatsangehoerigkeit/code") == ["459"]
+    birth_state = "xa:angabenZurPerson/xa:geburt/xa:geburtsortStaat"
+    assert texts(root, f"{birth_state}/xa:staatsangehoerigkeit/code") == ["536"]
+    assert texts(root, f"{birth_state}/xa:staatsgebiet/code") == ["527"]
+    assert texts(root, "xa:angabenZurPerson/xa:geschlecht/xa:geschlecht/code") == ["x"]
+    assert texts(root, "xa:angabenZurPerson/xa:kommunikation/kanal/code") == ["03"]
+    building = "anschrift.leser/gebaeude"
+    assert texts(root, f"{building}/hausnummer") == ["79"]
+    assert texts(root, f"{building}/hausnummern.bis/hausnummer.bis") == ["81"]
+    assert texts(root, f"{building}/hausnummerBuchstabeZusatzziffer") == []
+    for foreign_mobile in ("+380 67 123 4567", "+33 6 12 34 56 78"):
+        assert elements.phone_kind(foreign_mobile) == "mobile"
+    assert elements.phone_kind("0331 2890") == "landline"

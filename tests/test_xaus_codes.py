@@ -52,7 +52,7 @@ MEANINGS: dict[str, dict[str, str]] = {
     codes.GESCHLECHT.uri: {
         "female": "weiblich",
         "male": "männlich",
-        "diverse": "divers",
+        "diverse": "keine Angabe",  # "d" is for German civil-status entries only
         "unspecified": "keine Angabe",
     },
     codes.FAMILIENSTAND.uri: {
@@ -66,7 +66,10 @@ MEANINGS: dict[str, dict[str, str]] = {
     codes.KANAL.uri: {"email": "E-Mail", "landline": "Telefon Festnetz", "mobile": "Telefon mobil"},
     codes.VERZEICHNISDIENST.uri: {"DVDV": "Deutsches Verwaltungsdiensteverzeichnis (DVDV)"},
 }
-CHECKED_LISTS = [cl for cl in codes.CODE_LISTS.values() if cl is not codes.STAATSANGEHOERIGKEIT]
+CHECKED_LISTS = [
+    cl for cl in codes.CODE_LISTS.values()
+    if cl not in (codes.STAATSANGEHOERIGKEIT, codes.STAATSGEBIET)  # each a test of its own
+]
 
 
 @pytest.mark.parametrize("table", CHECKED_LISTS, ids=lambda cl: cl.uri.rsplit(":", 1)[-1])
@@ -103,7 +106,34 @@ def nationality_keys_from_official_list() -> dict[str, str]:
 
 
 def test_nationality_table_equals_the_official_list() -> None:
-    assert dict(codes.NATIONALITY_KEYS) == nationality_keys_from_official_list()
+    areas = official(
+        "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staatsgebiete", "2024-08-01"
+    )
+    [palestine] = [row for row in areas.rows if row["Suchbegriff"] == "Palästinensische Gebiete"]
+    assert palestine["ISO-2"] == "–"  # no ISO code in the list; ISO 3166-1 says PS
+    expected = {**nationality_keys_from_official_list(),
+                "PS": palestine["DESTATIS-Schluessel-Staatsangehoerigkeit"]}
+    assert dict(codes.NATIONALITY_KEYS) == expected
+
+
+def test_territory_table_equals_the_official_list() -> None:
+    """Territories that are the only row of their ISO code and have a key of their own."""
+    areas = official(
+        "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staatsgebiete", "2024-08-01"
+    )
+    rows: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in areas.rows:
+        if len(row["ISO-2"]) == 2 and row["ISO-2"].isalpha():
+            rows[row["ISO-2"]].append(row)
+    expected = {
+        iso: row["DESTATIS-Schluessel-Gebiet"]
+        for iso, [*found] in rows.items() if len(found) == 1
+        for row in found
+        if row["Gebietstyp"] == "G"
+        and row["DESTATIS-Schluessel-Gebiet"] != row["DESTATIS-Schluessel-Staatsangehoerigkeit"]
+    }
+    assert dict(codes.TERRITORY_KEYS) == expected
+    assert codes.TERRITORY_KEYS["CK"] == "527" and codes.NATIONALITY_KEYS["CK"] == "536"
 
 
 def test_every_state_has_its_own_key_except_where_destatis_says_otherwise() -> None:

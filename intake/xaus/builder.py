@@ -216,7 +216,7 @@ def _party(out: Writer, directory: str, kennung: str, title: str) -> None:
 
 def _building(out: Writer, tag: str, address: Address) -> None:
     with out.element(tag):
-        postal_address(out, "gebaeude", address)
+        postal_address(out, "gebaeude", address, building=True)
 
 
 def _body(

@@ -50,11 +50,13 @@ FAMILIAERE_BEZIEHUNG = CodeList(
     "1",
     {"partner": "01", "minor_child": "02", "parent": "03", "other": "04"},
 )
-# XInneres Geschlecht 1: "x" is "keine Angabe", which the list also prescribes for an unknown sex.
+# XInneres Geschlecht 1: "x" is "keine Angabe", which the list prescribes for an unknown sex
+# and for an "X" in a foreign passport; "d" (divers) it reserves for German civil-status
+# entries (§§ 22 Abs. 3, 45b PStG), which a person arriving from abroad does not have.
 GESCHLECHT = CodeList(
     "urn:xoev-de:xinneres:codeliste:geschlecht",
     "1",
-    {"female": "w", "male": "m", "diverse": "d", "unspecified": "x"},
+    {"female": "w", "male": "m", "diverse": "x", "unspecified": "x"},
 )
 FAMILIENSTAND = CodeList(
     "urn:de:xauslaender:codelist:familienstand",
@@ -101,7 +103,30 @@ SY475 SZ281 TC185 TD284 TG283 TH476 TJ470 TK536 TL483 TM471 TN285 TO541 TR163 TT
 TV540 TW465 TZ282 UA166 UG286 UM368 US368 UY365 UZ477 VA167 VC369 VE367 VG185 VI368
 VN432 VU532 WF129 WS543 XK150 YE421 YT129 ZA263 ZM257 ZW233
 """
-NATIONALITY_KEYS: Mapping[str, str] = {entry[:2]: entry[2:] for entry in _NATIONALITY_KEYS.split()}
+NATIONALITY_KEYS: Mapping[str, str] = {
+    **{entry[:2]: entry[2:] for entry in _NATIONALITY_KEYS.split()},
+    # The Palestinian territories' row has no ISO code in the Destatis list ("–"); its
+    # nationality key is 459. ISO 3166-1 gives them PS.
+    "PS": "459",
+}
+
+# ISO alpha-2 -> Destatis territory key (column DESTATIS-Schluessel-Gebiet of the staatsgebiete
+# list 2024-08-01), for places of birth in a territory whose key is not its state's: the
+# schema's AngabenZumStaat asks for it there (the Cook Islands, Greenland, Puerto Rico ...).
+# Only territories that are the sole row of their ISO code: Australia's or Spain's outlying
+# parts share their state's code, and a birth there is the state's.
+_TERRITORY_KEYS = """
+AI310 AS517 AW311 AX118 BL329 BM312 BQ344 BV522 CC512 CK527 CP352 CW321 CX521 EH212 FK314
+FO182 GF315 GG113 GI112 GL342 GP317 GS518 GU529 HM510 IM115 IO413 JE114 KY318 MF331 MP514
+MQ319 MS339 NC513 NF515 NU533 PF528 PM338 PN516 PR325 RE214 SH215 SJ116 SX341 TC350 TK519
+VG313 VI316 WF520 YT211
+"""
+TERRITORY_KEYS: Mapping[str, str] = {entry[:2]: entry[2:] for entry in _TERRITORY_KEYS.split()}
+STAATSGEBIET = CodeList(
+    "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staatsgebiete",
+    "2024-08-01",
+    TERRITORY_KEYS,
+)
 # Code.Staatsangehoerigkeit requires a listVersionID naming a version of the Destatis
 # *staatsangehoerigkeit* list (the listURI the schema fixes), not of the staat list used above.
 # 2021-02-19 is the version confirmed in shared/xoev/NOTES.md; a public copy of it holds every
@@ -127,6 +152,7 @@ CODE_LISTS: Mapping[str, CodeList] = {
         KANAL,
         VERZEICHNISDIENST,
         STAATSANGEHOERIGKEIT,
+        STAATSGEBIET,
     )
 }
 
@@ -146,13 +172,3 @@ DVDV_PREFIXES: Mapping[str, str] = {
 # An Ausländerbehörde's organisation ID in the DVDV is its BHKNZ from the ABH list
 # (urn:de:xauslaender:codelist:abhkennung), behind the BVA-assigned prefix "azr".
 AUTHORITY_PREFIX = "azr"
-
-# Number prefixes that are certainly mobile (Erreichbarkeit 03): Germany 015x/016x/017x and the
-# Ukrainian mobile operator codes. Any other number is sent as 02, as the list has no "unknown".
-_UKRAINIAN_MOBILE_CODES = "39 50 63 66 67 68 73 91 92 93 94 95 96 97 98 99"
-MOBILE_PREFIXES: tuple[str, ...] = (
-    "+4915",
-    "+4916",
-    "+4917",
-    *(f"+380{code}" for code in _UKRAINIAN_MOBILE_CODES.split(" ")),
-)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import functools
 import re
 
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
 from intake.domain import Address, Contact
-from intake.xaus.codes import KANAL, MOBILE_PREFIXES, CodeList
+from intake.xaus.codes import KANAL, CodeList
 from intake.xaus.schema import InvalidMessage, code_problem
 from intake.xaus.writer import Segment, Writer
 
 _HOUSE_SUFFIX_CHARS = frozenset("0123456789./ ")
-_NOT_DIALLED = re.compile(r"[^\d+]")  # spaces, dashes, brackets: all but digits and "+"
 
 
 def code(out: Writer, tag: str, codes: CodeList, value: str, *, within: str = "") -> None:
@@ -53,6 +55,9 @@ def name(out: Writer, tag: str, text: str | None) -> None:
         out.leaf("name", text, within=tag)
 
 
+_RANGE = re.compile(r"([0-9]{1,4})\s*[-/–]\s*([0-9]{1,4})")
+
+
 def split_house_number(text: str) -> tuple[str | None, str | None, str | None]:
     """Split "12a" into (hausnummer "12", hausnummerBuchstabeZusatzziffer "a", None).
 
@@ -63,17 +68,25 @@ def split_house_number(text: str) -> tuple[str | None, str | None, str | None]:
     suffix = text.lstrip("0123456789")
     number = text[: len(text) - len(suffix)]
     suffix = suffix.strip()
-    fits = len(number) <= 4 and len(suffix) <= 4
+    fits = len(number) <= 4 and len(suffix) <= 4 and not _RANGE.fullmatch(text)
     if fits and all(c.isalpha() or c in _HOUSE_SUFFIX_CHARS for c in suffix):
         return number or None, suffix or None, None
     return None, None, text
 
 
-def postal_address(out: Writer, tag: str, address: Address) -> None:
-    """Write a PostalischeInlandsanschrift.Basis: its fields, in schema order, inside tag."""
-    number, suffix, rest = (
-        split_house_number(address.house_number) if address.house_number else (None, None, None)
-    )
+def postal_address(out: Writer, tag: str, address: Address, *, building: bool = False) -> None:
+    """Write a PostalischeInlandsanschrift inside tag: its fields, in schema order.
+
+    A `building` (Gebaeudeanschrift: the header's and a representative's addresses) carries
+    a range of house numbers ("79/81", "12-14") as hausnummer and hausnummern.bis; the Basis
+    type of a person's address cannot, so there the range goes whole to zusatzangaben.
+    """
+    house = address.house_number or ""
+    span = _RANGE.fullmatch(house.strip()) if building else None
+    if span:
+        number, suffix, rest = span.group(1), None, None
+    else:
+        number, suffix, rest = split_house_number(house) if house else (None, None, None)
     with out.element(tag):
         if number:
             out.leaf("hausnummer", number)
@@ -84,16 +97,18 @@ def postal_address(out: Writer, tag: str, address: Address) -> None:
         out.leaf("wohnort", address.city)
         if rest:
             out.leaf("zusatzangaben", f"Hausnummer {rest}")
+        if span:
+            out.leaf("hausnummer.bis", span.group(2), within="hausnummern.bis")
 
 
 def phone_kind(number: str) -> str:
-    """The kind of a phone number: "mobile" when it certainly is one, else "landline"."""
-    digits = _NOT_DIALLED.sub("", number)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    elif digits.startswith("0"):
-        digits = "+49" + digits[1:]  # a national number: the service runs in Germany
-    return "mobile" if digits.startswith(MOBILE_PREFIXES) else "landline"
+    """The kind of a phone number: "mobile" when its numbering plan says so, else "landline"
+    (fixed, or one that may be either, as in North America)."""
+    try:
+        parsed = phonenumbers.parse(number, "DE")  # a national number: the service's country
+    except phonenumbers.NumberParseException:
+        return "landline"
+    return "mobile" if phonenumbers.number_type(parsed) == PhoneNumberType.MOBILE else "landline"
 
 
 def channels(out: Writer, tag: str, email: str | None, phone: str | None) -> None:

@@ -10,6 +10,8 @@ from intake.xaus.codes import (
     FAMILIENSTAND,
     GESCHLECHT,
     STAATSANGEHOERIGKEIT,
+    STAATSGEBIET,
+    TERRITORY_KEYS,
     VERTRETUNGSART,
 )
 from intake.xaus.elements import code, contact_channels, name, postal_address
@@ -54,7 +56,7 @@ def write_representative(
         name(out, "xa:vorname", adult.given_names)
         name(out, "xa:familienname", adult.family_name)
         if household.address is not None:
-            postal_address(out, "xa:anschrift", household.address)
+            postal_address(out, "xa:anschrift", household.address, building=True)
         contact_channels(out, "xa:kommunikation", household.contact)
         _sex(out, adult.sex)
         birth = adult.date_of_birth
@@ -83,6 +85,15 @@ def _state(out: Writer, tag: str, country: str) -> None:
     code(out, "xa:staatsangehoerigkeit", STAATSANGEHOERIGKEIT, country, within=tag)
 
 
+def _place_of_birth_state(out: Writer, country: str) -> None:
+    """geburtsortStaat: the state, and the territory where the Destatis list gives it its
+    own key (a birth on the Cook Islands: New Zealand 536, Cook Islands 527)."""
+    with out.element("xa:geburtsortStaat"):
+        code(out, "xa:staatsangehoerigkeit", STAATSANGEHOERIGKEIT, country)
+        if country in TERRITORY_KEYS:
+            code(out, "xa:staatsgebiet", STAATSGEBIET, country)
+
+
 def _birth(out: Writer, person: Person) -> None:
     with out.element("xa:geburt"):
         if person.place_of_birth is None:
@@ -90,7 +101,7 @@ def _birth(out: Writer, person: Person) -> None:
         else:
             out.leaf("xa:ort", person.place_of_birth, within="xa:geburtsort")
         if person.country_of_birth is not None:
-            _state(out, "xa:geburtsortStaat", person.country_of_birth)
+            _place_of_birth_state(out, person.country_of_birth)
         with out.element("xa:tagDerGeburt"):
             _birth_date(out, person.date_of_birth)
 
