@@ -111,6 +111,10 @@ class Email(Text):
 
 
 class Flag(_Validated, fields.Boolean):
+    """JSON's true or false, nothing else: consent given as the string "true" is no consent."""
+
+    truthy: set[object] = {True}
+    falsy: set[object] = {False}
     default_error_messages = {**_REQUIRED, "invalid": _l("Choose yes or no.")}
 
 
@@ -156,7 +160,9 @@ def country(value: str) -> None:
 
 
 def latin_name(value: str) -> None:
-    """A name in the characters that XÖV's DIN 91379 string type allows."""
+    """A name in the characters that XÖV's DIN 91379 string type allows, with a letter."""
+    if not any(char.isalpha() for char in value):
+        raise invalid(_l("Enter a name with at least one letter, or tick “has no such name”."))
     bad = names.first_disallowed(value)
     if bad is not None:
         raise invalid(

@@ -163,6 +163,9 @@ class PersonSchema(StrictSchema):
                     errors[part] = [proposal]
             elif not data.get(part):
                 errors[part] = [self._missing_name(data.get(f"{part}_native"), hint)]
+        if data.get("no_family_name") and data.get("no_given_name"):
+            errors["given_names"] = [_l("A person has at least one name: a family name or "
+                                        "given names.")]
         if errors:
             raise ValidationError(errors)
 
@@ -242,6 +245,19 @@ class HouseholdSchema(StrictSchema):
             errors[index] = {"role": [_l("A household has at most one spouse.")]}
         if errors:
             raise ValidationError({"persons": errors})
+
+    @validates_schema
+    def entered_after_birth(self, data: dict[str, Any], **_: Any) -> None:
+        """Nobody enters a country before being born (a child born since is another matter:
+        the household's entry date is the applicant's)."""
+        entry, persons = data.get("entry_date"), data.get("persons")
+        if entry is None or not persons or persons[0].date_of_birth is None:
+            return
+        if entry < persons[0].date_of_birth.earliest():
+            raise ValidationError(
+                {"entry_date": [_l("The date of entry cannot be before the applicant's date "
+                                   "of birth.")]}
+            )
 
     @validates_schema
     def one_postal_code(self, data: dict[str, Any], **_: Any) -> None:

@@ -154,3 +154,27 @@ def test_a_second_applicant_is_reported_on_its_role(client, submit_token):
     assert response.status_code == 422
     assert error_at(response, "persons", 1, "role") == ["Only the first person is the applicant."]
     assert "0" not in response.json["errors"]["persons"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "path", "words"),
+    [
+        ({"entry_date": "1985-01-01"}, ("entry_date",), "before the applicant's date of birth"),
+        ({"family_name": "-"}, ("persons", 0, "family_name"), "at least one letter"),
+        ({"family_name": None, "no_family_name": True, "given_names": None,
+          "no_given_name": True}, ("persons", 0, "given_names"), "at least one name"),
+        ({"consent": {"data_processing": "true"}}, ("consent", "data_processing"), "yes or no"),
+    ],
+)
+def test_what_cannot_be_is_refused_saying_why(client, submit_token, changes, path, words):
+    """Issue #23: an entry before birth, a person without any name, a name "-", and consent
+    sent as the string "true" were all accepted."""
+    body = household()
+    applicant = body["persons"][0]
+    for key, value in changes.items():
+        (applicant if key in applicant or key.startswith("no_") else body)[key] = value
+
+    response = post(client, submit_token, body)
+
+    assert response.status_code == 422
+    assert any(words in message for message in error_at(response, *path)), response.json
