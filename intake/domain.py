@@ -13,6 +13,8 @@ ROLES = ("applicant", "spouse", "child", "parent", "other_relative")
 SEXES = ("female", "male", "diverse", "unspecified")
 MARITAL_STATUSES = ("single", "married", "divorced", "widowed", "civil_partnership", "unknown")
 DOCUMENT_TYPES = ("passport", "travel_document", "other")
+# What a person who is not Ukrainian held in Ukraine on 24 February 2022 (intake.eligibility).
+STATUSES_IN_UKRAINE = ("international_protection", "permanent_residence", "other")
 # Special values allowed in place of ISO 3166-1 alpha-2 codes in `nationalities`.
 STATELESS = "stateless"
 UNKNOWN = "unknown"
@@ -75,6 +77,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Eligibility:
+    """What temporary protection (§ 24 AufenthG) rests on, as the person answered: whether they
+    lived in Ukraine on 24 February 2022 and, if not Ukrainian, their status there."""
+
+    lived_in_ukraine: bool
+    status_in_ukraine: str | None = None
+
+
+@dataclass(frozen=True)
 class Address:
     street: str
     house_number: str | None
@@ -110,6 +121,8 @@ class Person:
     family_name_native: str | None = None
     given_names_native: str | None = None
     document: Document | None = None
+    # None: not asked (a partner's request from before the question existed).
+    eligibility: Eligibility | None = None
 
     @property
     def is_minor_role(self) -> bool:

@@ -21,7 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from intake import domain, transliteration
+from intake import domain, eligibility, transliteration
 from intake.fields import (
     Day,
     Email,
@@ -103,6 +103,18 @@ class ConsentSchema(StrictSchema):
 _NAME_LENGTH = length(high=NAME_MAX)
 
 
+class EligibilitySchema(StrictSchema):
+    """What temporary protection rests on (intake.eligibility): the form always asks it."""
+
+    lived_in_ukraine = Flag(required=True)
+    status_in_ukraine = Text(load_default=None, allow_none=True,
+                             validate=choice(domain.STATUSES_IN_UKRAINE))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> domain.Eligibility:
+        return domain.Eligibility(**data)
+
+
 class PersonSchema(StrictSchema):
     role = Text(required=True, validate=choice(domain.ROLES))
     family_name = Text(load_default=None, allow_none=True, validate=[_NAME_LENGTH, latin_name])
@@ -118,6 +130,7 @@ class PersonSchema(StrictSchema):
     nationalities = Items(Text(), required=True)
     marital_status = Text(load_default="unknown", validate=choice(domain.MARITAL_STATUSES))
     document = Nested(DocumentSchema, load_default=None, allow_none=True)
+    eligibility = Nested(EligibilitySchema, load_default=None, allow_none=True)
 
     @pre_load
     def machine_readable_zone(self, data: Any, **_: Any) -> Any:
@@ -185,6 +198,14 @@ class PersonSchema(StrictSchema):
             )
         return _l("Enter the name in Latin letters as in the passport.") if fallback else None
 
+    @validates_schema
+    def lived_in_ukraine(self, data: dict[str, Any], **_: Any) -> None:
+        """Who did not live in Ukraine on 24 February 2022 is told at once where to go; a
+        missing status waits for the household (a family member may qualify them)."""
+        answers = data.get("eligibility")
+        if answers is not None and not answers.lived_in_ukraine:
+            raise ValidationError({"eligibility": {"lived_in_ukraine": [_not_eligible()]}})
+
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> domain.Person:
         if data.pop("no_family_name"):
@@ -247,6 +268,23 @@ class HouseholdSchema(StrictSchema):
             raise ValidationError({"persons": errors})
 
     @validates_schema
+    def eligible(self, data: dict[str, Any], **_: Any) -> None:
+        """Who did not live in Ukraine on 24 February 2022, or held no qualifying status there
+        and has no family member who does, is told where to go instead (intake.eligibility)."""
+        if "persons" not in data:  # a step that checks other fields only
+            return
+        outcomes = eligibility.assess(domain.Household(
+            language="en", postal_code="", persons=tuple(data["persons"])
+        ))
+        errors = {
+            index: {"eligibility": {"status_in_ukraine" if outcome.reason == "status"
+                                    else "lived_in_ukraine": [_not_eligible()]}}
+            for index, outcome in enumerate(outcomes) if outcome.verdict == "not_eligible"
+        }
+        if errors:
+            raise ValidationError({"persons": errors})
+
+    @validates_schema
     def entered_after_birth(self, data: dict[str, Any], **_: Any) -> None:
         """Nobody enters a country before being born (a child born since is another matter:
         the household's entry date is the applicant's)."""
@@ -278,6 +316,16 @@ class HouseholdSchema(StrictSchema):
     def consented(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         data["consent"] = {"data_processing": True}
         return data
+
+
+def _not_eligible() -> Any:
+    return _l(
+        "Temporary protection is for people who lived in Ukraine on 24 February 2022: "
+        "Ukrainians, and others who had international protection or a permanent residence "
+        "permit there, and their families. This person cannot be registered here. To ask for "
+        "asylum, go to an arrival centre of the Federal Office for Migration and Refugees "
+        "(BAMF); for other residence permits, contact the immigration authority."
+    )
 
 
 # One instance for every request: building a schema copies its fields, which cost a fifth of

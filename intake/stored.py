@@ -55,6 +55,10 @@ def person_document(person: domain.Person) -> dict[str, Any]:
         },
         "no_family_name": person.family_name is None,
         "no_given_name": person.given_names is None,
+        "eligibility": None if person.eligibility is None else {
+            "lived_in_ukraine": person.eligibility.lived_in_ukraine,
+            "status_in_ukraine": person.eligibility.status_in_ukraine,
+        },
     }
 
 
@@ -64,7 +68,7 @@ def household(document: dict[str, Any], persons: list[dict[str, Any]]) -> domain
     return domain.Household(
         language=document["language"],
         postal_code=document["postal_code"],
-        persons=tuple(_person(person) for person in persons),
+        persons=tuple(person(each) for each in persons),
         address=None if address is None else domain.Address(
             address["street"], address.get("house_number"), address["postal_code"],
             address["city"],
@@ -78,9 +82,11 @@ def household(document: dict[str, Any], persons: list[dict[str, Any]]) -> domain
     )
 
 
-def _person(stored: dict[str, Any]) -> domain.Person:
+def person(stored: dict[str, Any]) -> domain.Person:
+    """A person from their stored document (also a draft's, which has the same form)."""
     document = stored.get("document")
     born = stored.get("date_of_birth")
+    eligibility = stored.get("eligibility")  # absent in rows stored before it was asked
     return domain.Person(
         role=stored["role"],
         family_name=None if stored.get("no_family_name") else stored.get("family_name"),
@@ -96,6 +102,9 @@ def _person(stored: dict[str, Any]) -> domain.Person:
         document=None if document is None else domain.Document(
             document["type"], document["number"], document.get("issuing_country"),
             _parse_day(document.get("valid_until")),
+        ),
+        eligibility=None if eligibility is None else domain.Eligibility(
+            eligibility["lived_in_ukraine"], eligibility.get("status_in_ukraine")
         ),
     )
 

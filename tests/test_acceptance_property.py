@@ -63,6 +63,11 @@ persons = st.fixed_dictionaries(
         "family_name_native": st.sampled_from(["Шевченко", "علي", "فرهاد\u200cزاده"]),
         "given_names_native": st.sampled_from(["Олена", "مریم"]),
         "marital_status": st.sampled_from(["single", "married", "unknown"]),
+        "eligibility": st.fixed_dictionaries({
+            "lived_in_ukraine": st.just(True),
+            "status_in_ukraine": st.sampled_from(
+                [None, "international_protection", "permanent_residence"]),
+        }),
         "document": st.fixed_dictionaries({
             "type": st.sampled_from(["passport", "travel_document", "other"]),
             "number": st.from_regex(r"[A-Z0-9]{6,9}", fullmatch=True),

@@ -24,6 +24,7 @@ from intake.domain import (
     Authority,
     Contact,
     Document,
+    Eligibility,
     Household,
     PartialDate,
     Person,
@@ -64,6 +65,7 @@ def person(role: str = "applicant", **changes: object) -> Person:
         country_of_birth="UA",
         nationalities=("UA",),
         marital_status="married",
+        eligibility=Eligibility(lived_in_ukraine=True),  # as the form always asks
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -117,6 +119,7 @@ CASES: dict[str, Household] = {
             country_of_birth="SY",
             nationalities=("SY",),
             marital_status="unknown",
+            eligibility=Eligibility(True, "international_protection"),
         ),
     ),
     "stateless": household(
@@ -126,9 +129,12 @@ CASES: dict[str, Household] = {
             nationalities=("stateless",),
             country_of_birth=None,
             date_of_birth=None,
+            eligibility=Eligibility(True, "permanent_residence"),
         ),
         address=Address("Lange Straße", "7", "10115", "Berlin"),
     ),
+    # A partner's request from before eligibility was asked: no § 24 claim, marked for the clerk.
+    "eligibility_not_asked": household(person(eligibility=None, marital_status="unknown")),
     "unknown_place_of_birth": household(
         person(
             family_name="O’Neill-Bondarenko",

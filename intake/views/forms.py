@@ -82,6 +82,11 @@ def person_document(form: Form, role: str) -> dict[str, Any]:
         person["place_of_birth"] = None
     elif _value(form, "place_of_birth"):
         person["place_of_birth"] = _value(form, "place_of_birth")
+    # The form always asks what temporary protection rests on: unanswered is an error.
+    person["eligibility"] = {
+        "lived_in_ukraine": {"yes": True, "no": False}.get(form.get("lived_in_ukraine", "")),
+        "status_in_ukraine": _value(form, "status_in_ukraine"),
+    }
     if _value(form, "mrz"):
         person["document"] = {"mrz": _value(form, "mrz")}
     elif _value(form, "document_number"):
@@ -114,6 +119,11 @@ def person_inputs(person: dict[str, Any]) -> dict[str, str]:
         ("nationality", "nationality_2"), person.get("nationalities", [])[:2], strict=False
     ):
         inputs[name] = code
+    eligibility = person.get("eligibility") or {}
+    if eligibility.get("lived_in_ukraine") is not None:
+        inputs["lived_in_ukraine"] = "yes" if eligibility["lived_in_ukraine"] else "no"
+    if eligibility.get("status_in_ukraine"):
+        inputs["status_in_ukraine"] = eligibility["status_in_ukraine"]
     document = person.get("document") or {}
     if document.get("number"):
         inputs["document_type"] = document.get("type", "passport")
@@ -179,6 +189,9 @@ PERSON_INPUTS = {
     "document.type": "document_type",
     "document.mrz": "mrz",
     "document": "document_number",
+    "eligibility.lived_in_ukraine": "lived_in_ukraine",
+    "eligibility.status_in_ukraine": "status_in_ukraine",
+    "eligibility": "lived_in_ukraine",
 }
 ADDRESS_INPUTS = {
     "postal_code": "postal_code",

@@ -6,6 +6,7 @@ The draft lives server-side (`drafts`); the browser keeps only its token in the 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import (
@@ -26,7 +27,7 @@ from markupsafe import escape
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from intake import drafts, lookup, names, registration, transliteration
+from intake import drafts, family, lookup, names, registration, stored, transliteration
 from intake.access import public
 from intake.extensions import limiter
 from intake.runtime import current
@@ -140,8 +141,8 @@ def person(n: int) -> Any:
     except ValidationError as error:
         errors = forms.flatten(messages(error), forms.PERSON_INPUTS)
         return _render_person(n, values, errors), 422
-    stored = PersonSchema().dump(loaded)
-    persons[n:n + 1] = [stored]
+    dumped = PersonSchema().dump(loaded)
+    persons[n:n + 1] = [dumped]
     _store(draft)
     return _go("steps.household" if draft["who"] == "family" else "steps.address")
 
@@ -281,8 +282,16 @@ def review() -> Any:
         with current().db.read() as db_session:
             duplicates = lookup.duplicates(db_session, current().cipher, draft["persons"])
     return render_template(
-        "steps/review.html", draft=draft, errors=errors, duplicates=duplicates
+        "steps/review.html", draft=draft, errors=errors, duplicates=duplicates,
+        unaccompanied=_minors_only(draft),
     ), (422 if errors else 200)
+
+
+def _minors_only(draft: dict[str, Any]) -> bool:
+    """Whether every person of the draft is a minor today: the youth welfare office will be
+    involved, and the review page says so before sending."""
+    persons = [stored.person(person) for person in draft.get("persons", [])]
+    return bool(persons) and all(family.is_minor(p, dt.date.today()) for p in persons)
 
 
 @bp.get("/continue/<token>")

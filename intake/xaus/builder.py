@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from intake import family
-from intake.domain import Address, Authority, Household, Person, Sender
+from intake import eligibility, family
+from intake.domain import Address, Authority, Household, Sender
+from intake.xaus import remarks
 from intake.xaus.codes import (
     ANTRAGSGRUND,
     AUFENTHALTSGRUND,
-    AUSWEISART,
     AUTHORITY_PREFIX,
     NACHRICHTENTYP,
     STANDARD,
@@ -42,15 +42,7 @@ from intake.xaus.writer import Attributes, Segment, Writer
 ROOT = "xa:OZG.Antrag.130101"
 PRODUCT = "intake"
 MANUFACTURER = "intake project"
-# The standard has no field for the legal basis of the application; the authority reads it here.
-TEMPORARY_PROTECTION = (
-    "Antrag auf Erteilung einer Aufenthaltserlaubnis zum vorübergehenden Schutz nach § 24 AufenthG."
-)
-_OTHER_DOCUMENT = "sonstiges Dokument"
-UNACCOMPANIED = (
-    "UNBEGLEITETE MINDERJÄHRIGE PERSON: ohne volljährige Begleitperson registriert. Das "
-    "Jugendamt ist zu beteiligen (vorläufige Inobhutnahme, § 42a SGB VIII; Vormundschaft)."
-)
+
 
 
 @dataclass(frozen=True)
@@ -237,38 +229,22 @@ def _body(
         out.leaf("xa:ersteinreisedatum", household.entry_date.isoformat())
     code(out, "xa:grundDesAufenthalts", AUFENTHALTSGRUND, "humanitaer")
     represented = family.representation(household, index, application_date)
+    outcome = eligibility.assess(household)[index]
     # The contact goes where the authority answers: to the representative of a minor,
     # to the person in every other message.
     write_person(
         out, person, household,
         with_contact=represented.representative is None,
         minor=family.is_minor(person, application_date),
+        visa_free=remarks.VISA_FREE if outcome.verdict == "eligible" else None,
     )
     if represented.representative is not None:
         write_representative(out, represented, household)
     relationship = family.relationship(household, index, application_date)
     if relationship is not None:
         write_reference_person(out, household.applicant, relationship)
-    out.leaf("xa:sonstigeAnmerkung", _remark(person, household, represented))
+    out.leaf("xa:sonstigeAnmerkung", remarks.remark(person, household, represented, outcome))
     for other in family.linked(household, index, application_date):
         out.leaf("xa:verbundenerAntrag", application_ids[other])
 
 
-def _remark(person: Person, household: Household, represented: family.Representation) -> str:
-    """sonstigeAnmerkung: first what a clerk must see at once (an unaccompanied minor), the
-    legal basis, the person's document and the household's remarks."""
-    lines = [UNACCOMPANIED] if represented.unaccompanied else []
-    lines.append(TEMPORARY_PROTECTION)
-    document = person.document
-    if document is not None:
-        kind = AUSWEISART.get(document.type)
-        details = [f"{kind[1]} (Ausweisart {kind[0]})" if kind else _OTHER_DOCUMENT]
-        details.append(f"Nummer {document.number}")
-        if document.issuing_country:
-            details.append(f"Ausstellungsstaat {document.issuing_country}")
-        if document.valid_until:
-            details.append(f"gültig bis {document.valid_until.isoformat()}")
-        lines.append(f"Ausweisdokument: {'; '.join(details)}.")
-    if household.remarks:
-        lines.append(f"Anmerkung: {household.remarks}")
-    return "\n".join(lines)

@@ -21,9 +21,16 @@ MAX_NATIONALITIES = 4  # the schema's maxOccurs for staatsangehoerigkeit
 
 
 def write_person(
-    out: Writer, person: Person, household: Household, *, with_contact: bool, minor: bool
+    out: Writer,
+    person: Person,
+    household: Household,
+    *,
+    with_contact: bool,
+    minor: bool,
+    visa_free: str | None = None,
 ) -> None:
-    """Write xa:angabenZurPerson (OZG.Person) for one member of the household."""
+    """Write xa:angabenZurPerson (OZG.Person) for one member of the household; `visa_free`,
+    why no residence title is needed yet (xa:aufenthaltsdokument/xa:visumsfreieEinreise)."""
     if not 1 <= len(person.nationalities) <= MAX_NATIONALITIES:
         count = len(person.nationalities)
         raise ValueError(f"1 to {MAX_NATIONALITIES} nationalities, not {count}")
@@ -43,6 +50,8 @@ def write_person(
             postal_address(out, "xa:anschrift", household.address)
         if with_contact:
             contact_channels(out, "xa:kommunikation", household.contact)
+        if visa_free:
+            out.leaf("xa:visumsfreieEinreise", visa_free, within="xa:aufenthaltsdokument")
 
 
 def write_representative(
