@@ -81,6 +81,14 @@ def test_every_code_exists_with_its_meaning_in_the_version_sent(table: CodeList)
     assert set(table.values) == set(MEANINGS[table.uri])
 
 
+@pytest.mark.parametrize("table", CHECKED_LISTS, ids=lambda cl: cl.uri.rsplit(":", 1)[-1])
+def test_every_name_sent_is_the_lists_own(table: CodeList) -> None:
+    listed = official(table.uri, table.version)
+    for code, name in table.names.items():
+        assert meaning(listed, code).split(" - ")[0] == name, (code, name)
+    assert set(table.names) <= set(table.values.values())
+
+
 def test_every_domain_value_has_a_code() -> None:
     assert set(codes.GESCHLECHT.values) == set(SEXES)
     assert set(codes.FAMILIENSTAND.values) == set(MARITAL_STATUSES)

@@ -8,7 +8,7 @@ code lists themselves are never part of the project.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from intake.domain import STATELESS, UNKNOWN
 
@@ -20,11 +20,13 @@ VERSION = "26.11"
 # eq=False: tables are module constants, hashed by identity (they key the builder's caches).
 @dataclass(frozen=True, eq=False)
 class CodeList:
-    """One code list as sent: its URN, the version named in listVersionID, domain value -> code."""
+    """One code list as sent: its URN, the version named in listVersionID, domain value -> code,
+    and code -> its name in the list, sent beside the code where the type allows it."""
 
     uri: str
     version: str
     values: Mapping[str, str]
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def code(self, value: str) -> str:
         """The code for a domain value; ValueError names the list when there is none."""
@@ -34,21 +36,34 @@ class CodeList:
             raise ValueError(f"no code in {self.uri} for {value!r}") from None
 
 
-NACHRICHTENTYP = CodeList("urn:de:xauslaender:codelist:nachrichtentyp", "19", {"antrag": "130101"})
+NACHRICHTENTYP = CodeList(
+    "urn:de:xauslaender:codelist:nachrichtentyp", "19", {"antrag": "130101"},
+    {"130101": "OZG.Antrag.130101"},
+)
 ANTRAGSGRUND = CodeList(
-    "urn:xoev-de:xauslaender:codeliste:ozg.antragsgrund", "4", {"erstbeantragung": "01"}
+    "urn:xoev-de:xauslaender:codeliste:ozg.antragsgrund", "4", {"erstbeantragung": "01"},
+    {"01": "Erstbeantragung"},
 )
 AUFENTHALTSGRUND = CodeList(
-    "urn:xoev-de:xauslaender:codeliste:ozg.aufenthaltsgrund", "2", {"humanitaer": "04"}
+    "urn:xoev-de:xauslaender:codeliste:ozg.aufenthaltsgrund", "2", {"humanitaer": "04"},
+    {"04": "humanitärer Grund"},
 )
+# Names: the list's values up to their definitions (" - ...").
 VERTRETUNGSART = CodeList(
-    "urn:de:xauslaender:codelist:vertretungsart", "3", {"elterlich": "2", "personensorge": "2a"}
+    "urn:de:xauslaender:codelist:vertretungsart", "3", {"elterlich": "2", "personensorge": "2a"},
+    {"2": "elterlich", "2a": "Erziehungsberechtigter/Personensorgevollmacht"},
 )
 # What a member is to the applicant, their reference person, from the member's side.
 FAMILIAERE_BEZIEHUNG = CodeList(
     "urn:xoev-de:xauslaender:codeliste:ozg.familiaerebeziehungreferenzperson",
     "1",
     {"partner": "01", "minor_child": "02", "parent": "03", "other": "04"},
+    {
+        "01": "Ehe-/Lebenspartnerin oder Ehe-/Lebenspartner",
+        "02": "minderjähriges Kind",
+        "03": "Elternteil",
+        "04": "sonstige Familienangehörige",
+    },
 )
 # XInneres Geschlecht 1: "x" is "keine Angabe", which the list prescribes for an unknown sex
 # and for an "X" in a foreign passport; "d" (divers) it reserves for German civil-status
@@ -57,6 +72,7 @@ GESCHLECHT = CodeList(
     "urn:xoev-de:xinneres:codeliste:geschlecht",
     "1",
     {"female": "w", "male": "m", "diverse": "x", "unspecified": "x"},
+    {"w": "weiblich", "m": "männlich", "x": "keine Angabe"},
 )
 FAMILIENSTAND = CodeList(
     "urn:de:xauslaender:codelist:familienstand",
@@ -69,13 +85,22 @@ FAMILIENSTAND = CodeList(
         "civil_partnership": "LP",
         "unknown": "NB",
     },
+    {
+        "LD": "ledig",
+        "VH": "verheiratet",
+        "GS": "geschieden",
+        "VW": "verwitwet",
+        "LP": "Lebenspartnerschaft",
+        "NB": "unbekannt",
+    },
 )
 # Version 4.1 is the current publication; codes 01-03 mean the same in versions 3 and 4.1.
 KANAL = CodeList(
     "urn:de:xoev:codeliste:erreichbarkeit",
     "4.1",
     {"email": "01", "landline": "02", "mobile": "03"},
-)
+)  # Code.Kommunikation.KanalType has no name element
+# Its type has no name element.
 VERZEICHNISDIENST = CodeList("urn:xoev-de:kosit:codeliste:verzeichnisdienst", "3", {"DVDV": "DVDV"})
 
 # ISO 3166-1 alpha-2 -> Destatis nationality key, from the column

@@ -39,11 +39,12 @@ def _code(tag: str, codes: CodeList, value: str, within: str) -> Segment:
     if problem:
         raise InvalidMessage(f"{tag}: {problem}")
     out = Writer()
+    name = codes.names.get(sent)
     if within:
         with out.element(within):
-            out.code(tag, codes.uri, codes.version, sent)
+            out.code(tag, codes.uri, codes.version, sent, name)
     else:
-        out.code(tag, codes.uri, codes.version, sent)
+        out.code(tag, codes.uri, codes.version, sent, name)
     return out.segment()
 
 

@@ -131,10 +131,12 @@ class Writer:
             self._shape.append(tag)
         self._texts.append(text)
 
-    def code(self, tag: str, uri: str, version: str, code: str) -> None:
-        """Add an XÖV code element: `<tag listURI listVersionID><code>code</code></tag>`."""
+    def code(self, tag: str, uri: str, version: str, code: str, name: str | None = None) -> None:
+        """Add an XÖV code element: `<tag listURI listVersionID><code/><name/></tag>`."""
         with self.element(tag, (("listURI", uri), ("listVersionID", version))):
             self.leaf("code", code)
+            if name:
+                self.leaf("name", name)
 
     def splice(self, segment: Segment) -> None:
         """Add what another writer recorded (see `segment()`) to the open element."""
