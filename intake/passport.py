@@ -144,3 +144,13 @@ def _fold(name: str) -> str:
 def _visual(name: str | None) -> str | None:
     """An MRZ name as the visual zone prints it, to propose: "SHEVCHENKO" is "Shevchenko"."""
     return None if name is None else " ".join(word.capitalize() for word in name.split())
+
+
+def proposed_names(lines: str) -> tuple[str | None, str | None] | None:
+    """The names an MRZ holds, as the visual zone prints them, for the person to confirm;
+    None when the lines do not read (the form then says why, on the MRZ)."""
+    try:
+        read = mrz.parse(lines, dt.date.today())
+    except mrz.MrzError:
+        return None
+    return _visual(read.family_name), _visual(read.given_names)

@@ -199,3 +199,19 @@ def test_a_stateless_persons_travel_document_is_no_national_passport():
     read = mrz.parse(stateless, dt.date(2026, 11, 21))
 
     assert read.document().type == "travel_document"
+
+
+def test_the_form_proposes_the_mrz_names_in_their_visual_form_to_confirm(client):
+    from tests import forms
+
+    assert forms.post(client, "/en/", {"who": "self"}).status_code == 303
+    scanned = {**forms.APPLICANT, "family_name": "", "given_names": "", "mrz": TD3,
+               "document_number": "", "birth_day": "1", "birth_month": "5", "birth_year": "1990",
+               "sex": "female", "nationality": "UA"}
+
+    proposal = forms.post(client, "/en/person/0", scanned)
+
+    assert proposal.status_code == 200  # shown to confirm, not yet saved
+    assert 'value="Shevchenko"' in proposal.text and 'value="Olena"' in proposal.text
+    confirmed = {**scanned, "family_name": "Shevchenko", "given_names": "Olena"}
+    assert forms.post(client, "/en/person/0", confirmed).status_code == 303

@@ -27,7 +27,16 @@ from markupsafe import escape
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from intake import drafts, family, lookup, names, registration, stored, transliteration
+from intake import (
+    drafts,
+    family,
+    lookup,
+    names,
+    passport,
+    registration,
+    stored,
+    transliteration,
+)
 from intake.access import public
 from intake.extensions import limiter
 from intake.runtime import current
@@ -131,7 +140,7 @@ def person(n: int) -> Any:
         values = forms.person_inputs(persons[n]) if n < len(persons) else {}
         return _render_person(n, values, {})
     values = request.form.to_dict()
-    proposed = _propose_latin(values)
+    proposed = _propose_latin(values) or _propose_from_mrz(values)
     if proposed:
         return _render_person(n, values, {}, proposed=proposed)
     role = "applicant" if n == 0 else request.form.get("role", "")
@@ -145,6 +154,18 @@ def person(n: int) -> Any:
     persons[n:n + 1] = [dumped]
     _store(draft)
     return _go("steps.household" if draft["who"] == "family" else "steps.address")
+
+
+def _propose_from_mrz(values: dict[str, str]) -> list[str]:
+    """Names left empty beside machine-readable lines: proposed from them, to confirm."""
+    lines = values.get("mrz", "").strip()
+    if not lines or values.get("family_name", "").strip() or values.get("given_names", "").strip():
+        return []
+    names = passport.proposed_names(lines)
+    if names is None:
+        return []
+    values["family_name"], values["given_names"] = (name or "" for name in names)
+    return ["family_name", "given_names"]
 
 
 def _propose_latin(values: dict[str, str]) -> list[str]:
