@@ -282,6 +282,14 @@ def test_parents_and_minor_children_are_linked_as_the_standard_defines() -> None
         assert texts(root, "xa:verbundenerAntrag") == expected
 
 
+def test_a_remark_names_the_parents_applications_for_a_child() -> None:
+    note = parse(build(FAMILY, 2)).findtext(f"{XA}sonstigeAnmerkung") or ""
+    assert "Antrag des Elternteils Olena Shevchenko: INT-2026-0001." in note
+    assert "Antrag des Elternteils Taras Shevchenko: INT-2026-0002." in note
+    assert "Antrag des Elternteils" not in (parse(build(FAMILY, 0)).findtext(
+        f"{XA}sonstigeAnmerkung") or "")
+
+
 def test_each_member_names_the_applicant_as_reference_person() -> None:
     relations = {1: "01", 2: "02", 3: "02"}  # spouse, minor child, minor child
     assert parse(build(FAMILY, 0)).find(f"{XA}referenzperson") is None

@@ -243,8 +243,17 @@ def _body(
     relationship = family.relationship(household, index, application_date)
     if relationship is not None:
         write_reference_person(out, household.applicant, relationship)
-    out.leaf("xa:sonstigeAnmerkung", remarks.remark(person, household, represented, outcome))
-    for other in family.linked(household, index, application_date):
+    linked = family.linked(household, index, application_date)
+    parent_roles = ("applicant", "spouse") if person.role == "child" else ("parent",)
+    parents = [
+        (household.persons[other], application_ids[other])
+        for other in linked
+        if household.persons[other].role in parent_roles
+    ]
+    out.leaf(
+        "xa:sonstigeAnmerkung", remarks.remark(person, household, represented, outcome, parents)
+    )
+    for other in linked:
         out.leaf("xa:verbundenerAntrag", application_ids[other])
 
 

@@ -46,8 +46,14 @@ _OTHER_DOCUMENT = "sonstiges Dokument"
 
 
 def remark(
-    person: Person, household: Household, represented: Representation, outcome: Outcome
+    person: Person,
+    household: Household,
+    represented: Representation,
+    outcome: Outcome,
+    parents: list[tuple[Person, str]],
 ) -> str:
+    """The lines; `parents`: a minor child's parents in the household, with their
+    application ids (the clerk finds the parent's file by it)."""
     lines = [UNACCOMPANIED] if represented.unaccompanied else []
     if outcome.verdict == "eligible":
         lines += [TEMPORARY_PROTECTION, f"{_IN_UKRAINE}; {_GROUNDS[_ground(person, outcome)]}."]
@@ -55,6 +61,9 @@ def remark(
         lines.append(NOT_ASKED)
     else:  # intake refuses these; said plainly should one ever be stored
         lines.append(NOT_ELIGIBLE)
+    for parent, application_id in parents:
+        names = " ".join(filter(None, (parent.given_names, parent.family_name)))
+        lines.append(f"Antrag des Elternteils {names}: {application_id}.")
     document = person.document
     if document is not None:
         kind = AUSWEISART.get(document.type)
