@@ -46,6 +46,20 @@ def wait_for_port(port: int, timeout: float) -> None:
     raise AssertionError(f"nothing listens on port {port}")
 
 
+def stop(serve: subprocess.Popen[bytes]) -> str:
+    """Stop `intake serve` as a supervisor does (SIGTERM); what it wrote to stderr."""
+    serve.send_signal(signal.SIGTERM)
+    try:
+        serve.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(serve.pid, signal.SIGKILL)
+        raise
+    stderr = serve.stderr.read().decode() if serve.stderr else ""
+    if serve.stderr:
+        serve.stderr.close()
+    return stderr
+
+
 def without_settings() -> dict[str, str]:
     """This process's environment without intake's settings: each test sets its own."""
     return {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
@@ -98,14 +112,7 @@ def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(tmp_path:
         xaus.validate(xml, official.schema())
         assert (tmp_path / "instance" / "redis.sock").exists()  # the embedded Redis served
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(serve.pid, signal.SIGKILL)
-            raise
-        stderr = serve.stderr.read().decode() if serve.stderr else ""
-        serve.stderr and serve.stderr.close()
+        stderr = stop(serve)
     assert serve.returncode == 0, stderr
     assert not (tmp_path / "instance" / "redis.sock").exists()  # and was stopped with serve
     for secret in ("Shevchenko", "FE123456"):
@@ -323,14 +330,7 @@ def test_serve_starts_a_role_again_when_it_dies_and_the_web_keeps_serving(tmp_pa
                 assert page.status == 200
         assert serve.poll() is None
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(serve.pid, signal.SIGKILL)
-            raise
-        stderr = serve.stderr.read().decode() if serve.stderr else ""
-        serve.stderr and serve.stderr.close()
+        stderr = stop(serve)
     assert serve.returncode == 0
     assert "worker exited with code -9; starting it again" in stderr
     assert "scheduler exited with code -9; starting it again" in stderr
