@@ -70,9 +70,13 @@ def staff_cookie(app: Flask) -> str:
 
 def _holds_nul() -> bool:
     """Whether the path, the query or a form field holds a NUL character."""
-    values = (request.path, *request.args.values(), *request.args.keys())
+    fields = [request.args]
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in _FORMS:
-        values = (*values, *request.form.values(), *request.form.keys())
+        fields.append(request.form)
+    values = [request.path]
+    for each in fields:
+        for key, repeated in each.lists():  # every value, where a key comes more than once
+            values += [key, *repeated]
     return any("\x00" in value for value in values)
 
 

@@ -111,7 +111,9 @@ def contents(session: Session, batch: models.Batch) -> Sequence[StoredMessage]:
 
 
 def pack(cipher: FieldCipher, batch: models.Batch, messages: Sequence[StoredMessage]) -> bytes:
-    """The batch as a zip: one XML file per message and manifest.json, byte for byte stable."""
+    """The batch as a zip: one XML file per message and manifest.json, byte for byte stable
+    for the same messages. A message erased since (retention, or on request) leaves the
+    file too, and the manifest counts what it holds."""
     created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(
         tzinfo=dt.UTC
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -152,10 +153,16 @@ def _sender(env: Mapping[str, str], mode: str) -> dict[str, str]:
     missing = [variable for variable in SENDER_VARIABLES.values() if not env.get(variable)]
     if mode == "production" and missing:
         raise ConfigError(f"production needs this service's sender details: {', '.join(missing)}")
-    return {
+    sender = {
         name: env.get(variable) or getattr(Settings, name)
         for name, variable in SENDER_VARIABLES.items()
     }
+    # A typo here would start fine, then fail every message: said at start instead.
+    if not re.fullmatch(r"[a-z0-9]{2,8}:\S+", sender["sender_key"]):
+        raise ConfigError("INTAKE_SENDER_KEY must be a DVDV key: prefix:id, such as alp:12345")
+    if not re.fullmatch(r"[0-9]{5}", sender["sender_postal_code"]):
+        raise ConfigError("INTAKE_SENDER_POSTAL_CODE must be five digits")
+    return sender
 
 
 def _test_flag(value: str | None, mode: str) -> str | None:

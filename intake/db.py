@@ -34,11 +34,13 @@ class Database:
         self._writer_lock: str | None = None
         if url.startswith("sqlite"):
             self._writer_lock = _ensure_sqlite_folder(url)
-            self.engine = create_engine(url, connect_args={"timeout": 30})
+            self.engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        # hide_parameters: an error's message quotes its SQL, never the values (encrypted
+        # fields, references, hashes), so that logged tracebacks carry none.
         writer = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         self._writers = sessionmaker(writer, expire_on_commit=False)
         self._readers = sessionmaker(self.engine, expire_on_commit=False)

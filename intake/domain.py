@@ -121,7 +121,7 @@ class Person:
     family_name_native: str | None = None
     given_names_native: str | None = None
     document: Document | None = None
-    # None: not asked (a partner's request from before the question existed).
+    # None: not asked (an API request without the answers, or one from before the question).
     eligibility: Eligibility | None = None
 
     @property

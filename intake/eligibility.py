@@ -50,11 +50,23 @@ def own(person: Person) -> Outcome:
     return Outcome("not_eligible", "status")
 
 
+def _article_2_1(person: Person) -> bool:
+    answers = person.eligibility
+    return UKRAINE in person.nationalities or (
+        answers is not None and answers.status_in_ukraine == "international_protection"
+    )
+
+
 def assess(household: Household) -> list[Outcome]:
     """Each member's outcome: a member who lived in Ukraine with the family qualifies as a
-    family member of one who qualifies on their own (Article 2(1)(c))."""
+    family member of one who qualifies under Article 2(1)(a) or (b), a Ukrainian or a person
+    with international protection there (Article 2(1)(c); the family of a permanent resident,
+    Article 2(2), is not covered). The household registered together is the family."""
     outcomes = [own(person) for person in household.persons]
-    anyone = any(outcome.reason == "own" for outcome in outcomes)
+    anyone = any(
+        outcome.reason == "own" and _article_2_1(person)
+        for person, outcome in zip(household.persons, outcomes, strict=True)
+    )
     return [
         Outcome("eligible", "family") if outcome.reason == "status" and anyone else outcome
         for outcome in outcomes

@@ -96,9 +96,3 @@ def linked(household: Household, index: int, on: dt.date) -> list[int]:
         pairs |= {(i, 0) for i, p in enumerate(persons) if p.role == "parent"}
     return sorted({child for parent, child in pairs if parent == index}
                   | {parent for parent, child in pairs if child == index})
-
-
-def unaccompanied(household: Household, on: dt.date) -> bool:
-    """Whether the household is minors only."""
-    return all(is_minor(person, on) for person in household.persons)
-

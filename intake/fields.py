@@ -113,9 +113,12 @@ class Email(Text):
 class Flag(_Validated, fields.Boolean):
     """JSON's true or false, nothing else: consent given as the string "true" is no consent."""
 
-    truthy: set[object] = {True}
-    falsy: set[object] = {False}
     default_error_messages = {**_REQUIRED, "invalid": _l("Choose yes or no.")}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):  # 1 == True to Python, but 1 is no answer
+            raise self.make_error("invalid")
+        return value
 
 
 class Day(_Validated, fields.Date):

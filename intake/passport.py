@@ -100,7 +100,8 @@ def _contradictions(typed: dict[str, Any], read: mrz.Mrz) -> dict[str, Any]:
             entered = None  # the field's own check says what is wrong
         if entered is not None and not _compatible(entered, read.date_of_birth):
             found["date_of_birth"] = [_differs(str(read.date_of_birth))]
-    if {typed.get("sex"), read.sex} == {"female", "male"}:
+    sex = typed.get("sex")
+    if isinstance(sex, str) and {sex, read.sex} == {"female", "male"}:
         found["sex"] = [_differs(read.sex)]
     nationality = mrz.country_code(read.nationality)
     nationalities = typed.get("nationalities")
@@ -124,18 +125,20 @@ _ICAO = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "SS", "Å": "AA
 
 def _same_name(typed: str, read: str) -> bool:
     """Whether a typed Latin name is what the MRZ holds, which has no diacritics and may be
-    cut short (the name field is 39 characters long)."""
+    cut short (its name field holds 39 characters, 30 on an ID card, family and given names
+    together): a typed name that begins with the MRZ's (five letters at least) agrees."""
     for folded in (_fold(typed), _fold(typed.upper().translate(_ICAO))):
-        if folded == read or (len(read) >= 20 and folded.startswith(read)):
+        if folded == read or (len(read) >= 5 and folded.startswith(read)):
             return True
     return False
 
 
 def _fold(name: str) -> str:
-    """A name as the MRZ writes it: capitals A-Z, words separated by single spaces."""
+    """A name as the MRZ writes it: capitals A-Z, words separated by single spaces, an
+    apostrophe left out (D'Angelo is DANGELO), a hyphen a space."""
     plain = "".join(
         char for char in unicodedata.normalize("NFKD", name.upper())
-        if not unicodedata.combining(char)
+        if not unicodedata.combining(char) and char not in "'’"
     )
     letters = "".join(char if "A" <= char <= "Z" else " " for char in plain)
     return " ".join(letters.split())

@@ -130,7 +130,8 @@ def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> N
                 task.due = time.monotonic() + interval
             except Exception:
                 # Anything else is a fault to fix, but never the end of the scheduler: the
-                # other tasks go on, this one is tried again after a growing pause.
+                # other tasks go on, this one is tried again after a growing pause. The
+                # traceback is logged: database errors quote no parameters (db.py).
                 task.failures += 1
                 delay = task.delay_after_error()
                 log.exception("%s failed (%d in a row); trying again in %.0f s",

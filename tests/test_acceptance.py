@@ -164,6 +164,7 @@ def test_a_second_applicant_is_reported_on_its_role(client, submit_token):
         ({"family_name": None, "no_family_name": True, "given_names": None,
           "no_given_name": True}, ("persons", 0, "given_names"), "at least one name"),
         ({"consent": {"data_processing": "true"}}, ("consent", "data_processing"), "yes or no"),
+        ({"consent": {"data_processing": 1}}, ("consent", "data_processing"), "yes or no"),
     ],
 )
 def test_what_cannot_be_is_refused_saying_why(client, submit_token, changes, path, words):

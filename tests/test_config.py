@@ -87,3 +87,12 @@ def test_malformed_data_keys_are_refused(keys: str, tmp_path: Path):
 def test_settings_survive_the_trip_to_a_child_process(tmp_path: Path):
     settings = Settings.from_env({"INTAKE_INSTANCE_DIR": str(tmp_path), "INTAKE_XSD_DIR": "/x"})
     assert Settings.from_env(settings.to_env()) == settings
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("INTAKE_SENDER_KEY", "intake"), ("INTAKE_SENDER_POSTAL_CODE", "1447")]
+)
+def test_a_malformed_sender_is_refused_at_start(tmp_path, variable, value):
+    env = {"INTAKE_INSTANCE_DIR": str(tmp_path), **PRODUCTION_SENDER, variable: value}
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env(env)

@@ -24,7 +24,8 @@ WHERE_TO_GO = "arrival centre of the Federal Office for Migration and Refugees (
 def with_answers(nationality: str, lived: bool, status: str | None = None,
                  **person: Any) -> dict[str, Any]:
     body = copy.deepcopy(ADULT)
-    body["persons"][0].update(nationalities=[nationality], country_of_birth=nationality,
+    birth = person.pop("country_of_birth", nationality)
+    body["persons"][0].update(nationalities=[nationality], country_of_birth=birth,
                               eligibility={"lived_in_ukraine": lived, "status_in_ukraine": status},
                               **person)
     return body
@@ -127,3 +128,19 @@ def test_minors_registering_alone_are_told_the_youth_welfare_office_will_help(cl
     review = client.get("/en/review")
 
     assert "youth welfare office (Jugendamt)" in review.text
+
+
+def test_the_family_of_a_permanent_resident_is_not_covered(client, submit_token):
+    """Article 2(1)(c) covers the family of (a) and (b); the family of an Article 2(2)
+    permanent resident is not, and must qualify on its own."""
+    body = with_answers("stateless", True, "permanent_residence", country_of_birth="SY")
+    spouse = {**copy.deepcopy(body["persons"][0]), "role": "spouse", "given_names": "Lina",
+              "nationalities": ["SY"], "eligibility": {"lived_in_ukraine": True,
+                                                        "status_in_ukraine": "other"}}
+    spouse.pop("document")
+    body["persons"].append(spouse)
+
+    response = post(client, submit_token, body)
+
+    assert response.status_code == 422
+    assert "1" in response.json["errors"]["persons"] and "0" not in response.json["errors"]["persons"]

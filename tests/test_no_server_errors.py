@@ -81,6 +81,7 @@ def test_line_breaks_and_other_sites_in_next(client, target):
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
+        ("GET", "/api/v2/registrations", 404),
         ("GET", "/api/v1/nope", 404),
         ("DELETE", "/api/v1/registrations", 405),
         ("GET", "/api/v1/batches/x/y", 404),
@@ -91,6 +92,8 @@ def test_api_errors_outside_a_route_are_json(client, submit_token, method, path,
 
     assert response.status_code == status
     assert response.is_json and response.json["error"]
+    if status == 405:
+        assert "POST" in response.headers["Allow"]  # what is allowed, as HTTP says
 
 
 @pytest.mark.parametrize("reference", ["0%2F", "%00", "ABCDE-12345%00", "x" * 300])
@@ -106,8 +109,9 @@ def test_references_that_cannot_be_one(client, submit_token, reference):
 def test_a_nul_anywhere_in_a_form_or_query_is_a_bad_request(client):
     login = client.post("/desk/login", data={"email": "a\x00@example.org", "password": "x"})
     page = client.get("/en/", query_string={"q": "\x00"})
+    repeated = client.get("/en/?a=x&a=%00")
 
-    assert login.status_code == 400 and page.status_code == 400
+    assert login.status_code == page.status_code == repeated.status_code == 400
 
 
 def test_api_answers_413_and_415_as_json(client, submit_token):

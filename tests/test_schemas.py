@@ -215,3 +215,23 @@ def test_the_form_proposes_the_mrz_names_in_their_visual_form_to_confirm(client)
     assert 'value="Shevchenko"' in proposal.text and 'value="Olena"' in proposal.text
     confirmed = {**scanned, "family_name": "Shevchenko", "given_names": "Olena"}
     assert forms.post(client, "/en/person/0", confirmed).status_code == 303
+
+
+def test_a_malformed_field_beside_an_mrz_is_a_field_error_not_a_crash():
+    def typed(body: dict[str, Any]) -> None:
+        body["persons"][0].update(sex=["female"])
+        body["persons"][0]["document"] = {"mrz": TD3}
+
+    assert "sex" in errors(typed)["persons"]["0"]
+
+
+def test_an_apostrophe_is_left_out_in_the_mrz():
+    """ICAO Doc 9303 drops apostrophes: O'Neill is ONEILL in the MRZ, not O NEILL."""
+    names, numbers = TD3.split("\n")
+    mrz = "P<UKRONEILL<<OLENA".ljust(len(names), "<") + "\n" + numbers  # no check digit on it
+
+    def typed(body: dict[str, Any]) -> None:
+        body["persons"][0].update(family_name="O’Neill", given_names="Olena")
+        body["persons"][0]["document"] = {"mrz": mrz}
+
+    assert load(typed).applicant.family_name == "O’Neill"

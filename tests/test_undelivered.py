@@ -58,7 +58,8 @@ def test_after_a_fix_outbox_retry_delivers_it(app, client, submit_token, runtime
     assert report["undelivered"][0]["state"] == "given up"
 
     break_the_sender(runtime, "alp:intake")  # the fix
-    result = app.test_cli_runner().invoke(main, ["outbox", "retry", body["reference"]])
+    typed = f" {body['reference'].lower()} "  # as an operator might type it
+    result = app.test_cli_runner().invoke(main, ["outbox", "retry", typed])
     assert result.exit_code == 0 and "1 registration(s)" in result.output
     process_queue(runtime)
 

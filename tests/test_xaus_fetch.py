@@ -160,3 +160,9 @@ def test_a_code_list_of_another_version_is_refused(site, tmp_path) -> None:
 
     assert result.exit_code == 1
     assert "holds urn:de:xauslaender:codelist:vertretungsart version 3" in result.output
+
+
+def test_a_mirror_that_is_no_web_address_is_said_so(tmp_path) -> None:
+    result = run("--into", str(tmp_path / "xoev"), "--mirror", "mirror.example")
+
+    assert result.exit_code == 1 and "--mirror must be an http(s) address" in result.output

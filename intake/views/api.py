@@ -27,11 +27,14 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Any:
     """Every error under /api/ as JSON, whichever blueprint (or none) the path reached."""
-    if not request.path.startswith(bp.url_prefix or "/api/"):
+    if not request.path.startswith("/api/"):
         return error  # pages: Werkzeug's answer
     message = _API_ERRORS.get(error.code or 500)
-    body = {"error": str(message) if message else error.name}
-    return jsonify(body), error.code or 500
+    response = jsonify({"error": str(message) if message else error.name})
+    for name, value in error.get_headers():  # Allow on a 405, Retry-After ...
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, error.code or 500
 
 
 @bp.app_errorhandler(InternalServerError)

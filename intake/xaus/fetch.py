@@ -106,6 +106,9 @@ def fetch(into: Path, *, mirror: str | None = None, download: Download | None = 
         _verify(staging)
         (staging / "SOURCES.txt").write_text(_sources(fetched), encoding="utf-8")
         _replace(into, staging)
+    except OSError as error:  # the disk: full, read-only, or no such folder
+        shutil.rmtree(staging, ignore_errors=True)
+        raise FetchError(f"could not write {into}: {error.strerror or error}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -136,6 +139,8 @@ def _downloader(mirror: str | None) -> Download:
 
 
 def _mirrored(url: str, mirror: str) -> str:
+    if urllib.parse.urlsplit(mirror).scheme not in ("http", "https"):
+        raise FetchError(f"--mirror must be an http(s) address, not {mirror!r}")
     parts = urllib.parse.urlsplit(url)
     return f"{mirror.rstrip('/')}/{parts.netloc}{parts.path}"
 
@@ -160,6 +165,8 @@ def _fetch_schemas(staging: Path, fetched: Fetched, get: Download) -> None:
             raise FetchError(f"no schema named {name} was found")
         for location in _locations(found[name][1], name):
             child = PurePosixPath(urllib.parse.urlsplit(location).path).name
+            if not _SAFE_NAME.fullmatch(child):
+                raise FetchError(f"{name} imports a schema named {child!r}, which is no name")
             if child not in found and location.startswith(("http://", "https://")):
                 found[child] = (LIBRARY_FOLDER, get(_https(location)), _https(location))
             queue.append(child)
@@ -237,7 +244,10 @@ def _licence(content: bytes) -> str:
 def _verify(staging: Path) -> None:
     """The set compiles from these files alone and takes a message the service builds."""
     [root] = staging.glob(f"*/{ROOT_SCHEMA}")
-    declared = etree.parse(str(root), _PARSER).getroot()
+    try:
+        declared = etree.parse(str(root), _PARSER).getroot()
+    except etree.XMLSyntaxError as error:
+        raise FetchError(f"{ROOT_SCHEMA} is not well-formed XML: {error}") from None
     if (declared.get("targetNamespace"), declared.get("version")) != (NS, VERSION):
         raise FetchError(f"{ROOT_SCHEMA} is not XAusländer {VERSION} ({NS})")
     try:

@@ -20,8 +20,8 @@ TEMPORARY_PROTECTION = (
     "Antrag auf Erteilung einer Aufenthaltserlaubnis zum vorübergehenden Schutz nach § 24 AufenthG."
 )
 NOT_ASKED = (
-    "Voraussetzungen des vorübergehenden Schutzes nicht erfragt (Übermittlung über eine "
-    "Partnerschnittstelle): kein Antrag nach § 24 AufenthG; bitte bei der Vorsprache klären."
+    "Voraussetzungen des vorübergehenden Schutzes nicht erfragt: kein Antrag nach § 24 "
+    "AufenthG; bitte bei der Vorsprache klären."
 )
 NOT_ELIGIBLE = (
     "Voraussetzungen des vorübergehenden Schutzes nach Angaben der Person nicht erfüllt: kein "
