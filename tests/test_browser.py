@@ -105,7 +105,7 @@ class Visit:
 
     def fill(self, values: dict[str, str]) -> None:
         for key, value in values.items():
-            choice = self.page.locator(f"input[type=radio][name={key}][value={value}]")
+            choice = self.page.locator(f'input[type=radio][name="{key}"][value="{value}"]')
             if choice.count():
                 choice.check()
                 continue
