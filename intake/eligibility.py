@@ -21,9 +21,10 @@ requests from before the question) are sent without a § 24 claim, marked for th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from intake.domain import Household, Person
+from intake.domain import Person
 
 UKRAINE = "UA"
 # Statuses in Ukraine that qualify a person who is not Ukrainian (Article 2(1)(b) and 2(2)).
@@ -57,15 +58,15 @@ def _article_2_1(person: Person) -> bool:
     )
 
 
-def assess(household: Household) -> list[Outcome]:
+def assess(persons: Sequence[Person]) -> list[Outcome]:
     """Each member's outcome: a member who lived in Ukraine with the family qualifies as a
     family member of one who qualifies under Article 2(1)(a) or (b), a Ukrainian or a person
     with international protection there (Article 2(1)(c); the family of a permanent resident,
     Article 2(2), is not covered). The household registered together is the family."""
-    outcomes = [own(person) for person in household.persons]
+    outcomes = [own(person) for person in persons]
     anyone = any(
         outcome.reason == "own" and _article_2_1(person)
-        for person, outcome in zip(household.persons, outcomes, strict=True)
+        for person, outcome in zip(persons, outcomes, strict=True)
     )
     return [
         Outcome("eligible", "family") if outcome.reason == "status" and anyone else outcome

@@ -273,9 +273,7 @@ class HouseholdSchema(StrictSchema):
         and has no family member who does, is told where to go instead (intake.eligibility)."""
         if "persons" not in data:  # a step that checks other fields only
             return
-        outcomes = eligibility.assess(domain.Household(
-            language="en", postal_code="", persons=tuple(data["persons"])
-        ))
+        outcomes = eligibility.assess(data["persons"])
         errors = {
             index: {"eligibility": {"status_in_ukraine" if outcome.reason == "status"
                                     else "lived_in_ukraine": [_not_eligible()]}}

@@ -65,19 +65,23 @@ def without_settings() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
 
 
+def serve_env(tmp_path: Path, port: int) -> dict[str, str]:
+    """Settings for an `intake serve` of its own under tmp_path, on the embedded defaults."""
+    return {
+        **without_settings(),
+        "INTAKE_INSTANCE_DIR": str(tmp_path / "instance"),
+        "INTAKE_XML_OUT": str(tmp_path / "xml_out"),
+        "INTAKE_BIND": f"127.0.0.1:{port}",
+    }
+
+
 def workers_of(pid: int) -> list[int]:
     return sorted(child for child, _group in children(pid))
 
 
 def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(tmp_path: Path):
     port = free_port()
-    env = {
-        **without_settings(),
-        "INTAKE_INSTANCE_DIR": str(tmp_path / "instance"),
-        "INTAKE_XML_OUT": str(tmp_path / "xml_out"),
-        "INTAKE_BIND": f"127.0.0.1:{port}",
-        "INTAKE_BATCH_INTERVAL": "1",
-    }
+    env = {**serve_env(tmp_path, port), "INTAKE_BATCH_INTERVAL": "1"}
     if official.folder():  # else the service's own checks alone, as in a fresh clone
         env["INTAKE_XSD_DIR"] = str(official.folder())
     intake(env, "db", "upgrade")
@@ -311,12 +315,7 @@ def wait_for_role(serve_pid: int, role: str, other_than: int, timeout: float) ->
 def test_serve_starts_a_role_again_when_it_dies_and_the_web_keeps_serving(tmp_path: Path):
     """Before, `intake serve` stopped every role when one exited, so `make run` ended."""
     port = free_port()
-    env = {
-        **without_settings(),
-        "INTAKE_INSTANCE_DIR": str(tmp_path / "instance"),
-        "INTAKE_XML_OUT": str(tmp_path / "xml_out"),
-        "INTAKE_BIND": f"127.0.0.1:{port}",
-    }
+    env = serve_env(tmp_path, port)
     intake(env, "db", "upgrade")
     serve = subprocess.Popen(
         [sys.executable, "-m", "intake.cli", "serve"], env=env,

@@ -229,7 +229,7 @@ def _body(
         out.leaf("xa:ersteinreisedatum", household.entry_date.isoformat())
     code(out, "xa:grundDesAufenthalts", AUFENTHALTSGRUND, "humanitaer")
     represented = family.representation(household, index, application_date)
-    outcome = eligibility.assess(household)[index]
+    outcome = eligibility.assess(household.persons)[index]
     # The contact goes where the authority answers: to the representative of a minor,
     # to the person in every other message.
     write_person(
