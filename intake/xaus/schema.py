@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
@@ -191,11 +191,20 @@ def blank_texts(texts: list[str]) -> list[str]:
     return [f"text {n}: empty" for n, text in enumerate(texts) if not text.strip()]
 
 
-def leaf_problems(leaves: Iterable[tuple[str, str]]) -> list[str]:
-    """The text checks of `_own_problems`, on the (tag, text) leaves the builder recorded."""
-    return [
-        f"{tag}: {reason}" for tag, text in leaves if (reason := text_problem(tag, text))
-    ]
+def leaf_problems(leaves: list[tuple[str, str]]) -> list[str]:
+    """The text checks of `_own_problems`, on the (tag, text) leaves the builder recorded.
+
+    On the worker's hot path: the DIN 91379 pattern is asked only of texts that are not plain
+    printable ASCII (all of which it allows), and the other patterns only of the few elements
+    that have one.
+    """
+    problems = []
+    for tag, text in leaves:  # one pass, most texts asked nothing beyond two string tests
+        if not (text.isascii() and text.isprintable()) and names.first_disallowed(text):
+            problems.append(f"{tag}: a character outside DIN 91379 datatypeC")
+        elif tag in _FACETS and not _FACETS[tag](text):
+            problems.append(f"{tag}: {_FORM_PROBLEM}")
+    return problems
 
 
 def text_problem(tag: str, text: str) -> str | None:
@@ -208,8 +217,11 @@ def text_problem(tag: str, text: str) -> str | None:
         return "a character outside DIN 91379 datatypeC"
     facet = _FACETS.get(tag.rpartition(":")[2])
     if facet is not None and not facet(text):
-        return "not of the form the schema gives this element"
+        return _FORM_PROBLEM
     return None
+
+
+_FORM_PROBLEM = "not of the form the schema gives this element"
 
 
 def _digits_and_spaces(most: int) -> Callable[[str], bool]:
@@ -248,6 +260,8 @@ _FACETS: dict[str, Callable[[str], bool]] = {
     "ersteinreisedatum": _FULL_DATE,
     "tagDerGeburt": _FULL_DATE,  # the representative's: a leaf, unlike the person's
 }
+# The builder records XAusländer's own elements with their prefix.
+_FACETS.update({f"xa:{tag}": check for tag, check in list(_FACETS.items())})
 
 
 def kennung_problems(reader: str, author: str) -> list[str]:

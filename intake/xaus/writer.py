@@ -92,20 +92,23 @@ _TEMPLATES: dict[tuple[Step, ...], _Template] = {}
 class Writer:
     """Records one document; `result()` gives its lxml tree, `render()` its checked bytes."""
 
-    __slots__ = ("_shape", "_texts")
+    __slots__ = ("_fresh", "_shape", "_texts")
 
     def __init__(self) -> None:
         self._shape: list[Step] = []
         self._texts: list[str] = []
+        # (tag, text) of the leaves added here, not spliced: a segment's texts were checked
+        # when it was recorded (codes, the header), and are not asked again per message.
+        self._fresh: list[tuple[str, str]] = []
 
     @property
     def texts(self) -> list[str]:
         return self._texts
 
     def leaves(self) -> list[tuple[str, str]]:
-        """(tag, text) of every leaf, in document order."""
-        tags = [step for step in self._shape if isinstance(step, str)]
-        return list(zip(tags, self._texts, strict=True))
+        """(tag, text) of every leaf added by `leaf`, in document order; spliced segments'
+        leaves are checked when the segment is recorded (see `segment`)."""
+        return self._fresh
 
     def element(self, tag: str, attrs: Attributes = ()) -> Writer:
         """Open an element (attributes in the given order); the `with` block's end closes it."""
@@ -130,6 +133,7 @@ class Writer:
         else:
             self._shape.append(tag)
         self._texts.append(text)
+        self._fresh.append((tag, text))
 
     def code(self, tag: str, uri: str, version: str, code: str, name: str | None = None) -> None:
         """Add an XÖV code element: `<tag listURI listVersionID><code/><name/></tag>`."""
