@@ -198,11 +198,14 @@ class PersonSchema(StrictSchema):
             )
         return _l("Enter the name in Latin letters as in the passport.") if fallback else None
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # said at once, beside the other errors
     def lived_in_ukraine(self, data: dict[str, Any], **_: Any) -> None:
         """Who did not live in Ukraine on 24 February 2022 is told at once where to go; a
         missing status waits for the household (a family member may qualify them)."""
         answers = data.get("eligibility")
+        # Beside other errors marshmallow hands over the nested fields as read, not made.
+        if isinstance(answers, dict):
+            answers = domain.Eligibility(**answers) if "lived_in_ukraine" in answers else None
         if answers is not None and not answers.lived_in_ukraine:
             raise ValidationError({"eligibility": {"lived_in_ukraine": [_not_eligible()]}})
 

@@ -114,6 +114,9 @@ def test_the_form_always_asks(client):
     elsewhere = forms.post(client, "/en/person/0", {**forms.APPLICANT, "lived_in_ukraine": "no"})
 
     assert missing.status_code == 422 and 'id="lived_in_ukraine-error"' in missing.text
+    # Said at once, even while other fields still want an answer (seen in a walk at 360 px).
+    first_try = forms.post(client, "/en/person/0", {"lived_in_ukraine": "no"})
+    assert first_try.status_code == 422 and WHERE_TO_GO in first_try.text
     assert elsewhere.status_code == 422 and WHERE_TO_GO in elsewhere.text
     assert forms.post(client, "/en/person/0", forms.APPLICANT).status_code == 303
 
