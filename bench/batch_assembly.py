@@ -17,12 +17,22 @@ import time
 import uuid
 from pathlib import Path
 
-from intake import batches, models, xaus
+from intake import xaus
+from intake.authorities.demo import seed
 from intake.config import new_data_key, parse_data_keys
-from intake.crypto import FieldCipher
-from intake.db import Database
-from intake.demo import seed
-from intake.domain import Address, Authority, Contact, Household, PartialDate, Person, Sender
+from intake.dataset.domain import (
+    Address,
+    Authority,
+    Contact,
+    Household,
+    PartialDate,
+    Person,
+    Sender,
+)
+from intake.delivery import batches
+from intake.security.crypto import FieldCipher
+from intake.store import models
+from intake.store.database import Database
 
 TARGET_SECONDS = 2.0
 

@@ -198,11 +198,12 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
     sys.path.insert(0, str(REPO))
     from rq import Worker
 
-    from intake import models, registration
-    from intake.demo import seed
-    from intake.redis_server import EmbeddedRedis
+    from intake.authorities.demo import seed
+    from intake.dataset.schemas import HouseholdSchema
+    from intake.delivery.redis_connection import EmbeddedRedis
+    from intake.registrations import register
     from intake.runtime import Runtime
-    from intake.schemas import HouseholdSchema
+    from intake.store import models
 
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         folder = Path(scratch)
@@ -218,7 +219,7 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
         with runtime.db.transaction() as session:
             seed(session)
             for _ in range(count):
-                registration.submit(session, runtime.cipher, household)
+                register.submit(session, runtime.cipher, household)
         workers = [[PYTHON, "-m", "intake.cli", "worker"]] * PIPELINE_WORKERS
         with processes(workers, env):
             deadline = time.monotonic() + 60

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from intake import xaus
-from intake.domain import (
+from intake.dataset.domain import (
     Address,
     Authority,
     Contact,

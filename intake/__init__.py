@@ -7,11 +7,12 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from intake import access, observability
+from intake import observability
 from intake.config import Settings
-from intake.extensions import JSONBodies, SessionCookies, babel, compress, csrf, limiter
-from intake.i18n import select_locale
+from intake.dataset.languages import select_locale
 from intake.runtime import Runtime
+from intake.security import access
+from intake.web.extensions import JSONBodies, SessionCookies, babel, compress, csrf, limiter
 
 # The fixed layout keeps static/ and translations/ beside the package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     observability.init_app(app)  # first: every later step, a refusal too, has a request id
     access.init_app(app)
 
-    from intake.views import api, appointments, deliveries, desk, display, health, public, steps
+    from intake.web import api, appointments, deliveries, desk, display, health, public, steps
 
     display.init_app(app)
     app.register_blueprint(public.bp)

@@ -15,27 +15,13 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from intake import (
-    audit,
-    background,
-    config,
-    create_app,
-    directory,
-    jobs,
-    models,
-    observability,
-    outbox,
-    overview,
-    registration,
-    retention,
-    rotation,
-    runtime,
-    scheduler,
-    server,
-    staff,
-    tokens,
-)
-from intake.demo import seed
+from intake import config, create_app, observability, runtime, server
+from intake.authorities import directory
+from intake.authorities.demo import seed
+from intake.delivery import background, jobs, outbox, overview, scheduler
+from intake.registrations import register, retention
+from intake.security import audit, rotation, staff, tokens
+from intake.store import models
 from intake.xaus import fetch
 
 log = logging.getLogger(__name__)
@@ -212,7 +198,7 @@ def status() -> None:
 def erase(reference: str) -> None:
     """Delete one registration's personal data now (an audit entry records it)."""
     with runtime.current().db.transaction() as session:
-        found = registration.by_reference(session, reference)
+        found = register.by_reference(session, reference)
         if found is None:
             raise click.UsageError(f"no registration {reference}")
         retention.erase(session, found)

@@ -23,9 +23,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import func, select
 
-from intake import models, outbox
+from intake.delivery import outbox
+from intake.delivery.scheduler import ERRORS_KEY
 from intake.runtime import QUEUE_NAMES, Runtime, current
-from intake.scheduler import ERRORS_KEY
+from intake.store import models
 
 REQUEST_SECONDS = Histogram(
     "intake_request_seconds", "Time to answer a request", ["endpoint", "method", "status"]

@@ -13,13 +13,14 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 from rq.worker import BaseWorker
 
-from intake import submission, xaus
-from intake.commits import CommitGroup
+from intake import xaus
 from intake.config import Settings
-from intake.crypto import FieldCipher
-from intake.db import Database
-from intake.redis_server import connect
-from intake.submission import Submission
+from intake.delivery.redis_connection import connect
+from intake.security.crypto import FieldCipher
+from intake.store import household_rows
+from intake.store.database import Database
+from intake.store.group_commit import CommitGroup
+from intake.store.household_rows import Submission
 
 # One queue per kind of work. A worker takes from the first queue that has a job: batches
 # come first, so a full batch is delivered while messages are still being built (at most
@@ -44,7 +45,7 @@ class Runtime:
     @cached_property
     def submissions(self) -> CommitGroup[Submission]:
         """This process's group commit of new registrations (made after a fork, when used)."""
-        return CommitGroup(self.db, submission.write)
+        return CommitGroup(self.db, household_rows.write)
 
     @cached_property
     def redis(self) -> redis.Redis:

@@ -22,7 +22,7 @@ from granian.constants import Interfaces
 
 from intake import create_app, observability, runtime
 from intake.config import ConfigError, Settings
-from intake.redis_server import EmbeddedRedis
+from intake.delivery.redis_connection import EmbeddedRedis
 
 log = logging.getLogger(__name__)
 

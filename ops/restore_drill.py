@@ -25,12 +25,14 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from intake import batches, models, outbox, registration, scheduler
+from intake.authorities.demo import seed
 from intake.config import Settings, new_data_key, parse_data_keys
-from intake.demo import seed
-from intake.redis_server import EmbeddedRedis
+from intake.dataset.schemas import HouseholdSchema
+from intake.delivery import batches, outbox, scheduler
+from intake.delivery.redis_connection import EmbeddedRedis
+from intake.registrations import register
 from intake.runtime import Runtime
-from intake.schemas import HouseholdSchema
+from intake.store import models
 
 ADULT = {
     "language": "uk", "consent": {"data_processing": True}, "postal_code": "14467",
@@ -83,11 +85,11 @@ def main() -> int:
         with source.db.transaction() as session:
             seed(session)
             for _ in range(half):
-                registration.submit(session, source.cipher, household)
+                register.submit(session, source.cipher, household)
         scheduler.drain(source)  # the first half delivered in batches
         with source.db.transaction() as session:
             for _ in range(options.registrations - half):
-                registration.submit(session, source.cipher, household)
+                register.submit(session, source.cipher, household)
         outbox.relay(source)  # the second half queued in Redis, not built yet
         before = checksums(source)
 

@@ -17,11 +17,12 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from intake import create_app, tokens
+from intake import create_app
+from intake.authorities.demo import seed
 from intake.config import Settings, new_data_key, parse_data_keys
-from intake.demo import seed
-from intake.redis_server import EmbeddedRedis
+from intake.delivery.redis_connection import EmbeddedRedis
 from intake.runtime import Runtime
+from intake.security import tokens
 from tests.helpers import official
 
 PG_URL = os.environ.get("INTAKE_TEST_DATABASE_URL")
@@ -123,14 +124,14 @@ def submit_token(runtime: Runtime) -> str:
 
 def process_queue(runtime: Runtime) -> None:
     """Relay owed work to Redis, let a real rq worker build the messages, then the batches."""
-    from intake import scheduler
+    from intake.delivery import scheduler
 
     scheduler.drain(runtime)
 
 
 def delivered(settings: Settings) -> dict[str, bytes]:
     """Every message in the batch files under xml_out/ (checksums verified, none twice)."""
-    from intake import batches
+    from intake.delivery import batches
 
     return batches.read_files(settings.xml_out)
 
@@ -157,7 +158,7 @@ ADULT = {
 
 def create_staff(runtime: Runtime, email: str, role: str, authority: str | None = None) -> str:
     """A staff account; returns its password."""
-    from intake import staff
+    from intake.security import staff
 
     with runtime.db.transaction() as session:
         return staff.create_user(session, email, role, authority)

@@ -22,7 +22,7 @@ from test_xaus import arguments
 
 from intake import create_app, xaus
 from intake.config import Settings
-from intake.schemas import HOUSEHOLD, messages
+from intake.dataset.schemas import HOUSEHOLD, messages
 from tests.helpers import official
 
 EXAMPLES = int(os.environ.get("INTAKE_TEST_PROPERTY_EXAMPLES", "400"))

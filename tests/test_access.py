@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from intake import access
+from intake.security import access
 from tests.conftest import ADULT
 from tests.test_pipeline import post
 
@@ -127,7 +127,7 @@ def test_production_cookies_are_host_prefixed_secure_and_hsts_is_sent(settings, 
 def test_rate_limits_apply_to_form_posts_and_not_to_api_tokens_or_page_views(app):
     # Partners' devices share a reception centre's address: a limit per address would
     # refuse one partner for another's traffic. The form's submissions stay limited.
-    from intake.extensions import _unlimited
+    from intake.web.extensions import _unlimited
 
     cases = [("POST", "/de/", False), ("POST", "/api/v1/registrations", True),
              ("GET", "/de/", True), ("POST", "/no/such/page", False)]

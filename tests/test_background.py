@@ -1,4 +1,4 @@
-"""A worker's share of the CPU beside the web server (intake/background.py)."""
+"""A worker's share of the CPU beside the web server (intake/delivery/background.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from intake import background
+from intake.delivery import background
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling")
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux sch
 ])
 def test_a_worker_yields_the_cpu_to_the_web(locks_here, process, computing):
     probe = (
-        "import os; from intake import background as b\n"
+        "import os; from intake.delivery import background as b\n"
         f"b.yield_to_web({locks_here})\n"
         "print(os.sched_getscheduler(0), b.compute(os.sched_getscheduler, 0))"
     )

@@ -12,8 +12,11 @@ import zlib
 import pytest
 from sqlalchemy import func, select, update
 
-from intake import batches, models, retention, tokens
-from intake.schemas import HouseholdSchema
+from intake.dataset.schemas import HouseholdSchema
+from intake.delivery import batches
+from intake.registrations import retention
+from intake.security import tokens
+from intake.store import models
 from tests.conftest import ADULT, delivered, process_queue
 from tests.test_pipeline import post
 
@@ -69,17 +72,17 @@ def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(
     runtime, monkeypatch
 ):
     with runtime.db.transaction() as session:
-        from intake import registration
+        from intake.registrations import register
 
         household = HouseholdSchema().load(ADULT)
         for _ in range(60):
-            registration.submit(session, runtime.cipher, household)
-    from intake import outbox
+            register.submit(session, runtime.cipher, household)
+    from intake.delivery import outbox
     from intake.runtime import bind
 
     bind(runtime)
     outbox.relay(runtime)
-    from intake import jobs
+    from intake.delivery import jobs
 
     with runtime.db.read() as session:
         rows = session.scalars(select(models.Outbox.id)).all()
@@ -96,7 +99,7 @@ def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(
     for thread in threads:
         thread.join()
     jobs.build_batches("073400")
-    from intake import scheduler
+    from intake.delivery import scheduler
 
     monkeypatch.setattr(scheduler, "FILE_GRACE", dt.timedelta(0))
     scheduler.queue_batches(runtime)  # writes the files of batches assembled above
@@ -119,7 +122,7 @@ def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(
     original = path.read_bytes()
     path.unlink()  # as if the process died between commit and rename
 
-    from intake import scheduler
+    from intake.delivery import scheduler
 
     scheduler.queue_batches(runtime)
     assert not path.exists()  # a batch just committed: its own job may still be writing it
@@ -207,14 +210,15 @@ def test_portal_lists_and_acknowledges(staff_clients, client, submit_token, runt
 
 
 def test_a_full_batch_is_assembled_without_waiting_for_the_schedule(runtime, monkeypatch):
-    from intake import jobs, outbox, registration
+    from intake.delivery import jobs, outbox
+    from intake.registrations import register
     from intake.runtime import QUEUE_NAMES, bind
 
     monkeypatch.setattr(batches, "MAX_MESSAGES", 5)
     household = HouseholdSchema().load(ADULT)
     with runtime.db.transaction() as session:
         for _ in range(6):
-            registration.submit(session, runtime.cipher, household)
+            register.submit(session, runtime.cipher, household)
     bind(runtime)
     outbox.relay(runtime)
     with runtime.db.read() as session:

@@ -15,8 +15,10 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from intake import booking, models, registration, tokens
-from intake.schemas import HouseholdSchema
+from intake.dataset.schemas import HouseholdSchema
+from intake.registrations import booking, register
+from intake.security import tokens
+from intake.store import models
 from tests.conftest import ADULT
 from tests.forms import CSRF
 from tests.test_pipeline import post
@@ -127,7 +129,7 @@ def test_200_concurrent_bookings_take_exactly_20_seats(app, runtime):
         token_id = tokens.find(session, token, "submit").id  # type: ignore[union-attr]
         household = HouseholdSchema().load(ADULT)
         references = [
-            registration.submit(session, runtime.cipher, household, token_id).reference
+            register.submit(session, runtime.cipher, household, token_id).reference
             for _ in range(200)
         ]
         slot = session.scalars(

@@ -164,7 +164,7 @@ def test_a_family_of_three_registers_on_a_phone(browser, live_url, runtime, lang
     register_family(browser, live_url, lang, javascript, check=False)
 
     with runtime.db.read() as session:
-        from intake import models
+        from intake.store import models
 
         [registration] = session.query(models.Registration).all()
         assert len(registration.persons) == 3

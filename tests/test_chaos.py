@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.batches import read_files
-from intake.redis_server import EmbeddedRedis
+from intake.delivery.batches import read_files
+from intake.delivery.redis_connection import EmbeddedRedis
 from tests.conftest import ADULT, children
 from tests.test_serve import free_port, intake, roles_of, wait_for_port, without_settings
 

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from intake import domain, models, registration, submission
-from intake.commits import CommitGroup
-from intake.db import Database
-from intake.schemas import HouseholdSchema
+from intake.dataset import domain
+from intake.dataset.schemas import HouseholdSchema
+from intake.registrations import register
+from intake.store import household_rows, models
+from intake.store.database import Database
+from intake.store.group_commit import CommitGroup
 from tests.conftest import ADULT
 
 HOUSEHOLD = HouseholdSchema().load(ADULT)
@@ -42,21 +44,21 @@ def concurrently(count: int, call: Any) -> list[BaseException | None]:
 
 def stored(runtime: Any, reference: str) -> bool:
     with runtime.db.read() as session:
-        return registration.by_reference(session, reference) is not None
+        return register.by_reference(session, reference) is not None
 
 
 def test_registrations_from_many_threads_are_each_stored_once_and_before_their_receipt(runtime):
     transactions = []
 
-    def write(session: Session, items: list[submission.Submission]) -> None:
+    def write(session: Session, items: list[household_rows.Submission]) -> None:
         transactions.append(len(items))
-        submission.write(session, items)
+        household_rows.write(session, items)
 
     group = CommitGroup(runtime.db, write)
     visible = [False] * 24
 
     def register(n: int) -> None:
-        prepared = submission.prepare(runtime.cipher, HOUSEHOLD, POTSDAM)
+        prepared = household_rows.prepare(runtime.cipher, HOUSEHOLD, POTSDAM)
         group.commit(prepared)
         # From another connection: the registration is there the moment commit() returns.
         visible[n] = stored(runtime, prepared.receipt().reference)
@@ -74,7 +76,7 @@ def test_an_item_that_cannot_be_stored_fails_its_own_caller_only(runtime):
 
     def register(n: int) -> None:
         authority = nowhere if n == 3 else POTSDAM
-        runtime.submissions.commit(submission.prepare(runtime.cipher, HOUSEHOLD, authority))
+        runtime.submissions.commit(household_rows.prepare(runtime.cipher, HOUSEHOLD, authority))
 
     outcomes = concurrently(12, register)
 
@@ -85,13 +87,13 @@ def test_an_item_that_cannot_be_stored_fails_its_own_caller_only(runtime):
 
 def test_without_a_database_every_caller_gets_an_error_and_none_a_receipt(tmp_path):
     database = Database("postgresql+psycopg://intake@127.0.0.1:9/nowhere")  # nothing listens
-    group = CommitGroup(database, submission.write)
-    from intake.crypto import FieldCipher
+    group = CommitGroup(database, household_rows.write)
+    from intake.security.crypto import FieldCipher
 
     cipher = FieldCipher((("k", b"k" * 32),), b"i" * 32)
 
     outcomes = concurrently(
-        6, lambda n: group.commit(submission.prepare(cipher, HOUSEHOLD, POTSDAM))
+        6, lambda n: group.commit(household_rows.prepare(cipher, HOUSEHOLD, POTSDAM))
     )
 
     assert all(isinstance(error, Exception) for error in outcomes)
@@ -115,10 +117,10 @@ def test_a_reference_taken_already_is_drawn_again(runtime, monkeypatch, threads)
         with lock:
             return next(draws)
 
-    monkeypatch.setattr(submission, "random_reference", draw)
+    monkeypatch.setattr(household_rows, "random_reference", draw)
 
     def register(_n: int) -> None:
-        runtime.submissions.commit(submission.prepare(runtime.cipher, HOUSEHOLD, POTSDAM))
+        runtime.submissions.commit(household_rows.prepare(runtime.cipher, HOUSEHOLD, POTSDAM))
 
     register(0)  # takes AAAAA-AAAAA; the next three draws collide with it
     assert concurrently(threads, register) == [None] * threads

@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from intake.config import new_data_key, parse_data_keys
-from intake.crypto import DecryptionError, FieldCipher, random_reference, random_token, token_hash
+from intake.security.crypto import (
+    DecryptionError,
+    FieldCipher,
+    random_reference,
+    random_token,
+    token_hash,
+)
 
 
 def keyring(*ids: str) -> tuple[tuple[str, bytes], ...]:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from intake import models, scheduler
-from intake.db import Database
+from intake.delivery import scheduler
+from intake.store import models
+from intake.store.database import Database
 
 
 def write_megabytes(database: Database, count: int) -> None:

@@ -11,7 +11,8 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import select, update
 
-from intake import models, staff
+from intake.security import staff
+from intake.store import models
 from tests.conftest import ADULT, create_staff, sign_in
 from tests.forms import APPLICANT, CSRF, register
 from tests.test_booking import api
@@ -195,7 +196,7 @@ def test_staff_check_in_from_the_scanned_qr_code_hands_out_waiting_numbers(
 
 
 def first_slot_day(runtime) -> str:  # type: ignore[no-untyped-def]
-    from intake import booking
+    from intake.registrations import booking
 
     with runtime.db.read() as session:
         slot = session.scalars(select(models.Slot).join(models.Appointment)).first()

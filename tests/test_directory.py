@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from intake import models, registration
+from intake.authorities.demo import seed
 from intake.cli import main
-from intake.demo import seed
+from intake.registrations import register
+from intake.store import models
 
 
 def abh_list(xsd_dir: Path) -> Path:
@@ -36,7 +37,7 @@ def test_cli_imports_the_official_list_and_routes_postal_codes(app, runtime, xsd
         assert session.get_one(models.Authority, "030401").name == (
             session.get_one(models.Authority, "030401").name.strip()
         )
-        assert registration.route(session, "76133").key == "000300"
+        assert register.route(session, "76133").key == "000300"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +54,7 @@ def test_a_bad_postal_code_file_is_refused_whole(app, runtime, xsd_dir, tmp_path
 
     assert result.exit_code != 0 and problem in result.output
     with runtime.db.read() as session:
-        assert registration.route(session, "14471").key == "073400"  # nothing changed
+        assert register.route(session, "14471").key == "073400"  # nothing changed
 
 
 def test_another_code_list_is_not_taken_for_the_abh_list(app, xsd_dir):
@@ -67,8 +68,8 @@ def test_demo_pilots_route_their_real_postal_codes(runtime):
     with runtime.db.transaction() as session:
         seed(session)  # a second time: nothing doubles
     with runtime.db.read() as session:
-        assert registration.route(session, "14467").name == "STV Potsdam"
-        assert registration.route(session, "14943").name == "KRV Teltow-Fläming"
-        assert registration.route(session, "04916").name == "LKR Elbe-Elster"
-        with pytest.raises(registration.UnknownPostalCode):
-            registration.route(session, "10115")
+        assert register.route(session, "14467").name == "STV Potsdam"
+        assert register.route(session, "14943").name == "KRV Teltow-Fläming"
+        assert register.route(session, "04916").name == "LKR Elbe-Elster"
+        with pytest.raises(register.UnknownPostalCode):
+            register.route(session, "10115")

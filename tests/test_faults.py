@@ -17,10 +17,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from intake import models, registration
 from intake.config import Settings
+from intake.dataset.schemas import HouseholdSchema
+from intake.registrations import register
 from intake.runtime import Runtime
-from intake.schemas import HouseholdSchema
+from intake.store import models
 from tests.conftest import ADULT, children, delivered
 
 pytestmark = pytest.mark.slow
@@ -69,7 +70,7 @@ def loaded(runtime: Runtime):  # type: ignore[no-untyped-def]
     household = HouseholdSchema().load(ADULT)
     with runtime.db.transaction() as session:
         for _ in range(REGISTRATIONS):
-            registration.submit(session, runtime.cipher, household)
+            register.submit(session, runtime.cipher, household)
     # Jobs of 25 rows, forty of them, where the default 500 made two: work for a worker to be
     # killed in three times (ten jobs were done before a third kill found one busy).
     fast = Runtime(dataclasses.replace(runtime.settings, batch_interval=1.0, reconcile_after=3.0,

@@ -10,7 +10,8 @@ import datetime as dt
 from lxml import etree
 from sqlalchemy import update
 
-from intake import jobs, models
+from intake.delivery import jobs
+from intake.store import models
 from tests.conftest import ADULT, delivered, process_queue
 from tests.test_pipeline import post
 

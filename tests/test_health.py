@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from intake import create_app, overview
+from intake import create_app
+from intake.delivery import overview
 from tests.helpers import official
 
 

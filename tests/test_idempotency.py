@@ -13,7 +13,9 @@ import json
 import pytest
 from sqlalchemy import func, select, text, update
 
-from intake import models, retention, tokens
+from intake.registrations import retention
+from intake.security import tokens
+from intake.store import models
 from tests.conftest import ADULT
 from tests.test_booking import in_parallel
 from tests.test_pipeline import post

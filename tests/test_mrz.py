@@ -1,4 +1,4 @@
-"""intake.mrz: the ICAO 9303 specimens, every check digit, dates, and generated MRZs read back."""
+"""intake.dataset.mrz: the ICAO 9303 specimens, every check digit, dates, and generated MRZs read back."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake import mrz
-from intake.domain import STATELESS, UNKNOWN, Document, PartialDate
+from intake.dataset import mrz
+from intake.dataset.domain import STATELESS, UNKNOWN, Document, PartialDate
 
 TODAY = dt.date(2026, 11, 20)
 

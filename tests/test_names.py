@@ -1,4 +1,4 @@
-"""intake.names against the official DIN 91379 schema: the same characters pass and fail."""
+"""intake.dataset.names against the official DIN 91379 schema: the same characters pass and fail."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from intake import names
+from intake.dataset import names
 from tests.helpers import official
 
 DIN_NS = "urn:xoev-de:kosit:xoev:datentyp:din-91379_2022-08"

@@ -6,7 +6,8 @@ import json
 import logging
 import re
 
-from intake import observability, tokens
+from intake import observability
+from intake.security import tokens
 from tests.conftest import ADULT, process_queue
 from tests.test_pipeline import post
 

@@ -11,8 +11,9 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
-from intake import jobs, models, outbox
+from intake.delivery import jobs, outbox
 from intake.runtime import bind
+from intake.store import models
 from tests.conftest import ADULT, delivered, process_queue
 from tests.test_pipeline import post
 
@@ -130,7 +131,7 @@ def test_a_batch_job_abandoned_by_a_dead_worker_does_not_hold_back_the_batches(
 
     from rq import Worker
 
-    from intake import jobs
+    from intake.delivery import jobs
 
     post(client, submit_token, ADULT)
     outbox.relay(runtime)

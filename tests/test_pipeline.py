@@ -14,10 +14,12 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from intake import models, outbox, scheduler, xaus
+from intake import xaus
 from intake.config import Settings
-from intake.redis_server import EmbeddedRedis
+from intake.delivery import outbox, scheduler
+from intake.delivery.redis_connection import EmbeddedRedis
 from intake.runtime import Runtime
+from intake.store import models
 from tests.conftest import ADULT, delivered, process_queue
 from tests.forms import APPLICANT, register
 from tests.helpers import official
@@ -87,7 +89,7 @@ def test_a_job_that_dies_between_its_stores_keeps_what_it_stored(
 ):
     """A job stores its messages in several short transactions; a crash after the first
     leaves those rows done, and the retry builds the rest: every message once."""
-    from intake import jobs
+    from intake.delivery import jobs
     from intake.runtime import bind
 
     monkeypatch.setattr(jobs, "STORE_ROWS", 2)
@@ -125,7 +127,7 @@ def test_a_worker_computes_at_the_lowest_priority_and_holds_locks_at_normal(
 ):
     """In a worker process, building messages and packing batches yield the CPU to the web
     (SCHED_IDLE), while storing them, holding the database's locks, does not."""
-    from intake import background, batches, jobs
+    from intake.delivery import background, batches, jobs
 
     priorities: dict[str, set[int]] = {}
 

@@ -73,7 +73,7 @@ def test_unknown_status_token_opens_nothing(client, submit_token):
 
 def test_queue_holds_ids_only(client, submit_token, runtime):
     post(client, submit_token, ADULT)
-    from intake import outbox
+    from intake.delivery import outbox
 
     outbox.relay(runtime)
 

@@ -8,7 +8,7 @@ import re
 import zxingcpp
 from PIL import Image
 
-from intake import qr
+from intake.web import qr
 
 URL = "https://intake.example.org/s/Qm9yc2h0c2NoLUtpZXc_YQ"
 

@@ -22,7 +22,9 @@ from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
-from intake import batches, models, outbox, retention, scheduler
+from intake.delivery import batches, outbox, scheduler
+from intake.registrations import retention
+from intake.store import models
 from tests.conftest import ADULT, delivered, process_queue
 from tests.test_pipeline import post
 
@@ -112,7 +114,7 @@ def test_a_task_that_keeps_failing_backs_off_and_the_others_go_on(runtime, monke
     monkeypatch.setattr(scheduler, "tasks", lambda _settings: [
         scheduler.Task("boom", 0.1, boom), scheduler.Task("tick", 0.1, tick),
     ])
-    with caplog.at_level(logging.ERROR, logger="intake.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="intake.delivery.scheduler"):
         scheduler.run(runtime, interval=0.02, stop_after=3.5)
 
     gaps = [later - earlier for earlier, later in zip(runs["boom"], runs["boom"][1:], strict=False)]
@@ -123,7 +125,7 @@ def test_a_task_that_keeps_failing_backs_off_and_the_others_go_on(runtime, monke
 
 
 def test_errors_of_scheduler_tasks_are_in_the_metrics(client, runtime):
-    from intake import tokens
+    from intake.security import tokens
 
     runtime.redis.hincrby(scheduler.ERRORS_KEY, "retention", 3)
     with runtime.db.transaction() as session:

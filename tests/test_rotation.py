@@ -6,9 +6,13 @@ import dataclasses
 
 from sqlalchemy import select
 
-from intake import batches, create_app, models, registration, rotation
+from intake import create_app
 from intake.config import new_data_key, parse_data_keys
+from intake.delivery import batches
+from intake.registrations import register
 from intake.runtime import Runtime
+from intake.security import rotation
+from intake.store import models
 from tests.conftest import ADULT, process_queue
 from tests.forms import APPLICANT
 from tests.forms import post as form_post
@@ -42,7 +46,7 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(client, submit_t
     only_new = Runtime(dataclasses.replace(runtime.settings, data_keys=new_keys[:1]))
     with only_new.db.read() as session:
         for found in session.scalars(select(models.Registration)):
-            assert registration.load_household(only_new.cipher, found).applicant.given_names
+            assert register.load_household(only_new.cipher, found).applicant.given_names
         for batch in session.scalars(select(models.Batch)):  # a lost file can be written again
             assert batches.archive(session, only_new.cipher, batch)
     app = create_app(only_new.settings)

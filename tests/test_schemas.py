@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from intake import domain
-from intake.schemas import HouseholdSchema, messages
+from intake.dataset import domain
+from intake.dataset.schemas import HouseholdSchema, messages
 from tests.conftest import ADULT
 
 TD3 = (
@@ -194,7 +194,7 @@ def test_a_name_that_is_not_the_mrz_s_is_refused():
 def test_a_stateless_persons_travel_document_is_no_national_passport():
     """Before: an XXA travel document went as a national passport (Ausweisart 01, not 03)."""
     stateless = TD3.replace("P<UKR", "P<XXA").replace("FE12345675UKR", "FE12345675XXA")
-    from intake import mrz
+    from intake.dataset import mrz
 
     read = mrz.parse(stateless, dt.date(2026, 11, 21))
 

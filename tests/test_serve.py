@@ -137,7 +137,7 @@ def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(tmp_path:
 
 
 def test_a_web_worker_opens_its_database_connections_before_the_first_request(tmp_path):
-    from intake.db import Database
+    from intake.store.database import Database
 
     database = Database(f"sqlite:///{tmp_path / 'intake.db'}")
     database.fill_pool()
@@ -147,7 +147,7 @@ def test_a_web_worker_opens_its_database_connections_before_the_first_request(tm
 
 
 def test_an_unreachable_database_does_not_stop_a_web_worker_from_starting(caplog):
-    from intake.db import Database
+    from intake.store.database import Database
 
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))

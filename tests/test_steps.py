@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from intake.views.steps import FIRST_VISIT_PAGES
+from intake.web.steps import FIRST_VISIT_PAGES
 from tests.conftest import delivered, process_queue
 from tests.forms import APPLICANT, CHILD, CSRF, SPOUSE, post, register
 

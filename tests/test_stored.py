@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from test_xaus_property import households
 
-from intake import stored
-from intake.domain import Household
-from intake.schemas import HouseholdSchema
+from intake.dataset.domain import Household
+from intake.dataset.schemas import HouseholdSchema
+from intake.store import stored_form
 
 
 @settings(max_examples=200, deadline=None, database=None)
@@ -16,6 +16,6 @@ def test_the_stored_form_is_the_schemas_dump_and_reads_back_unchanged(household:
     dumped = HouseholdSchema().dump(household)
     persons = dumped.pop("persons")
 
-    assert stored.household_document(household) == dumped
-    assert [stored.person_document(person) for person in household.persons] == persons
-    assert stored.household(dumped, persons) == household
+    assert stored_form.household_document(household) == dumped
+    assert [stored_form.person_document(person) for person in household.persons] == persons
+    assert stored_form.household(dumped, persons) == household

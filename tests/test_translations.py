@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from intake.i18n import LANGUAGES
+from intake.dataset.languages import LANGUAGES
 
 REPO = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")

@@ -1,4 +1,4 @@
-"""intake.transliteration: the official examples, capitals, and proposals that pass DIN 91379."""
+"""intake.dataset.transliteration: the official examples, capitals, and proposals that pass DIN 91379."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake import names
-from intake.transliteration import _ALPHABETS, guess_language, propose_latin
+from intake.dataset import names
+from intake.dataset.transliteration import _ALPHABETS, guess_language, propose_latin
 
 # The examples printed in the table of Cabinet of Ministers resolution No. 55 (27 January 2010).
 UKRAINIAN_2010 = {

@@ -11,8 +11,9 @@ import json
 
 from sqlalchemy import select
 
-from intake import models, outbox
 from intake.cli import main
+from intake.delivery import outbox
+from intake.store import models
 from tests.conftest import ADULT, create_staff, delivered, process_queue, sign_in
 from tests.test_pipeline import post
 
@@ -96,7 +97,7 @@ def test_retry_needs_references_or_all(app, runtime):
 
 
 def test_an_erased_registration_owes_nothing(client, submit_token, runtime):
-    from intake import retention
+    from intake.registrations import retention
 
     post(client, submit_token, ADULT)
     with runtime.db.transaction() as session:
@@ -109,7 +110,7 @@ def test_an_erased_registration_owes_nothing(client, submit_token, runtime):
 
 
 def _metrics_token(runtime) -> str:  # type: ignore[no-untyped-def]
-    from intake import tokens
+    from intake.security import tokens
 
     with runtime.db.transaction() as session:
         return tokens.create(session, "prometheus", "metrics")

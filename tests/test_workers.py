@@ -7,7 +7,7 @@ import time
 import pytest
 import redis
 
-from intake import scheduler
+from intake.delivery import scheduler
 
 
 @pytest.mark.parametrize("in_process", [True, False])

@@ -19,7 +19,7 @@ import pytest
 from lxml import etree
 
 from intake import xaus
-from intake.domain import (
+from intake.dataset.domain import (
     Address,
     Authority,
     Contact,

@@ -8,9 +8,8 @@ from functools import cache
 import pytest
 from test_xaus import ENVELOPE
 
-from intake import genericode
-from intake.domain import MARITAL_STATUSES, SEXES, STATELESS, UNKNOWN
-from intake.xaus import codes
+from intake.dataset.domain import MARITAL_STATUSES, SEXES, STATELESS, UNKNOWN
+from intake.xaus import codes, genericode
 from intake.xaus.codes import CodeList
 from tests.helpers import official as official_set
 

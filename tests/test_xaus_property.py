@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from lxml import etree
 from test_xaus import APPLICATION_DATE, XA, build
 
-from intake import family
-from intake.domain import (
+from intake.dataset import family
+from intake.dataset.domain import (
     DOCUMENT_TYPES,
     MARITAL_STATUSES,
     SEXES,

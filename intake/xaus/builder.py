@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from intake import eligibility, family
-from intake.domain import Address, Authority, Household, Sender
+from intake.dataset import eligibility, family
+from intake.dataset.domain import Address, Authority, Household, Sender
 from intake.xaus import remarks
 from intake.xaus.codes import (
     ANTRAGSGRUND,

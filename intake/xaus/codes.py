@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from intake.domain import STATELESS, UNKNOWN
+from intake.dataset.domain import STATELESS, UNKNOWN
 
 NS = "http://www.osci.de/xauslaender2611"
 STANDARD = "XAusländer"

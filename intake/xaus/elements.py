@@ -12,7 +12,7 @@ import re
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from intake.domain import Address, Contact
+from intake.dataset.domain import Address, Contact
 from intake.xaus.codes import KANAL, CodeList
 from intake.xaus.schema import InvalidMessage, code_problem, leaf_problems
 from intake.xaus.writer import Segment, Writer

@@ -27,8 +27,8 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
-from intake import genericode
-from intake.domain import Address, Authority, Household, PartialDate, Person, Sender
+from intake.dataset.domain import Address, Authority, Household, PartialDate, Person, Sender
+from intake.xaus import genericode
 from intake.xaus.builder import Envelope, render
 from intake.xaus.codes import NS, VERSION
 from intake.xaus.schema import ROOT_SCHEMA, InvalidMessage, load_schema

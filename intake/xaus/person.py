@@ -1,10 +1,10 @@
 """The person parts of OZG.Antrag.130101: angabenZurPerson, antragstellerVertreter and
-referenzperson (who represents whom, and how members relate: intake.family)."""
+referenzperson (who represents whom, and how members relate: intake.dataset.family)."""
 
 from __future__ import annotations
 
-from intake.domain import Household, PartialDate, Person
-from intake.family import Representation
+from intake.dataset.domain import Household, PartialDate, Person
+from intake.dataset.family import Representation
 from intake.xaus.codes import (
     FAMILIAERE_BEZIEHUNG,
     FAMILIENSTAND,

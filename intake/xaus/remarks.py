@@ -1,15 +1,15 @@
 """xa:sonstigeAnmerkung: what the standard has no element for, in lines a clerk reads.
 
 First what must be seen at once (an unaccompanied minor), then the legal basis claimed and
-what it rests on (intake.eligibility), the person's identity document (until the documents
+what it rests on (intake.dataset.eligibility), the person's identity document (until the documents
 travel as ausweisdokument) and the household's own remarks.
 """
 
 from __future__ import annotations
 
-from intake.domain import Household, Person
-from intake.eligibility import Outcome
-from intake.family import Representation
+from intake.dataset.domain import Household, Person
+from intake.dataset.eligibility import Outcome
+from intake.dataset.family import Representation
 from intake.xaus.codes import AUSWEISART
 
 UNACCOMPANIED = (

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from intake import names
+from intake.dataset import names
 from intake.xaus.codes import AUTHORITY_PREFIX, CODE_LISTS, DVDV_PREFIXES, NS
 
 ROOT_SCHEMA = "xauslaender-nachrichten-ozg.xsd"

@@ -1,0 +1,1 @@
+"""The authorities: the official directory, the postal codes each serves, demo data."""

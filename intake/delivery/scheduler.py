@@ -1,0 +1,160 @@
+"""The scheduler role: periodic work that keeps the pipeline moving and the house clean."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from intake.config import Settings
+from intake.delivery import batches, jobs, outbox
+from intake.registrations import booking, drafts, retention
+from intake.runtime import Runtime
+from intake.store import idempotency, models
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Task:
+    name: str
+    every: float  # seconds
+    run: Callable[[Runtime], int]
+    due: float = 0.0
+    failures: int = 0  # unexpected errors in a row
+
+    def delay_after_error(self) -> float:
+        """Doubles with each error in a row, from the task's interval, up to MAX_BACKOFF."""
+        return float(min(max(self.every, 1.0) * 2 ** (self.failures - 1), MAX_BACKOFF))
+
+
+# The longest pause of a task that keeps failing: it is tried again at least this often.
+MAX_BACKOFF = 300.0
+# Redis hash of the count of unexpected errors per task, for /metrics (all processes).
+ERRORS_KEY = "intake:scheduler:errors"
+
+
+def _purge_drafts(runtime: Runtime) -> int:
+    """Drafts, hand-overs and idempotency keys past their lifetime."""
+    with runtime.db.transaction() as session:
+        return drafts.purge_expired(session) + idempotency.purge_expired(session)
+
+
+def _open_slots(runtime: Runtime) -> int:
+    """Keep the booking window filled with slots as days pass."""
+    today = dt.date.today()
+    created = 0
+    with runtime.db.transaction() as session:
+        for authority in session.scalars(select(models.Authority).where(
+            models.Authority.key.in_(select(models.OpeningHours.authority_key))
+        )):
+            created += booking.generate_slots(
+                session, authority, today, booking.BOOKING_WINDOW.days + 1
+            )
+    return created
+
+
+# A batch's job writes its file right after committing the batch; only a file still missing
+# a minute later is a crash's to repair here. Without the wait, in a burst, this process
+# wrote the files at full priority while the worker that was about to, at SCHED_IDLE, waited
+# (3-5 % of a core taken from the web server).
+FILE_GRACE = dt.timedelta(minutes=1)
+
+
+def queue_batches(runtime: Runtime) -> int:
+    """Queue batch assembly for every authority with waiting messages; write missing files."""
+    with runtime.db.read() as session:
+        waiting = session.scalars(
+            select(models.Message.authority_key)
+            .where(models.message_waiting())
+            .distinct()
+        ).all()
+    for authority_key in waiting:
+        outbox.make_room(runtime, jobs.batches_job_id(authority_key))
+        jobs.enqueue_batches(runtime.queue("batches"), authority_key)
+    with runtime.db.read() as session:  # batches a crash left without their file
+        committed_before = dt.datetime.now(dt.UTC) - FILE_GRACE
+        missing = batches.missing_files(session, runtime.settings.xml_out, committed_before)
+        for batch in missing:
+            batches.write_file(session, runtime.cipher, runtime.settings.xml_out, batch)
+    return len(waiting)
+
+
+def _retention(runtime: Runtime) -> int:
+    with runtime.db.transaction() as session:
+        return retention.expire(session, runtime.settings.xml_out, runtime.settings.retention)
+
+
+def tasks(settings: Settings) -> list[Task]:
+    stale = dt.timedelta(seconds=settings.reconcile_after)
+    return [
+        Task("relay", settings.relay_interval, outbox.relay),
+        Task("rescue", 5.0, outbox.rescue),
+        Task("reconcile", max(1.0, settings.reconcile_after / 2),
+             lambda runtime: outbox.reconcile(runtime, stale_after=stale)),
+        Task("purge drafts", 600, _purge_drafts),
+        Task("open slots", 3600, _open_slots),
+        Task("batches", settings.batch_interval, queue_batches),
+        Task("retention", 3600, _retention),
+        Task("checkpoint", 1.0, lambda runtime: runtime.db.checkpoint()),
+    ]
+
+
+def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> None:
+    """Run every task when due until stopped; an unreachable Redis or database only delays."""
+    deadline = None if stop_after is None else time.monotonic() + stop_after
+    schedule = tasks(runtime.settings)
+    while deadline is None or time.monotonic() < deadline:
+        busy = False
+        for task in schedule:
+            if time.monotonic() < task.due:
+                continue
+            try:
+                done = task.run(runtime)
+                # A relay that found a backlog (a full round) looks again at once, not after
+                # its interval: the backlog drains at full speed. Otherwise the interval lets
+                # new rows gather into chunks.
+                again = task.name == "relay" and done >= outbox.RELAY_ROUND
+                busy = busy or again
+                task.due = time.monotonic() + (0.0 if again else task.every)
+                task.failures = 0
+            except (redis.RedisError, OperationalError) as error:
+                # A server away: expected, and retried at the loop's pace. The class name
+                # only: driver messages can quote SQL parameters.
+                log.warning("%s delayed, will retry: %s", task.name, type(error).__name__)
+                task.due = time.monotonic() + interval
+            except Exception:
+                # Anything else is a fault to fix, but never the end of the scheduler: the
+                # other tasks go on, this one is tried again after a growing pause. The
+                # traceback is logged: database errors quote no parameters (db.py).
+                task.failures += 1
+                delay = task.delay_after_error()
+                log.exception("%s failed (%d in a row); trying again in %.0f s",
+                              task.name, task.failures, delay)
+                _count_error(runtime, task.name)
+                task.due = time.monotonic() + delay
+        if not busy:
+            time.sleep(interval)
+
+
+def _count_error(runtime: Runtime, task: str) -> None:
+    with contextlib.suppress(redis.RedisError):  # counting is a courtesy; the log has it
+        runtime.redis.hincrby(ERRORS_KEY, task, 1)
+
+
+def drain(runtime: Runtime) -> None:
+    """Do all owed work now, in this process, with a real rq worker (tests, drills, tools)."""
+    from intake.runtime import bind
+
+    bind(runtime)
+    outbox.relay(runtime)
+    runtime.worker(in_process=True).work(burst=True)
+    queue_batches(runtime)
+    runtime.worker(in_process=True).work(burst=True)

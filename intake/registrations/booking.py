@@ -1,0 +1,309 @@
+"""Appointments: slots from opening hours, and seats booked so that no slot is ever overbooked.
+
+Every seat change is one conditional UPDATE on the slot row; the database serializes them
+(a row lock on PostgreSQL, the write lock on SQLite), so concurrent bookings cannot both win.
+A household's own changes (book, cancel, rebook) take its registration row's lock first, so
+two of them never both read the same appointment and free its seats twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from intake.store import models
+
+LOCAL_TIME = ZoneInfo("Europe/Berlin")
+BOOKING_WINDOW = dt.timedelta(days=14)
+
+
+def slot_id(text: object) -> int | None:
+    """A slot id as sent ("17"), or None when it cannot be one: digits 0-9 only ("²" is a
+    digit to Python), and small enough for the database's 64-bit key."""
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
+class SlotFull(Exception):
+    """Not enough free seats left in the slot."""
+
+
+class NoSuchSlot(LookupError):
+    """The slot does not exist, is not the registration's authority's, or has begun."""
+
+
+@dataclass(frozen=True)
+class Booked:
+    slot_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    seats: int
+    priority: bool
+    checked_in_at: dt.datetime | None
+    waiting_number: int | None
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def generate_slots(
+    session: Session, authority: models.Authority, first: dt.date, days: int
+) -> int:
+    """Create the missing slots from opening hours for `days` days from `first`; count them."""
+    hours = session.scalars(
+        select(models.OpeningHours).where(models.OpeningHours.authority_key == authority.key)
+    ).all()
+    closed = set(
+        session.scalars(
+            select(models.ClosedDay.day).where(models.ClosedDay.authority_key == authority.key)
+        )
+    )
+    existing = {
+        aware(start)
+        for start in session.scalars(
+            select(models.Slot.starts_at).where(models.Slot.authority_key == authority.key)
+        )
+    }
+    length = dt.timedelta(minutes=authority.slot_minutes)
+    created = 0
+    for offset in range(days):
+        day = first + dt.timedelta(days=offset)
+        if day in closed:
+            continue
+        for period in (h for h in hours if h.weekday == day.weekday()):
+            start = dt.datetime.combine(day, period.opens, LOCAL_TIME)
+            end_of_period = dt.datetime.combine(day, period.closes, LOCAL_TIME)
+            while start + length <= end_of_period:
+                utc_start = start.astimezone(dt.UTC)
+                if utc_start not in existing:
+                    session.add(
+                        models.Slot(
+                            authority_key=authority.key,
+                            starts_at=utc_start,
+                            ends_at=(start + length).astimezone(dt.UTC),
+                            capacity=authority.seats_per_slot,
+                            held_for_priority=min(
+                                authority.priority_seats, authority.seats_per_slot
+                            ),
+                        )
+                    )
+                    created += 1
+                start += length
+    return created
+
+
+def close_public_holidays(session: Session, authority_key: str, state: str, year: int) -> int:
+    """Mark the public holidays of a German state (e.g. "BB") as closed days."""
+    known = set(
+        session.scalars(
+            select(models.ClosedDay.day).where(models.ClosedDay.authority_key == authority_key)
+        )
+    )
+    added = 0
+    for day, name in holidays.country_holidays("DE", subdiv=state, years=year).items():
+        if day not in known:
+            session.add(models.ClosedDay(authority_key=authority_key, day=day, reason=name[:100]))
+            added += 1
+    return added
+
+
+def free_slots(
+    session: Session, authority_key: str, seats: int, priority: bool, now: dt.datetime
+) -> list[models.Slot]:
+    """Slots of the booking window with room for `seats` more people, earliest first."""
+    room = models.Slot.capacity - models.Slot.taken
+    if not priority:
+        room = room - models.Slot.held_for_priority
+    return list(
+        session.scalars(
+            select(models.Slot)
+            .where(
+                models.Slot.authority_key == authority_key,
+                models.Slot.starts_at > now,
+                models.Slot.starts_at <= now + BOOKING_WINDOW,
+                room >= seats,
+            )
+            .order_by(models.Slot.starts_at)
+        )
+    )
+
+
+def book(
+    session: Session,
+    registration: models.Registration,
+    slot_id: int,
+    priority: bool,
+    now: dt.datetime,
+) -> Booked:
+    """Take one seat per person in the slot, replacing an earlier appointment (rebooking).
+
+    Raises SlotFull when the seats are gone and NoSuchSlot for a slot the household cannot take;
+    either way the earlier appointment, if any, is kept (the caller's transaction rolls back).
+    """
+    _one_change_at_a_time(session, registration)
+    # A rebooking changes two slots: their rows are locked in one order (by id), else two
+    # households trading slots would each hold one and wait for the other's (a deadlock).
+    earlier = session.scalar(
+        select(models.Appointment.slot_id).where(
+            models.Appointment.registration_id == registration.id
+        )
+    )
+    session.execute(
+        select(models.Slot.id)
+        .where(models.Slot.id.in_({slot_id, earlier} - {None}))
+        .order_by(models.Slot.id)
+        .with_for_update()
+    )
+    seats = len(registration.persons)
+    slot = session.get(models.Slot, slot_id)
+    if slot is None or slot.authority_key != registration.authority_key or aware(
+        slot.starts_at
+    ) <= now:
+        raise NoSuchSlot(slot_id)
+    cancel(session, registration)
+    limit = models.Slot.capacity - (0 if priority else models.Slot.held_for_priority)
+    taken = session.execute(
+        update(models.Slot)
+        .where(models.Slot.id == slot_id, models.Slot.taken + seats <= limit)
+        .values(taken=models.Slot.taken + seats)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise SlotFull(slot_id)
+    session.add(
+        models.Appointment(
+            registration_id=registration.id, slot_id=slot_id, seats=seats, priority=priority
+        )
+    )
+    session.flush()
+    found = appointment(session, registration)
+    assert found is not None  # noqa: S101 - just written in this transaction
+    return found
+
+
+def cancel(session: Session, registration: models.Registration) -> bool:
+    """Cancel the household's appointment and free its seats; False if it had none."""
+    _one_change_at_a_time(session, registration)
+    current = session.scalar(
+        select(models.Appointment).where(models.Appointment.registration_id == registration.id)
+    )
+    if current is None:
+        return False
+    session.execute(
+        update(models.Slot)
+        .where(models.Slot.id == current.slot_id)
+        .values(taken=models.Slot.taken - current.seats)
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(current)
+    session.flush()
+    return True
+
+
+def _one_change_at_a_time(session: Session, registration: models.Registration) -> None:
+    """Lock the household's registration row until the transaction ends (PostgreSQL; on
+    SQLite every write transaction holds the database's one write lock already)."""
+    session.execute(
+        select(models.Registration.id)
+        .where(models.Registration.id == registration.id)
+        .with_for_update()
+    )
+
+
+def appointment(session: Session, registration: models.Registration) -> Booked | None:
+    row = session.connection().execute(
+        select(*BOOKED_COLUMNS)
+        .join(models.Slot, models.Slot.id == models.Appointment.slot_id)
+        .where(models.Appointment.registration_id == registration.id)
+    ).first()
+    return None if row is None else booked(row)
+
+
+# What a Booked is made of: select these (appointment joined with its slot), then `booked`.
+BOOKED_COLUMNS = (
+    models.Appointment.slot_id, models.Appointment.seats, models.Appointment.priority,
+    models.Appointment.checked_in_at, models.Appointment.waiting_number,
+    models.Slot.starts_at, models.Slot.ends_at,
+)
+
+
+def booked(row: Any) -> Booked:
+    """The booking in a row of BOOKED_COLUMNS."""
+    return Booked(
+        slot_id=row.slot_id,
+        starts_at=aware(row.starts_at),
+        ends_at=aware(row.ends_at),
+        seats=row.seats,
+        priority=row.priority,
+        checked_in_at=row.checked_in_at,
+        waiting_number=row.waiting_number,
+    )
+
+
+def check_in(session: Session, registration: models.Registration, now: dt.datetime) -> int:
+    """Mark the household arrived and hand out the next waiting number of its authority's day.
+
+    Idempotent: a household checked in already keeps its number.
+    """
+    found = session.scalar(
+        select(models.Appointment).where(models.Appointment.registration_id == registration.id)
+    )
+    if found is None:
+        raise LookupError("no appointment")
+    if found.waiting_number is not None:
+        return found.waiting_number
+    # One check-in at a time per authority: numbers are handed out without gaps or twins.
+    session.get(models.Authority, registration.authority_key, with_for_update=True)
+    start, end = local_day(now.astimezone(LOCAL_TIME).date())
+    last = session.scalar(
+        select(func.max(models.Appointment.waiting_number))
+        .join(models.Slot)
+        .where(
+            models.Slot.authority_key == registration.authority_key,
+            models.Appointment.checked_in_at >= start,
+            models.Appointment.checked_in_at < end,
+        )
+    )
+    found.waiting_number = (last or 0) + 1
+    found.checked_in_at = now
+    return found.waiting_number
+
+
+def local_day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC bounds of a calendar day at the authorities."""
+    start = dt.datetime.combine(day, dt.time(0), LOCAL_TIME).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), LOCAL_TIME)
+    return start, end.astimezone(dt.UTC)
+
+
+def day_list(session: Session, authority_key: str, day: dt.date) -> list[tuple[Any, ...]]:
+    """(starts_at, reference, seats, checked_in_at, waiting_number) of the day, by time."""
+    start, end = local_day(day)
+    rows = session.execute(
+        select(
+            models.Slot.starts_at,
+            models.Registration.reference,
+            models.Appointment.seats,
+            models.Appointment.checked_in_at,
+            models.Appointment.waiting_number,
+        )
+        .select_from(models.Appointment)
+        .join(models.Slot)
+        .join(models.Registration)
+        .where(
+            models.Slot.authority_key == authority_key,
+            models.Slot.starts_at >= start,
+            models.Slot.starts_at < end,
+        )
+        .order_by(models.Slot.starts_at, models.Registration.reference)
+    )
+    return [tuple(row) for row in rows]

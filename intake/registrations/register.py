@@ -1,0 +1,274 @@
+"""Use cases of a registration: submit it, look up its status. Views and the API call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cachetools.func import ttl_cache
+from flask_babel import gettext as _
+from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from intake.dataset import domain
+from intake.registrations import booking
+from intake.security.crypto import REFERENCE_FORM, FieldCipher, token_hash
+from intake.store import household_rows, models, stored_form
+from intake.store.household_rows import Receipt
+from intake.store.idempotency import Claim
+
+if TYPE_CHECKING:
+    from intake.runtime import Runtime
+
+class UnknownPostalCode(LookupError):
+    """No authority is responsible for the postal code: never routed to a default."""
+
+
+def unknown_postal_code_message() -> str:
+    return _(
+        "We do not know which immigration authority is responsible for this postal code. "
+        "Check the postal code of the place where you are staying."
+    )
+
+
+class Erased(LookupError):
+    """The registration's personal data has been deleted (retention or request)."""
+
+
+@dataclass(frozen=True)
+class Status:
+    reference: str
+    authority: domain.Authority
+    created_at: dt.datetime
+    persons: int
+    forwarded: int  # messages in a batch the authority can fetch
+    acknowledged: int  # messages in a batch the authority confirmed
+    appointment: booking.Booked | None = None
+    delayed: bool = False  # its messages failed to build; operators see why (intake status)
+
+    @property
+    def state(self) -> str:
+        """received -> forwarded -> acknowledged, as the applicant's status page shows it;
+        "delayed" while its messages cannot be built, rather than "received" forever."""
+        if self.acknowledged >= self.persons:
+            return "acknowledged"
+        if self.forwarded >= self.persons:
+            return "forwarded"
+        return "delayed" if self.delayed else "received"
+
+
+# Built once: composing the statement anew cost more than running it.
+_ROUTE = (
+    select(*models.table(models.Authority).c)
+    .join(models.table(models.PostalCode))
+    .where(models.table(models.PostalCode).c.code == bindparam("code"))
+)
+
+
+def route(session: Session, postal_code: str) -> domain.Authority:
+    """The authority responsible for a postal code."""
+    found = session.connection().execute(_ROUTE, {"code": postal_code}).first()
+    if found is None:
+        raise UnknownPostalCode(postal_code)
+    return to_domain(found)
+
+
+def submit(
+    session: Session,
+    cipher: FieldCipher,
+    household: domain.Household,
+    api_token_id: int | None = None,
+    entered_by: int | None = None,
+) -> Receipt:
+    """Store a household and the work it is owed in the caller's transaction."""
+    authority = route(session, household.postal_code)
+    prepared = household_rows.prepare(cipher, household, authority, api_token_id, entered_by)
+    household_rows.write(session, [prepared])
+    return prepared.receipt()
+
+
+@ttl_cache(maxsize=20_000, ttl=60)
+def _remembered_route(runtime: Runtime, postal_code: str) -> domain.Authority:
+    """`route`, remembered for a minute per process: the directory changes only when it is
+    imported, and a registration should not pay a query for it. Unknown postal codes are
+    not remembered, so a code newly served works at once."""
+    with runtime.db.read() as session:
+        return route(session, postal_code)
+
+
+def register(
+    runtime: Runtime,
+    household: domain.Household,
+    api_token_id: int | None = None,
+    idempotency: Claim | None = None,
+) -> Receipt:
+    """Store a household in a transaction shared with the other registrations arriving at
+    the same moment in this process (`commits`); returns once it is committed.
+
+    With `idempotency`, the key is stored in the same transaction; a key stored already
+    (the same request, sent twice at once) raises IntegrityError, and nothing is stored.
+    """
+    authority = _remembered_route(runtime, household.postal_code)
+    prepared = household_rows.prepare(runtime.cipher, household, authority, api_token_id)
+    prepared.idempotency = idempotency
+    runtime.submissions.commit(prepared)
+    return prepared.receipt()
+
+
+def receipt_of(session: Session, registration_id: str, status_token: str) -> Receipt:
+    """The receipt a stored registration was given (for a retried request)."""
+    found = session.get_one(models.Registration, registration_id)
+    authority = session.get_one(models.Authority, found.authority_key)
+    return Receipt(
+        reference=found.reference,
+        status_token=status_token,
+        authority=to_domain(authority),
+        application_ids=tuple(person.application_id for person in found.persons),
+    )
+
+
+def load_household(cipher: FieldCipher, registration: models.Registration) -> domain.Household:
+    """Decrypt a stored registration back into the household that was submitted."""
+    return household_of(cipher, registration, registration.persons)
+
+
+def household_of(
+    cipher: FieldCipher, registration: Any, persons: Sequence[Any]
+) -> domain.Household:
+    """The household from its registration and person records (models or table rows)."""
+    if registration.data is None:
+        raise Erased(registration.reference)
+    document = json.loads(
+        cipher.decrypt(registration.data, household_rows.context("registration", registration.id))
+    )
+    members = [
+        json.loads(cipher.decrypt(person.data or "", household_rows.context("person", person.id)))
+        for person in persons
+    ]
+    return stored_form.household(document, members)
+
+
+def by_token(session: Session, token: str) -> models.Registration | None:
+    """The registration a status-page token opens."""
+    return session.scalar(
+        select(models.Registration).where(
+            models.Registration.status_token_hash == token_hash(token)
+        )
+    )
+
+
+def token_known(session: Session, token: str) -> bool:
+    """Whether a status-page token opens a registration (without loading it)."""
+    found = session.connection().execute(_TOKEN_KNOWN, {"hash": token_hash(token)}).first()
+    return found is not None
+
+
+_TOKEN_KNOWN = select(models.Registration.id).where(
+    models.Registration.status_token_hash == bindparam("hash")
+)
+
+
+def by_reference(session: Session, reference: str) -> models.Registration | None:
+    """The registration of a reference as people type it (any case); None for a text that
+    cannot be one, without asking the database (PostgreSQL refuses a NUL in a query)."""
+    reference = reference.strip().upper()
+    if not REFERENCE_FORM.fullmatch(reference):
+        return None
+    return session.scalar(
+        select(models.Registration).where(models.Registration.reference == reference)
+    )
+
+
+def status(session: Session, registration: models.Registration) -> Status:
+    """Where a registration stands: received, or its messages ready."""
+    row = session.connection().execute(_STATUS_BY_ID, {"id": registration.id}).one()
+    return _status(row)
+
+
+def status_by_token(session: Session, token: str) -> Status | None:
+    """The status a status-page token opens, or None: one query, as the page is asked often."""
+    row = session.connection().execute(
+        _STATUS_BY_TOKEN, {"hash": token_hash(token)}
+    ).one_or_none()
+    return None if row is None else _status(row)
+
+
+def _status_query() -> Select[Any]:
+    # Counted in the database, in one statement with the authority and the appointment:
+    # loading persons (and their encrypted data) to count them, and a query per part, were
+    # most of a status page's time.
+    registration, message, batch = models.Registration, models.Message, models.Batch
+    appointment, slot = models.Appointment, models.Slot
+    members = (
+        select(func.count(models.Person.id))
+        .where(models.Person.registration_id == registration.id)
+        .scalar_subquery()
+    )
+    # Messages in a batch (forwarded), and those whose batch was acknowledged.
+    delivered = select(message.registration_id, batch.acknowledged_at).join(batch).subquery()
+    forwarded, acknowledged = (
+        select(count)
+        .where(delivered.c.registration_id == registration.id)
+        .scalar_subquery()
+        for count in (func.count(), func.count(delivered.c.acknowledged_at))
+    )
+    outbox = models.table(models.Outbox).c
+    delayed = (
+        select(outbox.id)
+        .where(outbox.registration_id == registration.id, outbox.done_at.is_(None))
+        .where(outbox.failure.is_not(None) | outbox.failed_at.is_not(None))
+        .exists()
+    )
+    return (
+        select(
+            registration.reference, registration.created_at, *_AUTHORITY_COLUMNS,
+            members.label("persons"), forwarded.label("forwarded"),
+            acknowledged.label("acknowledged"), delayed.label("delayed"),
+            *booking.BOOKED_COLUMNS,
+        )
+        .join(models.Authority, models.Authority.key == registration.authority_key)
+        .outerjoin(appointment, appointment.registration_id == registration.id)
+        .outerjoin(slot, slot.id == appointment.slot_id)
+    )
+
+
+_AUTHORITY_COLUMNS = tuple(
+    getattr(models.Authority, name)
+    for name in ("key", "name", "street", "house_number", "postal_code", "city", "email", "phone")
+)
+_STATUS_BY_ID = _status_query().where(models.Registration.id == bindparam("id"))
+_STATUS_BY_TOKEN = _status_query().where(
+    models.Registration.status_token_hash == bindparam("hash")
+)
+
+
+def _status(row: Row[Any]) -> Status:
+    return Status(
+        reference=row.reference,
+        authority=to_domain(row),
+        created_at=row.created_at,
+        persons=row.persons,
+        forwarded=row.forwarded,
+        acknowledged=row.acknowledged,
+        appointment=None if row.slot_id is None else booking.booked(row),
+        delayed=bool(row.delayed),
+    )
+
+
+def to_domain(authority: models.Authority | Row[Any]) -> domain.Authority:
+    """The directory's view of an authority, from its model or a row of its table."""
+    address = None
+    if authority.street and authority.postal_code and authority.city:
+        address = domain.Address(
+            authority.street, authority.house_number, authority.postal_code, authority.city
+        )
+    return domain.Authority(
+        key=authority.key,
+        name=authority.name,
+        address=address,
+        email=authority.email,
+        phone=authority.phone,
+    )

@@ -1,0 +1,1 @@
+"""Security: cryptography, staff and API tokens, who may reach what, audit, key rotation."""

@@ -1,0 +1,59 @@
+"""Key rotation: re-encrypt stored personal fields with the newest data key, in batches.
+
+Safe while the service runs: each batch is its own transaction, rows already on the newest
+key are skipped, and a value is rewritten only if it still holds what was read (so a row
+changed meanwhile is simply taken up by the next pass).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, update
+
+from intake.delivery import batches
+from intake.runtime import Runtime
+from intake.store import household_rows, idempotency, models
+
+# Encrypted columns and the context each value is bound to (see household_rows.context).
+ENCRYPTED = (
+    (models.Registration, "data", lambda row: household_rows.context("registration", row.id)),
+    (models.Person, "data", lambda row: household_rows.context("person", row.id)),
+    (models.Draft, "data", lambda row: f"draft:{row.id}:data"),
+    (models.HandOver, "draft_token", lambda row: f"hand_over:{row.token_hash}:draft_token"),
+    (models.IdempotencyKey, "status_token", lambda row: idempotency.context(row.key_hash)),
+    # Built messages wait here until their batch's retention ends; a batch file lost from
+    # disk is written again from them, so they must stay readable when an old key goes.
+    (models.MessagePayload, "payload", lambda row: batches.message_context(row.message_id)),
+)
+
+
+def rotate(runtime: Runtime, batch: int = 500) -> int:
+    """Re-encrypt every value not yet under the current key; returns how many were rewritten."""
+    cipher = runtime.cipher
+    prefix = f"{cipher.current_key_id}."
+    total = 0
+    for model, column_name, context in ENCRYPTED:
+        column = getattr(model, column_name)
+        key_column = inspect(model).primary_key[0]  # type: ignore[attr-defined]
+        last = None
+        while True:
+            with runtime.db.transaction() as session:
+                query = session.query(model).filter(~column.startswith(prefix, autoescape=True))
+                if last is not None:
+                    query = query.filter(key_column > last)
+                rows = query.order_by(key_column).limit(batch).all()
+                for row in rows:
+                    old = getattr(row, column_name)
+                    # As bytes: a message's payload is compressed, not text.
+                    plaintext = cipher.decrypt_bytes(old, context(row))
+                    new = cipher.encrypt_bytes(plaintext, context(row))
+                    session.execute(
+                        update(model)
+                        .where(key_column == getattr(row, key_column.key), column == old)
+                        .values({column_name: new})
+                        .execution_options(synchronize_session=False)
+                    )
+                total += len(rows)
+            if len(rows) < batch:
+                break
+            last = getattr(rows[-1], key_column.key)
+    return total

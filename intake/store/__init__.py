@@ -1,0 +1,1 @@
+"""Storage: tables, the database, migrations, the stored form of a household, blind indexes."""

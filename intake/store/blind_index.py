@@ -1,0 +1,99 @@
+"""Finding people without decrypting everyone: blind indexes of names and document numbers.
+
+Names are reduced to a skeleton before hashing so that the usual transliteration variants
+meet: Oleksandr / Aleksandr / Olexandr, Yurii / Yuriy / Iurii, Kharkiv / Harkiv. The price is
+that different names sometimes share a skeleton; a search shows the candidates, a person
+decides. The date of birth keeps that set small.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from intake.dataset import domain
+from intake.security.crypto import FieldCipher
+from intake.store import models
+
+# Spellings that differ between transliteration systems, reduced to one (order matters).
+_VARIANTS = (
+    ("shch", "sh"), ("sch", "sh"), ("tsch", "ch"), ("tch", "ch"), ("kh", "h"), ("ch", "c"),
+    ("zh", "z"), ("ts", "c"), ("tz", "c"), ("x", "ks"), ("w", "v"), ("ph", "f"), ("g", "h"),
+    ("ck", "k"), ("q", "k"),
+)
+_NOT_SKELETON = re.compile(r"[aeiouyj\W\d_]+")
+
+
+def skeleton(name: str | None) -> str:
+    """Lower case, no diacritics, variant spellings unified, vowels and y/j/i dropped."""
+    if not name:
+        return ""
+    text = unicodedata.normalize("NFKD", name.lower())
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    for variant, common in _VARIANTS:
+        text = text.replace(variant, common)
+    text = _NOT_SKELETON.sub("", text)
+    return re.sub(r"(.)\1+", r"\1", text)  # doubled letters: Anna / Ana
+
+
+def name_index(
+    cipher: FieldCipher, family_name: str | None, given_names: str | None, born: str | None
+) -> str:
+    """The index under which a person is found by name and date of birth."""
+    return cipher.blind_index(f"name|{skeleton(family_name)}|{skeleton(given_names)}|{born or ''}")
+
+
+def document_index(cipher: FieldCipher, number: str) -> str:
+    return cipher.blind_index(f"document|{re.sub(r'[^0-9A-Z]', '', number.upper())}")
+
+
+def person_indexes(cipher: FieldCipher, person: domain.Person) -> tuple[str, str | None]:
+    """(name index, document index or None) of a person."""
+    born = str(person.date_of_birth) if person.date_of_birth else None
+    document = document_index(cipher, person.document.number) if person.document else None
+    return name_index(cipher, person.family_name, person.given_names, born), document
+
+
+def duplicates(
+    session: Session, cipher: FieldCipher, persons: list[dict[str, Any]]
+) -> list[str]:
+    """References of earlier registrations with a person of the same document number, or the
+    same name skeleton and date of birth, as one of these (stored-form) persons.
+
+    The persons of one household are never compared with each other: twins are not duplicates.
+    """
+    names, documents = set(), set()
+    for person in persons:
+        names.add(name_index(
+            cipher, person.get("family_name"), person.get("given_names"),
+            person.get("date_of_birth"),
+        ))
+        number = (person.get("document") or {}).get("number")
+        if number:
+            documents.add(document_index(cipher, number))
+    found = session.scalars(
+        select(models.Registration.reference)
+        .join(models.Person)
+        .where(
+            or_(models.Person.name_index.in_(names), models.Person.document_index.in_(documents))
+        )
+        .distinct()
+    )
+    return sorted(found)
+
+
+def registrations_named(session: Session, index: str) -> list[models.Registration]:
+    """Registrations with a person under this name index."""
+    return list(
+        session.scalars(
+            select(models.Registration)
+            .where(models.Registration.id.in_(
+                select(models.Person.registration_id).where(models.Person.name_index == index)
+            ))
+            .order_by(models.Registration.created_at)
+        )
+    )

@@ -1,0 +1,152 @@
+"""A household's rows: prepared outside any transaction, written many households at a time.
+
+Everything that costs time (JSON, encryption, blind indexes) happens in `prepare`, before a
+write lock is taken; `write` then inserts any number of prepared households with one
+statement per table. The registration, its persons and the work it is owed (an outbox row)
+are written together: once committed, the registration is safe, and the relay queues its
+work whenever the queue is reachable. Nothing here touches Redis.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from intake.dataset import domain
+from intake.security.crypto import FieldCipher, random_reference, random_token, token_hash
+from intake.store import blind_index, models, stored_form
+from intake.store.database import insert_unless_taken
+from intake.store.idempotency import Claim
+
+PAYLOAD = "payload"  # outbox kind: build the household's messages
+# Draws of a reference for one registration before giving up (the space is 2**50).
+_DRAWS = 5
+
+_NEW_PERSONS = insert(models.table(models.Person))
+_NEW_OUTBOX = insert(models.table(models.Outbox))
+_NEW_KEYS = insert(models.table(models.IdempotencyKey))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the applicant gets back. `status_token` exists only here, never in the database."""
+
+    reference: str
+    status_token: str
+    authority: domain.Authority
+    application_ids: tuple[str, ...]
+
+
+@dataclass
+class Submission:
+    """The rows of one household, ready to insert."""
+
+    authority: domain.Authority
+    registration: dict[str, Any]
+    persons: list[dict[str, Any]]
+    status_token: str = ""
+    idempotency: Claim | None = None  # the partner's Idempotency-Key, stored with the rows
+
+    def draw_reference(self) -> None:
+        """A fresh reference and status token (again, if the first were taken)."""
+        self.status_token = random_token()
+        self.registration["reference"] = random_reference()
+        self.registration["status_token_hash"] = token_hash(self.status_token)
+
+    def receipt(self) -> Receipt:
+        return Receipt(
+            reference=self.registration["reference"],
+            status_token=self.status_token,
+            authority=self.authority,
+            application_ids=tuple(person["application_id"] for person in self.persons),
+        )
+
+
+def prepare(
+    cipher: FieldCipher,
+    household: domain.Household,
+    authority: domain.Authority,
+    api_token_id: int | None = None,
+    entered_by: int | None = None,
+) -> Submission:
+    """Encrypt a household into its rows for the authority it was routed to."""
+    registration_id = models.new_id()
+    registration = {
+        "id": registration_id,
+        "authority_key": authority.key,
+        "language": household.language,
+        "api_token_id": api_token_id,
+        "entered_by": entered_by,
+        "created_at": models.utcnow(),
+        "data": cipher.encrypt(
+            json.dumps(stored_form.household_document(household)),
+            context("registration", registration_id),
+        ),
+    }
+    persons = []
+    for position, person in enumerate(household.persons):
+        person_id = models.new_id()
+        name_index, document_index = blind_index.person_indexes(cipher, person)
+        persons.append({
+            "id": person_id,
+            "registration_id": registration_id,
+            "position": position,
+            "application_id": str(models.new_uuid()),
+            "name_index": name_index,
+            "document_index": document_index,
+            "data": cipher.encrypt(
+                json.dumps(stored_form.person_document(person)), context("person", person_id)
+            ),
+        })
+    submission = Submission(authority, registration, persons)
+    submission.draw_reference()
+    return submission
+
+
+def write(session: Session, submissions: list[Submission]) -> None:
+    """Insert the submissions in the caller's transaction: one statement per table.
+
+    A reference that is taken already (or drawn twice in one group) is drawn again.
+    """
+    connection = session.connection()
+    new_registrations = _new_registrations(connection.dialect.name)
+    pending = submissions
+    for _draw in range(_DRAWS):
+        inserted = set(connection.scalars(
+            new_registrations, [submission.registration for submission in pending]
+        ))
+        pending = [item for item in pending if item.registration["id"] not in inserted]
+        if not pending:
+            break
+        for submission in pending:
+            submission.draw_reference()
+    else:  # pragma: no cover - five collisions in a row in a space of 2**50
+        raise RuntimeError("could not draw a unique reference")
+    connection.execute(_NEW_PERSONS, [row for item in submissions for row in item.persons])
+    connection.execute(_NEW_OUTBOX, [
+        {"registration_id": item.registration["id"], "kind": PAYLOAD} for item in submissions
+    ])
+    keys = [
+        item.idempotency.row(item.registration["id"], item.status_token)
+        for item in submissions
+        if item.idempotency is not None
+    ]
+    if keys:  # a key used twice at once fails here, and the group writes each alone
+        connection.execute(_NEW_KEYS, keys)
+
+
+@functools.cache
+def _new_registrations(dialect: str) -> Any:
+    """INSERT of registrations that returns the ids of those whose reference was free."""
+    table = models.table(models.Registration)
+    return insert_unless_taken(dialect, table).returning(table.c.id)
+
+
+def context(table: str, record_id: str) -> str:
+    """Associated data for a record's encrypted `data`: its table and id."""
+    return f"{table}:{record_id}:data"

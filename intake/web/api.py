@@ -1,0 +1,216 @@
+"""bp "api": JSON over the same schemas and use cases as the form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, jsonify, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from intake.dataset.languages import LANGUAGES, select_locale
+from intake.dataset.schemas import HOUSEHOLD, messages
+from intake.registrations import booking, register
+from intake.runtime import current
+from intake.store import idempotency, models
+from intake.store.household_rows import Receipt
+from intake.web.bearer import require_scope
+from intake.web.links import status_url
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Any:
+    """Every error under /api/ as JSON, whichever blueprint (or none) the path reached."""
+    if not request.path.startswith("/api/"):
+        return error  # pages: Werkzeug's answer
+    message = _API_ERRORS.get(error.code or 500)
+    response = jsonify({"error": str(message) if message else error.name})
+    for name, value in error.get_headers():  # Allow on a 405, Retry-After ...
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, error.code or 500
+
+
+@bp.app_errorhandler(InternalServerError)
+def server_error(error: InternalServerError) -> Any:
+    return http_error(error)
+
+
+_API_ERRORS = {
+    400: _l("The request could not be read."),
+    404: _l("Not found."),
+    405: _l("This method is not allowed here."),
+    413: _l("The request is too large."),
+    415: _l("Send JSON, with the header Content-Type: application/json."),
+    500: _l("Something went wrong on our side; nothing was stored. Please try again."),
+}
+
+
+def _json_body() -> Any:
+    """The request's JSON document (None when it is none); 415 unless sent as JSON."""
+    if not request.is_json:
+        abort(415)
+    return request.get_json(silent=True)
+
+
+@bp.post("/registrations")
+@require_scope("submit")
+def create_registration() -> tuple[Response, int]:
+    payload = _json_body()
+    language = payload.get("language") if isinstance(payload, dict) else None
+    # Errors speak the household's language, else the one the client asks for.
+    with force_locale(language if language in LANGUAGES else select_locale()):
+        if not isinstance(payload, dict):
+            return jsonify(errors={"_schema": [_("Send the registration as a JSON object.")]}), 400
+        try:
+            key = _idempotency_key(payload)
+        except idempotency.BadKey:
+            message = _("The Idempotency-Key must be 1 to 255 printable ASCII characters.")
+            return jsonify(errors={"Idempotency-Key": [message]}), 400
+        if key is not None and (earlier := _earlier(key)) is not None:
+            return earlier
+        try:
+            household = HOUSEHOLD.load(payload)
+        except ValidationError as error:
+            return jsonify(errors=messages(error)), 422
+        try:
+            receipt = register.register(
+                current(), household, api_token_id=g.api_token_id, idempotency=key
+            )
+        except register.UnknownPostalCode:
+            message = register.unknown_postal_code_message()
+            return jsonify(errors={"postal_code": [message]}), 422
+        except IntegrityError:
+            # The same key, sent twice at once: the other request stored its registration.
+            if key is None or (earlier := _earlier(key)) is None:
+                raise
+            return earlier
+    return jsonify(_created(receipt)), 201
+
+
+def _created(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "reference": receipt.reference,
+        "status_url": status_url(receipt.status_token),
+        "authority": {"key": receipt.authority.key, "name": receipt.authority.name},
+        "applications": [
+            {"person": index, "application_id": application_id}
+            for index, application_id in enumerate(receipt.application_ids)
+        ],
+    }
+
+
+def _idempotency_key(payload: dict[str, Any]) -> idempotency.Claim | None:
+    """The request's Idempotency-Key, if it sent one (BadKey when it cannot be one)."""
+    header = request.headers.get("Idempotency-Key")
+    if header is None:
+        return None
+    key = idempotency.key_in(header)
+    key_hash = idempotency.key_hash(g.api_token_id, key)
+    return idempotency.claim(current().cipher, key_hash, idempotency.request_hash(payload))
+
+
+def _earlier(key: idempotency.Claim) -> tuple[Response, int] | None:
+    """The first answer to a key used before (None if it was not), or 422 for another body."""
+    rt = current()
+    with rt.db.transaction() as session:
+        earlier = idempotency.find(session, rt.cipher, key.key_hash)
+        if earlier is None:
+            return None
+        if earlier.request_hash != key.request_hash:
+            message = _("This Idempotency-Key was used for another request.")
+            return jsonify(errors={"Idempotency-Key": [message]}), 422
+        if earlier.status_token is None:
+            return jsonify(error=_("This registration's data was deleted.")), 410
+        receipt = register.receipt_of(session, earlier.registration_id, earlier.status_token)
+    response = jsonify(_created(receipt))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
+
+
+def _own_registration(session: Any, reference: str) -> models.Registration:
+    """The registration, if this token submitted it; 404 alike for others' and unknown ones."""
+    found = register.by_reference(session, reference)
+    if found is None or found.api_token_id != g.api_token_id:
+        abort(404)
+    return found
+
+
+def _appointment_body(booked: booking.Booked) -> dict[str, Any]:
+    return {
+        "slot": str(booked.slot_id),
+        "starts_at": booked.starts_at.isoformat(),
+        "ends_at": booked.ends_at.isoformat(),
+        "seats": booked.seats,
+        "priority": booked.priority,
+    }
+
+
+@bp.get("/registrations/<reference>/slots")
+@require_scope("submit")
+def list_slots(reference: str) -> Response:
+    priority = request.args.get("priority") in ("1", "true", "yes")
+    with current().db.read() as session:
+        found = _own_registration(session, reference)
+        free = booking.free_slots(
+            session, found.authority_key, len(found.persons), priority, dt.datetime.now(dt.UTC)
+        )
+        slots = [
+            {
+                "id": str(slot.id),
+                "starts_at": booking.aware(slot.starts_at).isoformat(),
+                "ends_at": booking.aware(slot.ends_at).isoformat(),
+                "free": slot.capacity - slot.taken - (0 if priority else slot.held_for_priority),
+            }
+            for slot in free
+        ]
+    return jsonify(slots=slots)
+
+
+@bp.post("/registrations/<reference>/appointment")
+@require_scope("submit")
+def book_appointment(reference: str) -> tuple[Response, int]:
+    body = _json_body()
+    slot = booking.slot_id(body.get("slot")) if isinstance(body, dict) else None
+    priority = body.get("priority", False) if isinstance(body, dict) else False
+    if slot is None or not isinstance(priority, bool):
+        message = _('Send {"slot": "<id>"} and optionally "priority": true or false.')
+        return jsonify(errors={"slot": [message]}), 422
+    try:
+        with current().db.transaction() as session:
+            booked = booking.book(
+                session, _own_registration(session, reference), slot, priority,
+                dt.datetime.now(dt.UTC),
+            )
+    except booking.SlotFull:
+        return jsonify(error=_("This slot has no room left for your household.")), 409
+    except booking.NoSuchSlot:
+        return jsonify(errors={"slot": [_("No such slot is open for this registration.")]}), 422
+    return jsonify(_appointment_body(booked)), 201
+
+
+@bp.get("/registrations/<reference>/appointment")
+@require_scope("submit")
+def show_appointment(reference: str) -> Response:
+    with current().db.read() as session:
+        booked = booking.appointment(session, _own_registration(session, reference))
+    if booked is None:
+        abort(404)
+    return jsonify(_appointment_body(booked))
+
+
+@bp.delete("/registrations/<reference>/appointment")
+@require_scope("submit")
+def cancel_appointment(reference: str) -> tuple[str, int]:
+    with current().db.transaction() as session:
+        cancelled = booking.cancel(session, _own_registration(session, reference))
+    if not cancelled:
+        abort(404)
+    return "", 204

@@ -1,0 +1,124 @@
+"""bp "deliveries": authorities list, fetch and acknowledge their batches (API and desk portal).
+
+An authority reaches its own batches only: another authority's batch answers 404, as if it
+did not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from intake.delivery import batches
+from intake.runtime import current
+from intake.security import audit
+from intake.security.access import roles
+from intake.store import models
+from intake.web.bearer import require_scope
+
+bp = Blueprint("deliveries", __name__)
+
+
+def _authority_of_token() -> str:
+    return str(g.api_scope).removeprefix("authority:")
+
+
+def _batch(session: Any, batch_id: str, authority_key: str | None) -> models.Batch:
+    found = session.get(models.Batch, batch_id)
+    if found is None or found.erased_at is not None:
+        abort(404)
+    if authority_key is not None and found.authority_key != authority_key:
+        abort(404)
+    return found
+
+
+def _describe(batch: models.Batch) -> dict[str, Any]:
+    return {
+        "id": batch.id,
+        "authority": batch.authority_key,
+        "sequence": batch.sequence,
+        "created": batch.created_at.isoformat(),
+        "count": batch.count,
+        "acknowledged": batch.acknowledged_at.isoformat() if batch.acknowledged_at else None,
+        "url": url_for("deliveries.api_download", batch_id=batch.id),
+    }
+
+
+def _listing(authority_key: str | None) -> list[models.Batch]:
+    with current().db.read() as session:
+        query = select(models.Batch).where(models.Batch.erased_at.is_(None))
+        if authority_key is not None:
+            query = query.where(models.Batch.authority_key == authority_key)
+        return list(session.scalars(query.order_by(models.Batch.authority_key,
+                                                   models.Batch.sequence)))
+
+
+def _zip(batch_id: str, authority_key: str | None) -> Response:
+    runtime = current()
+    with runtime.db.read() as session:
+        batch = _batch(session, batch_id, authority_key)
+        path = batches.write_file(session, runtime.cipher, runtime.settings.xml_out, batch)
+    response = Response(path.read_bytes(), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{batch_id}.zip"'
+    return response
+
+
+def _acknowledge(batch_id: str, authority_key: str | None, user_id: int | None) -> None:
+    with current().db.transaction() as session:
+        batch = _batch(session, batch_id, authority_key)
+        if batch.acknowledged_at is None:
+            batch.acknowledged_at = dt.datetime.now(dt.UTC)
+        audit.record(session, user_id, "acknowledge", "batch", batch.id)
+
+
+@bp.get("/api/v1/batches")
+@require_scope("authority")
+def api_list() -> Response:
+    return jsonify(batches=[_describe(b) for b in _listing(_authority_of_token())])
+
+
+@bp.get("/api/v1/batches/<batch_id>")
+@require_scope("authority")
+def api_download(batch_id: str) -> Response:
+    return _zip(batch_id, _authority_of_token())
+
+
+@bp.post("/api/v1/batches/<batch_id>/ack")
+@require_scope("authority")
+def api_acknowledge(batch_id: str) -> Response:
+    _acknowledge(batch_id, _authority_of_token(), None)
+    with current().db.read() as session:
+        return jsonify(_describe(_batch(session, batch_id, _authority_of_token())))
+
+
+@bp.errorhandler(404)
+def not_found(_error: Exception) -> Any:
+    return jsonify(error=_("Not found.")), 404
+
+
+def _own() -> str | None:
+    """Authority staff see their authority's batches; admins see all."""
+    return g.staff.authority_key if g.staff.role == "authority" else None
+
+
+@bp.get("/desk/batches")
+@roles("authority", "admin")
+def portal() -> str:
+    return render_template("desk/batches.html", batches=_listing(_own()))
+
+
+@bp.get("/desk/batches/<batch_id>.zip")
+@roles("authority", "admin")
+def portal_download(batch_id: str) -> Response:
+    return _zip(batch_id, _own())
+
+
+@bp.post("/desk/batches/<batch_id>/ack")
+@roles("authority", "admin")
+def portal_acknowledge(batch_id: str) -> Response:
+    _acknowledge(batch_id, _own(), g.staff.id)
+    return redirect(url_for("deliveries.portal"), code=303)  # type: ignore[return-value]

@@ -1,0 +1,216 @@
+"""bp "desk": staff sign-in, finding registrations, check-in, day lists, assisted registration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from intake.dataset.languages import select_locale
+from intake.delivery import outbox
+from intake.registrations import booking, drafts, register
+from intake.runtime import current
+from intake.security import audit, staff
+from intake.security.access import public, roles, staff_cookie
+from intake.store import blind_index, models
+from intake.web import qr
+from intake.web.extensions import limiter
+from intake.web.links import absolute, local_path
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+STAFF = ("volunteer", "authority", "admin")
+
+
+def _failed_login(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _account_key() -> str:
+    return "login:" + request.form.get("email", "").strip().lower()
+
+
+def _safe_next(target: str | None) -> str:
+    return local_path(target) or url_for("desk.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit("5 per 15 minutes", key_func=_account_key, deduct_when=_failed_login,
+               methods=["POST"])
+@limiter.limit("50 per 15 minutes", deduct_when=_failed_login, methods=["POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        with current().db.transaction() as db_session:
+            user = staff.authenticate(
+                db_session, request.form.get("email", ""), request.form.get("password", "")
+            )
+            if user is not None:
+                staff.end_session(db_session, request.cookies.get(staff_cookie(current_app)))
+                token = staff.start_session(db_session, user)
+        if user is not None:
+            response = redirect(_safe_next(request.args.get("next")), code=303)
+            response.set_cookie(
+                staff_cookie(current_app), token, httponly=True, samesite="Lax",
+                secure=current_app.config["SESSION_COOKIE_SECURE"], path="/",
+            )
+            return response
+        error = _("The e-mail address or the password is not right.")
+    return render_template("desk/login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+@roles(*STAFF)
+def logout() -> Response:
+    with current().db.transaction() as db_session:
+        staff.end_session(db_session, request.cookies.get(staff_cookie(current_app)))
+    response = redirect(url_for("desk.login"), code=303)
+    response.delete_cookie(staff_cookie(current_app), path="/")
+    return response
+
+
+@bp.get("/")
+@roles(*STAFF)
+def home() -> str:
+    return render_template("desk/home.html")
+
+
+@bp.get("/search")
+@roles(*STAFF)
+def search() -> str:
+    reference = request.args.get("reference", "").strip()
+    family, given = request.args.get("family_name", ""), request.args.get("given_names", "")
+    born = request.args.get("date_of_birth", "").strip() or None
+    with current().db.transaction() as db_session:
+        if reference:
+            found = [r for r in [register.by_reference(db_session, reference)] if r]
+        else:
+            index = blind_index.name_index(current().cipher, family, given, born)
+            found = blind_index.registrations_named(db_session, index)
+        visible = [r for r in found if g.staff.may_see_authority(r.authority_key)]
+        for found_registration in visible:
+            audit.record(db_session, g.staff.id, "search", "registration", found_registration.id)
+        results = [_summary(db_session, r) for r in visible]
+    return render_template("desk/results.html", results=results)
+
+
+def _summary(db_session: Any, found: models.Registration) -> dict[str, Any]:
+    household = register.load_household(current().cipher, found)
+    return {
+        "reference": found.reference,
+        "authority": found.authority_key,
+        "created_at": found.created_at,
+        "names": [f"{p.family_name or '–'}, {p.given_names or '–'}" for p in household.persons],
+    }
+
+
+def _visible(db_session: Any, reference: str) -> models.Registration:
+    found = register.by_reference(db_session, reference)
+    if found is None or not g.staff.may_see_authority(found.authority_key):
+        abort(404)  # another authority's registration does not exist for this account
+    return found
+
+
+@bp.get("/registrations/<reference>")
+@roles(*STAFF)
+def show(reference: str) -> str:
+    with current().db.transaction() as db_session:
+        found = _visible(db_session, reference)
+        audit.record(db_session, g.staff.id, "view", "registration", found.id)
+        household = register.load_household(current().cipher, found)
+        status = register.status(db_session, found)
+    return render_template("desk/registration.html", household=household, status=status)
+
+
+@bp.post("/registrations/<reference>/check-in")
+@roles("authority", "admin")
+def check_in(reference: str) -> Response:
+    with current().db.transaction() as db_session:
+        found = _visible(db_session, reference)
+        try:
+            booking.check_in(db_session, found, dt.datetime.now(dt.UTC))
+        except LookupError:
+            abort(409)
+        audit.record(db_session, g.staff.id, "check-in", "registration", found.id)
+    return redirect(url_for("desk.show", reference=reference), code=303)
+
+
+@bp.get("/day/<authority_key>")
+@roles("authority", "admin")
+def day(authority_key: str) -> str:
+    if not g.staff.may_see_authority(authority_key):
+        abort(404)
+    try:
+        chosen = dt.date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        chosen = dt.datetime.now(booking.LOCAL_TIME).date()
+    with current().db.transaction() as db_session:
+        if db_session.get(models.Authority, authority_key) is None:
+            abort(404)
+        rows = booking.day_list(db_session, authority_key, chosen)
+        audit.record(db_session, g.staff.id, "day list", "authority", authority_key)
+    return render_template("desk/day.html", rows=rows, day=chosen, authority_key=authority_key)
+
+
+@bp.get("/audit")
+@roles("admin")
+def audit_log() -> str:
+    with current().db.read() as db_session:
+        entries = audit.latest(db_session)
+    return render_template("desk/audit.html", entries=entries)
+
+
+@bp.get("/undelivered")
+@roles("admin")
+def undelivered() -> str:
+    """Registrations whose messages could not be built, and why (never a personal value)."""
+    with current().db.read() as db_session:
+        stuck = outbox.undelivered(db_session)
+    return render_template("desk/undelivered.html", stuck=stuck)
+
+
+@bp.post("/undelivered/retry")
+@roles("admin")
+def retry_undelivered() -> Response:
+    """Send them to be built again, after a fix (`intake outbox retry` does the same)."""
+    count = outbox.retry(current())
+    with current().db.transaction() as db_session:
+        audit.record(db_session, g.staff.id, "retry", "outbox", str(count))
+    return redirect(url_for("desk.undelivered"), code=303)  # type: ignore[return-value]
+
+
+@bp.post("/assist")
+@roles("volunteer", "admin")
+def assist() -> Response:
+    """Start a registration on someone's behalf, recorded as entered by this volunteer."""
+    with current().db.transaction() as db_session:
+        session["draft"] = drafts.save(
+            db_session, current().cipher, None, {"persons": [], "entered_by": g.staff.id}
+        )
+    return redirect(url_for("steps.start", lang=select_locale()), code=303)
+
+
+@bp.post("/handover")
+@roles("volunteer", "admin")
+def handover() -> str:
+    """Give the started registration to the applicant's phone: they check, consent and send."""
+    draft_token = session.pop("draft", None)
+    if draft_token is None:
+        abort(409)
+    with current().db.transaction() as db_session:
+        token = drafts.hand_over(db_session, current().cipher, draft_token)
+    url = absolute(url_for("steps.pick_up", lang=select_locale(), token=token))
+    return render_template("desk/handover.html", qr_svg=qr.svg(url))

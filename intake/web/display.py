@@ -1,0 +1,132 @@
+"""What every page shows alike: language, direction, localized names of codes and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import format_date, get_month_names
+from flask import Flask, request
+from flask_babel import format_datetime, format_time, get_locale, get_translations
+from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from intake.dataset import domain, territories
+from intake.dataset.languages import LANGUAGES, NATIVE_NAMES, direction
+from intake.registrations import booking
+from intake.web.links import fixed_path
+
+ROLE_NAMES = {
+    "applicant": _l("Applicant"),
+    "spouse": _l("Spouse or partner"),
+    "child": _l("Child"),
+    "parent": _l("Parent"),
+    "other_relative": _l("Other relative"),
+}
+SEX_NAMES = {
+    "female": _l("female"),
+    "male": _l("male"),
+    "diverse": _l("diverse"),
+    "unspecified": _l("not specified"),
+}
+
+
+def language() -> str:
+    return str(get_locale() or "en")
+
+
+def partial_date(value: str | None) -> str:
+    """A date as far as it is known, in the page's language (year; month and year; full)."""
+    if value is None:
+        return str(_l("unknown"))
+    known = domain.PartialDate.parse(value)
+    if known.day is not None:
+        return format_date(known.earliest(), "long", locale=language())
+    if known.month is not None:
+        return format_date(known.earliest(), "LLLL y", locale=language())
+    return str(known.year)
+
+
+def country(code: str) -> str:
+    if code == domain.STATELESS:
+        return str(_l("stateless"))
+    if code == domain.UNKNOWN:
+        return str(_l("unknown"))
+    return dict(territories.choices(language())).get(code, code)
+
+
+def local_time(moment: dt.datetime) -> str:
+    """A time of day at the authority (Europe/Berlin), in the page's language."""
+    return str(format_time(booking.aware(moment), "short"))
+
+
+def local_datetime(moment: dt.datetime) -> str:
+    return str(format_datetime(booking.aware(moment), "EEEE, d MMMM y, HH:mm"))
+
+
+def language_links() -> list[tuple[str, str]]:
+    """The language menu: (code, link) per language, each link coming back to this page.
+
+    Built by url_for once per language and site root, then given this page's path: six
+    url_for calls with a query string were a tenth of rendering a page.
+    """
+    back = urlencode({"next": request.path}, safe="!$'()*,/:;?@")
+    return [(code, f"{fixed_path('public.language', code=code)}?{back}") for code in LANGUAGES]
+
+
+def page_globals() -> dict[str, Any]:
+    lang = language()
+    return {
+        "language_links": language_links,
+        _CATALOG: get_translations(),  # the page's texts, looked up once per page
+        "lang": lang,
+        "dir": direction(lang),
+        "native_names": NATIVE_NAMES,
+        "countries": territories.choices(lang),
+        "month_names": get_month_names("wide", locale=lang),
+        "role_names": ROLE_NAMES,
+        "sex_names": SEX_NAMES,
+    }
+
+
+_CATALOG = "_catalog"
+
+
+# A page asks for a dozen texts or more; Flask-Babel's own callables find the request's
+# catalog again for each (a fifth of rendering the start page). These take it from the page.
+@pass_context
+def _gettext(context: Context, text: str) -> str:
+    return str(_catalog(context).ugettext(text))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
+    return str(_catalog(context).ungettext(singular, plural, count))
+
+
+@pass_context
+def _pgettext(context: Context, where: str, text: str) -> str:
+    return str(_catalog(context).upgettext(where, text))
+
+
+@pass_context
+def _npgettext(context: Context, where: str, singular: str, plural: str, count: int) -> str:
+    return str(_catalog(context).unpgettext(where, singular, plural, count))
+
+
+def _catalog(context: Context) -> Any:
+    # Templates rendered without the page globals still get the request's catalog.
+    return context.get(_CATALOG) or get_translations()
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(page_globals)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+    )
+    app.add_template_filter(partial_date, "partial_date")
+    app.add_template_filter(country, "country")
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_datetime, "local_datetime")

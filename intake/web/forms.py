@@ -1,0 +1,224 @@
+"""HTML form inputs <-> the dataset's JSON document (CONTRACT §4), and errors -> inputs.
+
+Empty inputs count as missing, so the schema answers "required" rather than "invalid".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from intake.dataset import names
+
+Form = MultiDict[str, str]
+UNKNOWN = "unknown"
+
+
+def _value(form: Form, name: str) -> str | None:
+    return form.get(name, "").strip() or None
+
+
+def _date(form: Form, prefix: str) -> str | None:
+    """`YYYY-MM-DD`, `YYYY-MM` or `YYYY` from day / month / year inputs ("unknown" allowed).
+
+    Digits of any script are taken as 0-9; anything else is passed on as typed, for the
+    schema to refuse with a message.
+    """
+    year, month, day = (
+        names.ascii_digits(value) if value else value
+        for value in (_value(form, f"{prefix}_{part}") for part in ("year", "month", "day"))
+    )
+    if year is None or year == UNKNOWN:
+        return None
+    if month in (None, UNKNOWN):
+        return year
+    if day in (None, UNKNOWN):
+        return f"{year}-{_two_digits(month)}"
+    return f"{year}-{_two_digits(month)}-{_two_digits(day)}"
+
+
+def _two_digits(value: str) -> str:
+    """ "7" as "07" (select options are plain numbers); other text unchanged."""
+    return value.zfill(2) if value.isascii() and value.isdigit() and len(value) < 2 else value
+
+
+def _date_inputs(prefix: str, value: str | None) -> dict[str, str]:
+    if value is None:
+        return {f"{prefix}_unknown": "yes"}
+    parts = value.split("-") + [UNKNOWN] * 2
+    year, month, day = parts[:3]
+    # Select options are plain numbers ("7", not "07").
+    return {
+        f"{prefix}_year": year,
+        f"{prefix}_month": month if month == UNKNOWN else str(int(month)),
+        f"{prefix}_day": day if day == UNKNOWN else str(int(day)),
+    }
+
+
+def person_document(form: Form, role: str) -> dict[str, Any]:
+    """One person of the dataset from the person step's inputs."""
+    person: dict[str, Any] = {
+        "role": role,
+        "family_name": _value(form, "family_name"),
+        "given_names": _value(form, "given_names"),
+        "no_family_name": form.get("no_family_name") == "yes",
+        "no_given_name": form.get("no_given_name") == "yes",
+        "family_name_native": _value(form, "family_name_native"),
+        "given_names_native": _value(form, "given_names_native"),
+        "country_of_birth": _value(form, "country_of_birth"),
+        "marital_status": _value(form, "marital_status") or "unknown",
+        "nationalities": [
+            code for code in (_value(form, "nationality"), _value(form, "nationality_2")) if code
+        ],
+    }
+    if _value(form, "sex"):
+        person["sex"] = _value(form, "sex")
+    if form.get("birth_unknown") == "yes":
+        person["date_of_birth"] = None
+    elif _value(form, "birth_year"):
+        person["date_of_birth"] = _date(form, "birth")
+    if form.get("place_of_birth_unknown") == "yes":
+        person["place_of_birth"] = None
+    elif _value(form, "place_of_birth"):
+        person["place_of_birth"] = _value(form, "place_of_birth")
+    # The form always asks what temporary protection rests on: unanswered is an error.
+    person["eligibility"] = {
+        "lived_in_ukraine": {"yes": True, "no": False}.get(form.get("lived_in_ukraine", "")),
+        "status_in_ukraine": _value(form, "status_in_ukraine"),
+    }
+    if _value(form, "mrz"):
+        person["document"] = {"mrz": _value(form, "mrz")}
+    elif _value(form, "document_number"):
+        person["document"] = {
+            "type": _value(form, "document_type") or "passport",
+            "number": _value(form, "document_number"),
+        }
+    return person
+
+
+def person_inputs(person: dict[str, Any]) -> dict[str, str]:
+    """The person step's inputs for a stored person (to change it)."""
+    inputs = {
+        key: str(person[key])
+        for key in ("family_name", "given_names", "family_name_native", "given_names_native",
+                    "sex", "country_of_birth", "marital_status", "role")
+        if person.get(key)
+    }
+    for flag in ("no_family_name", "no_given_name"):
+        if person.get(flag):
+            inputs[flag] = "yes"
+    if "date_of_birth" in person:
+        inputs.update(_date_inputs("birth", person["date_of_birth"]))
+    if "place_of_birth" in person:
+        if person["place_of_birth"] is None:
+            inputs["place_of_birth_unknown"] = "yes"
+        else:
+            inputs["place_of_birth"] = person["place_of_birth"]
+    for name, code in zip(
+        ("nationality", "nationality_2"), person.get("nationalities", [])[:2], strict=False
+    ):
+        inputs[name] = code
+    eligibility = person.get("eligibility") or {}
+    if eligibility.get("lived_in_ukraine") is not None:
+        inputs["lived_in_ukraine"] = "yes" if eligibility["lived_in_ukraine"] else "no"
+    if eligibility.get("status_in_ukraine"):
+        inputs["status_in_ukraine"] = eligibility["status_in_ukraine"]
+    document = person.get("document") or {}
+    if document.get("number"):
+        inputs["document_type"] = document.get("type", "passport")
+        inputs["document_number"] = document["number"]
+    return inputs
+
+
+def address_document(form: Form) -> dict[str, Any]:
+    """`postal_code` and, when any part is given, `address`."""
+    document: dict[str, Any] = {}
+    if _value(form, "postal_code"):
+        document["postal_code"] = _value(form, "postal_code")
+    parts = {key: _value(form, key) for key in ("street", "house_number", "city")}
+    if any(parts.values()):
+        address: dict[str, str | None] = {k: v for k, v in parts.items() if v}
+        address.setdefault("house_number", None)
+        if "postal_code" in document:
+            address["postal_code"] = document["postal_code"]
+        document["address"] = address
+    return document
+
+
+def contact_document(form: Form) -> dict[str, Any]:
+    contact = {key: _value(form, key) for key in ("email", "phone")}
+    document: dict[str, Any] = {
+        "contact": contact if any(contact.values()) else None,
+        "remarks": _value(form, "remarks"),
+        "entry_date": None,
+    }
+    if _value(form, "entry_year"):
+        document["entry_date"] = _date(form, "entry")
+    return document
+
+
+def flatten(errors: dict[str, Any], inputs: dict[str, str]) -> dict[str, str]:
+    """The first message per input, from the schema's nested errors (path -> input name)."""
+    flat: dict[str, str] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                walk(child, f"{path}.{key}" if path else str(key))
+        elif node:
+            name = inputs.get(path) or inputs.get(path.rsplit(".", 1)[0], "form")
+            flat.setdefault(name, node[0] if isinstance(node, list) else str(node))
+
+    walk(errors, "")
+    return flat
+
+
+# Where each field's error is shown: dataset path (relative to the step) -> the input's id.
+PERSON_INPUTS = {
+    "role": "role",
+    "family_name": "family_name",
+    "given_names": "given_names",
+    "sex": "sex",
+    "date_of_birth": "birth_day",
+    "place_of_birth": "place_of_birth",
+    "country_of_birth": "country_of_birth",
+    "nationalities": "nationality",
+    "marital_status": "marital_status",
+    "document.number": "document_number",
+    "document.type": "document_type",
+    "document.mrz": "mrz",
+    "document": "document_number",
+    "eligibility.lived_in_ukraine": "lived_in_ukraine",
+    "eligibility.status_in_ukraine": "status_in_ukraine",
+    "eligibility": "lived_in_ukraine",
+}
+ADDRESS_INPUTS = {
+    "postal_code": "postal_code",
+    "address.street": "street",
+    "address.house_number": "house_number",
+    "address.city": "city",
+    "address.postal_code": "postal_code",
+}
+CONTACT_INPUTS = {
+    "contact.email": "email",
+    "contact.phone": "phone",
+    "entry_date": "entry_day",
+    "remarks": "remarks",
+}
+
+
+def section_inputs(draft: dict[str, Any]) -> dict[str, str]:
+    """The address and contact steps' inputs for what the draft holds."""
+    inputs: dict[str, str] = {}
+    if draft.get("postal_code"):
+        inputs["postal_code"] = draft["postal_code"]
+    for part in ("address", "contact"):
+        for key, value in (draft.get(part) or {}).items():
+            if value and key != "postal_code":
+                inputs[key] = value
+    if draft.get("remarks"):
+        inputs["remarks"] = draft["remarks"]
+    if draft.get("entry_date"):
+        inputs.update(_date_inputs("entry", draft["entry_date"]))
+    return inputs

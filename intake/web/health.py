@@ -1,0 +1,80 @@
+"""bp "health": liveness and readiness for load balancers and orchestrators.
+
+/healthz says the process answers. /readyz says it can do its work: database, Redis, the
+schema set (when configured) and a writable xml_out/. Neither shows any personal data.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from intake.observability import metrics_response
+from intake.runtime import current
+from intake.security.access import public
+from intake.web.bearer import require_scope
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@public
+def healthz() -> Any:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@public
+def readyz() -> Any:
+    checks = {
+        "database": _database,
+        "redis": _redis,
+        "schema": _schema,
+        "xml_out": _xml_out,
+    }
+    results = {name: _run(check) for name, check in checks.items()}
+    ready = all(result == "ok" for result in results.values())
+    # Which checks messages pass, without the folder's path (this answer is public).
+    validation = "official schema set" if current().settings.xsd_dir else "own checks only"
+    body = {"status": "ok" if ready else "unavailable", "checks": results, "validation": validation}
+    return jsonify(body), (200 if ready else 503)
+
+
+def _run(check: Any) -> str:
+    try:
+        check()
+    except Exception as error:  # any failure means "not ready"; say which kind, not why
+        return f"failed: {type(error).__name__}"
+    return "ok"
+
+
+def _database() -> None:
+    with current().db.read() as session:
+        session.execute(text("SELECT 1"))
+
+
+def _redis() -> None:
+    current().redis.ping()
+
+
+def _schema() -> None:
+    if current().settings.xsd_dir is not None and current().schema is None:
+        raise RuntimeError("schema set not loaded")
+
+
+def _xml_out() -> None:
+    folder = current().settings.xml_out
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".ready-{os.getpid()}"
+    probe.write_bytes(b"")  # a real write: permission bits alone do not tell (root, mounts)
+    probe.unlink()
+
+
+@bp.get("/metrics")
+@require_scope("metrics")
+def metrics() -> Any:
+    """Prometheus metrics, for a scraper holding a token of scope `metrics`."""
+    return metrics_response()
