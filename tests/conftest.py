@@ -24,6 +24,7 @@ from intake.delivery.redis_connection import EmbeddedRedis
 from intake.runtime import Runtime
 from intake.security import tokens
 from tests.helpers import official
+from tests.helpers.staff import create_staff, sign_in
 
 PG_URL = os.environ.get("INTAKE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("INTAKE_TEST_REDIS_URL")
@@ -122,57 +123,6 @@ def submit_token(runtime: Runtime) -> str:
         return tokens.create(session, "test partner", "submit")
 
 
-def process_queue(runtime: Runtime) -> None:
-    """Relay owed work to Redis, let a real rq worker build the messages, then the batches."""
-    from intake.delivery import scheduler
-
-    scheduler.drain(runtime)
-
-
-def delivered(settings: Settings) -> dict[str, bytes]:
-    """Every message in the batch files under xml_out/ (checksums verified, none twice)."""
-    from intake.delivery import batches
-
-    return batches.read_files(settings.xml_out)
-
-
-ADULT = {
-    "language": "en",
-    "consent": {"data_processing": True},
-    "postal_code": "14467",
-    "persons": [
-        {
-            "role": "applicant",
-            "family_name": "Shevchenko",
-            "given_names": "Olena",
-            "sex": "female",
-            "date_of_birth": "1990-05-01",
-            "place_of_birth": "Kyiv",
-            "country_of_birth": "UA",
-            "nationalities": ["UA"],
-            "document": {"type": "passport", "number": "FE123456"},
-        }
-    ],
-}
-
-
-def create_staff(runtime: Runtime, email: str, role: str, authority: str | None = None) -> str:
-    """A staff account; returns its password."""
-    from intake.security import staff
-
-    with runtime.db.transaction() as session:
-        return staff.create_user(session, email, role, authority)
-
-
-def sign_in(client, email: str, password: str):  # type: ignore[no-untyped-def]
-    from tests.forms import CSRF
-
-    page = client.get("/desk/login")
-    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
-    return client.post("/desk/login", data={"csrf_token": token, "email": email,
-                                            "password": password})
-
-
 @pytest.fixture
 def staff_clients(app, runtime):  # type: ignore[no-untyped-def]
     """A signed-in client per role: volunteer, authority A (073400), authority B, admin."""
@@ -191,15 +141,3 @@ def staff_clients(app, runtime):  # type: ignore[no-untyped-def]
     return clients
 
 
-def children(pid: int) -> list[tuple[int, int]]:
-    """(pid, process group) of each child process of pid."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append((int(entry.name), int(stat[2])))
-    return found

@@ -19,15 +19,15 @@ from tests.helpers import official
 REPO = Path(__file__).resolve().parents[1]
 # Every test module that uses the official set, or builds messages that it would validate.
 USERS_OF_THE_SET = [
-    "tests/test_xaus.py",
-    "tests/test_xaus_schema.py",
-    "tests/test_xaus_codes.py",
-    "tests/test_xaus_fetch.py",
-    "tests/test_xaus_property.py",
-    "tests/test_names.py",
-    "tests/test_directory.py",
-    "tests/test_pipeline.py",
-    "tests/test_health.py",
+    "tests/xaus/test_xaus.py",
+    "tests/xaus/test_xaus_schema.py",
+    "tests/xaus/test_xaus_codes.py",
+    "tests/xaus/test_xaus_fetch.py",
+    "tests/xaus/test_xaus_property.py",
+    "tests/dataset/test_names.py",
+    "tests/authorities/test_directory.py",
+    "tests/delivery/test_pipeline.py",
+    "tests/web/test_health.py",
 ]
 
 

@@ -8,8 +8,9 @@ import re
 
 from intake import observability
 from intake.security import tokens
-from tests.conftest import ADULT, process_queue
-from tests.test_pipeline import post
+from tests.helpers.api import post
+from tests.helpers.data import ADULT
+from tests.helpers.pipeline import process_queue
 
 
 def test_metrics_count_the_pipeline_for_a_metrics_token_only(client, submit_token, runtime):

@@ -16,34 +16,18 @@ from pathlib import Path
 import pytest
 
 from intake import xaus
-from tests.conftest import ADULT, children
 from tests.helpers import official
+from tests.helpers.data import ADULT
+from tests.helpers.processes import (
+    children,
+    free_port,
+    intake,
+    roles_of,
+    wait_for_port,
+    without_settings,
+)
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def intake(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "intake.cli", *args],
-        env=env, check=True, capture_output=True, text=True, timeout=60,
-    ).stdout
-
-
-def wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listens on port {port}")
 
 
 def stop(serve: subprocess.Popen[bytes]) -> str:
@@ -58,11 +42,6 @@ def stop(serve: subprocess.Popen[bytes]) -> str:
     if serve.stderr:
         serve.stderr.close()
     return stderr
-
-
-def without_settings() -> dict[str, str]:
-    """This process's environment without intake's settings: each test sets its own."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
 
 
 def serve_env(tmp_path: Path, port: int) -> dict[str, str]:
@@ -287,19 +266,6 @@ def test_a_stale_unix_socket_is_replaced_but_nothing_else_is_touched(tmp_path):
         with pytest.raises(ConfigError, match="another server"):
             remove_stale_socket(live)
     assert live.exists()
-
-
-def role_of(pid: int) -> str | None:
-    """The role a child of `intake serve` runs ("web", "worker", "scheduler")."""
-    try:
-        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return None
-    return words[-2].decode() if len(words) >= 3 and words[-3] == b"intake.cli" else None
-
-
-def roles_of(pid: int) -> dict[str, int]:
-    return {role: child for child, _group in children(pid) if (role := role_of(child))}
 
 
 def wait_for_role(serve_pid: int, role: str, other_than: int, timeout: float) -> int:

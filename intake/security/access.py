@@ -1,7 +1,7 @@
 """Who may reach what (deny by default), staff sign-in state, and the headers every response gets.
 
 Every view declares its policy with one of the decorators below. A request to a view without
-one is refused, and tests/test_access.py fails for any route that has none.
+one is refused, and tests/security/test_access.py fails for any route that has none.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The code values this builder may send, as compact tables of facts from the official lists.
 
-Each table names the list (URN) and version it is taken from; tests/test_xaus_codes.py checks
+Each table names the list (URN) and version it is taken from; tests/xaus/test_xaus_codes.py checks
 every value against the genericode files in shared/xoev/codelists. The schema files and the
 code lists themselves are never part of the project.
 """

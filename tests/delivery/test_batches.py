@@ -1,0 +1,231 @@
+"""Authority batches: exactly once, complete files, only one's own, acknowledged, then forgotten."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import threading
+import zipfile
+import zlib
+
+import pytest
+from sqlalchemy import func, select, update
+
+from intake.dataset.schemas import HouseholdSchema
+from intake.delivery import batches
+from intake.registrations import retention
+from intake.security import tokens
+from intake.store import models
+from tests.helpers.api import post
+from tests.helpers.data import ADULT
+from tests.helpers.pipeline import delivered, process_queue
+
+
+def authority_token(runtime, key: str) -> str:  # type: ignore[no-untyped-def]
+    with runtime.db.transaction() as session:
+        return tokens.create(session, f"authority {key}", f"authority:{key}")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def registrations(client, submit_token, postal_codes):  # type: ignore[no-untyped-def]
+    return [post(client, submit_token, {**ADULT, "postal_code": code}).json for code in postal_codes]
+
+
+def test_authorities_fetch_and_acknowledge_only_their_own_batches(client, submit_token, runtime):
+    made = registrations(client, submit_token, ["14467", "14467", "14943"])
+    process_queue(runtime)
+    token_a, token_b = authority_token(runtime, "073400"), authority_token(runtime, "073000")
+
+    listing_a = client.get("/api/v1/batches", headers=bearer(token_a)).json["batches"]
+    listing_b = client.get("/api/v1/batches", headers=bearer(token_b)).json["batches"]
+
+    assert [(b["authority"], b["sequence"], b["count"]) for b in listing_a] == [("073400", 1, 2)]
+    assert [(b["authority"], b["count"]) for b in listing_b] == [("073000", 1)]
+    batch_b = listing_b[0]["id"]
+    for method, path in [("GET", f"/api/v1/batches/{batch_b}"),
+                         ("POST", f"/api/v1/batches/{batch_b}/ack")]:
+        assert client.open(path, method=method, headers=bearer(token_a)).status_code == 404
+    assert client.get("/api/v1/batches", headers=bearer("nonsense")).status_code == 401
+    with runtime.db.transaction() as session:
+        submit_only = tokens.create(session, "partner", "submit")
+    assert client.get("/api/v1/batches", headers=bearer(submit_only)).status_code == 401
+
+    zipped = client.get(f"/api/v1/batches/{listing_a[0]['id']}", headers=bearer(token_a))
+    with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["batch_id"] == listing_a[0]["id"] and manifest["count"] == 2
+    status = made[0]["status_url"].removeprefix("http://localhost")
+    assert "forwarded to the immigration authority" in client.get(status).text
+
+    acked = client.post(f"/api/v1/batches/{listing_a[0]['id']}/ack", headers=bearer(token_a))
+
+    assert acked.status_code == 200 and acked.json["acknowledged"]
+    assert "confirmed receipt" in client.get(status).text
+    again = client.get(f"/api/v1/batches/{listing_a[0]['id']}", headers=bearer(token_a))
+    assert again.status_code == 200  # stays available until the retention time ends
+
+
+def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(
+    runtime, monkeypatch
+):
+    with runtime.db.transaction() as session:
+        from intake.registrations import register
+
+        household = HouseholdSchema().load(ADULT)
+        for _ in range(60):
+            register.submit(session, runtime.cipher, household)
+    from intake.delivery import outbox
+    from intake.runtime import bind
+
+    bind(runtime)
+    outbox.relay(runtime)
+    from intake.delivery import jobs
+
+    with runtime.db.read() as session:
+        rows = session.scalars(select(models.Outbox.id)).all()
+    for row in rows:
+        jobs.build_payloads([row])
+
+    def assemble() -> None:
+        with runtime.db.transaction() as session:
+            batches.assemble(session, "073400", dt.datetime.now(dt.UTC), limit=7)
+
+    threads = [threading.Thread(target=lambda: [assemble() for _ in range(6)]) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    jobs.build_batches("073400")
+    from intake.delivery import scheduler
+
+    monkeypatch.setattr(scheduler, "FILE_GRACE", dt.timedelta(0))
+    scheduler.queue_batches(runtime)  # writes the files of batches assembled above
+
+    with runtime.db.read() as session:
+        sequences = session.scalars(select(models.Batch.sequence).order_by(models.Batch.sequence)).all()
+        in_batches = session.scalar(select(func.count()).select_from(models.Message)
+                                    .where(models.Message.batch_id.is_not(None)))
+    assert sequences == list(range(1, len(sequences) + 1))  # no gaps, no twins
+    assert in_batches == 60
+    assert len(delivered(runtime.settings)) == 60  # the files agree, no message twice
+
+
+def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(
+    runtime, client, submit_token, monkeypatch
+):
+    registrations(client, submit_token, ["14467"])
+    process_queue(runtime)
+    [path] = list(runtime.settings.xml_out.glob("*/*.zip"))
+    original = path.read_bytes()
+    path.unlink()  # as if the process died between commit and rename
+
+    from intake.delivery import scheduler
+
+    scheduler.queue_batches(runtime)
+    assert not path.exists()  # a batch just committed: its own job may still be writing it
+
+    monkeypatch.setattr(scheduler, "FILE_GRACE", dt.timedelta(0))  # a minute later
+    scheduler.queue_batches(runtime)
+
+    assert path.read_bytes() == original  # the same bytes: nothing differs for the receiver
+
+
+def test_messages_are_stored_compressed_and_earlier_uncompressed_ones_read_alike(
+    runtime, client, submit_token
+):
+    registrations(client, submit_token, ["14467"])
+    process_queue(runtime)
+    [xml] = delivered(runtime.settings).values()
+    [path] = list(runtime.settings.xml_out.glob("*/*.zip"))
+    with runtime.db.transaction() as session:
+        message = session.scalars(select(models.Message)).one()
+        sealed = session.get(models.MessagePayload, message.id)
+        context = batches.message_context(message.id)
+        stored = runtime.cipher.decrypt_bytes(sealed.payload, context)
+        assert zlib.decompress(stored) == xml and len(stored) < len(xml) / 2
+
+        sealed.payload = runtime.cipher.encrypt(xml.decode(), context)  # as stored before
+        session.flush()
+        batch = session.get(models.Batch, message.batch_id)
+        assert batches.archive(session, runtime.cipher, batch) == path.read_bytes()
+
+
+def test_acknowledged_data_is_forgotten_after_the_retention_time(client, submit_token, runtime):
+    [made] = registrations(client, submit_token, ["14467"])
+    process_queue(runtime)
+    token = authority_token(runtime, "073400")
+    [batch] = client.get("/api/v1/batches", headers=bearer(token)).json["batches"]
+    client.post(f"/api/v1/batches/{batch['id']}/ack", headers=bearer(token))
+    with runtime.db.transaction() as session:
+        assert retention.expire(session, runtime.settings.xml_out, dt.timedelta(days=30)) == 0
+        session.execute(update(models.Batch).values(
+            acknowledged_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31)))
+        assert retention.expire(session, runtime.settings.xml_out, dt.timedelta(days=30)) == 1
+
+    assert not list(runtime.settings.xml_out.glob("*/*.zip"))
+    with runtime.db.read() as session:
+        found = session.scalar(select(models.Registration))
+        assert found.data is None and found.erased_at is not None
+        assert found.reference == made["reference"] and found.authority_key == "073400"
+        assert all(p.data is None and p.name_index is None for p in found.persons)
+        assert session.scalar(select(models.MessagePayload)) is None
+        assert session.scalar(select(models.Message.erased_at)) is not None
+    assert client.get(f"/api/v1/batches/{batch['id']}", headers=bearer(token)).status_code == 404
+
+
+def test_cli_erases_one_registration_with_an_audit_entry(app, client, submit_token, runtime):
+    from intake.cli import main
+
+    [made] = registrations(client, submit_token, ["14467"])
+
+    result = app.test_cli_runner().invoke(main, ["erase", made["reference"]])
+
+    assert result.exit_code == 0, result.output
+    with runtime.db.read() as session:
+        assert session.scalar(select(models.Registration.data)) is None
+        entry = session.scalar(select(models.AuditEntry))
+        assert (entry.action, entry.record_type) == ("erase", "registration")
+
+
+@pytest.mark.parametrize("role", ["authority_a", "admin"])
+def test_portal_lists_and_acknowledges(staff_clients, client, submit_token, runtime, role):
+    from tests.helpers.forms import CSRF
+
+    registrations(client, submit_token, ["14467", "14943"])
+    process_queue(runtime)
+    portal = staff_clients[role].get("/desk/batches")
+    shown = portal.text.count("/desk/batches/")
+    assert shown == (2 if role == "authority_a" else 4)  # download + ack per batch
+    assert staff_clients["authority_b"].get("/desk/batches").text.count("073400") == 0
+    with runtime.db.read() as session:
+        batch_a = session.scalar(select(models.Batch).where(models.Batch.authority_key == "073400"))
+    token = CSRF.search(portal.text).group(1)  # type: ignore[union-attr]
+    answer = staff_clients[role].post(f"/desk/batches/{batch_a.id}/ack", data={"csrf_token": token})
+    assert answer.status_code == 303
+    assert staff_clients["authority_b"].post(
+        f"/desk/batches/{batch_a.id}/ack", data={"csrf_token": token}).status_code in (400, 404)
+
+
+def test_a_full_batch_is_assembled_without_waiting_for_the_schedule(runtime, monkeypatch):
+    from intake.delivery import jobs, outbox
+    from intake.registrations import register
+    from intake.runtime import QUEUE_NAMES, bind
+
+    monkeypatch.setattr(batches, "MAX_MESSAGES", 5)
+    household = HouseholdSchema().load(ADULT)
+    with runtime.db.transaction() as session:
+        for _ in range(6):
+            register.submit(session, runtime.cipher, household)
+    bind(runtime)
+    outbox.relay(runtime)
+    with runtime.db.read() as session:
+        ids = session.scalars(select(models.Outbox.id)).all()
+
+    jobs.build_payloads(list(ids))  # the payload job itself queues the batch assembly
+
+    assert runtime.queue("batches").job_ids == ["batches-073400"]
+    assert "batches" in QUEUE_NAMES

@@ -1,0 +1,246 @@
+"""Appointments: slots from opening hours, seats never overbooked, calendar file, cancelling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from intake.dataset.schemas import HouseholdSchema
+from intake.registrations import booking, register
+from intake.security import tokens
+from intake.store import models
+from tests.helpers.api import api, in_parallel, post
+from tests.helpers.data import ADULT
+from tests.helpers.forms import CSRF
+
+
+def new_registration(client, token: str, persons: int = 1) -> dict:  # type: ignore[type-arg]
+    body = json.loads(json.dumps(ADULT))
+    for n in range(1, persons):
+        child = {**body["persons"][0], "role": "child", "given_names": f"Kid {n}",
+                 "date_of_birth": "2015"}
+        child.pop("document")
+        body["persons"].append(child)
+    response = post(client, token, body)
+    assert response.status_code == 201
+    return response.json
+
+
+def test_demo_slots_follow_opening_hours_and_holidays(runtime):
+    with runtime.db.read() as session:
+        starts = [booking.aware(s) for s in session.scalars(
+            select(models.Slot.starts_at).where(models.Slot.authority_key == "073400"))]
+    local = [start.astimezone(booking.LOCAL_TIME) for start in starts]
+    assert local, "demo-seed opens slots"
+    assert all(moment.weekday() < 5 for moment in local)
+    assert all(dt.time(8) <= moment.time() < dt.time(17) for moment in local)
+    assert not any(moment.date() == dt.date(local[0].year, 12, 25) for moment in local)
+    assert max(local).date() - dt.date.today() <= dt.timedelta(days=14)
+
+
+def test_a_household_books_gets_a_calendar_file_and_cancels(client, submit_token, runtime):
+    body = new_registration(client, submit_token, persons=3)
+    status_path = body["status_url"].removeprefix("http://localhost")
+    assert "Book an appointment" in client.get(status_path).text
+
+    slots_page = client.get(f"{status_path}/slots")
+    first_slot = slots_page.text.split('name="slot" value="', 1)[1].split('"', 1)[0]
+    csrf = CSRF.search(slots_page.text).group(1)  # type: ignore[union-attr]
+    booked = client.post(f"{status_path}/appointment",
+                         data={"csrf_token": csrf, "slot": first_slot, "priority": "no"})
+
+    assert booked.status_code == 303
+    page = client.get(booked.headers["Location"]).text
+    assert "Your appointment is booked" in page and "Places booked: 3" in page
+    with runtime.db.read() as session:
+        assert session.get_one(models.Slot, int(first_slot)).taken == 3
+    calendar = Calendar.from_ical(client.get(f"{status_path}/appointment.ics").data)
+    [event] = calendar.walk("VEVENT")
+    assert "STV Potsdam" in str(event["LOCATION"]) and body["reference"] in str(event["DESCRIPTION"])
+    assert "Shevchenko" not in calendar.to_ical().decode()
+    with runtime.db.read() as session:
+        slot = session.get_one(models.Slot, int(first_slot))
+        assert event.decoded("DTSTART") == booking.aware(slot.starts_at)
+
+    cancelled = client.post(f"{status_path}/appointment/cancel", data={"csrf_token": csrf})
+
+    assert cancelled.status_code == 303
+    with runtime.db.read() as session:
+        assert session.get_one(models.Slot, int(first_slot)).taken == 0
+    assert client.get(f"{status_path}/appointment.ics").status_code == 404
+
+
+def test_api_books_answers_409_when_full_and_cancels(client, submit_token, runtime):
+    family = new_registration(client, submit_token, persons=4)
+    single = new_registration(client, submit_token)
+    slots = api(client, submit_token, "GET", f"/api/v1/registrations/{family['reference']}/slots")
+    slot = slots.json["slots"][0]
+    assert slot["free"] == 18  # 20 seats, 2 held back for priority
+    with runtime.db.transaction() as session:  # leave room for three regular seats only
+        session.get_one(models.Slot, int(slot["id"])).taken = 15
+
+    full = api(client, submit_token, "POST",
+               f"/api/v1/registrations/{family['reference']}/appointment", {"slot": slot["id"]})
+    priority = api(client, submit_token, "POST",
+                   f"/api/v1/registrations/{family['reference']}/appointment",
+                   {"slot": slot["id"], "priority": True})
+    other = api(client, submit_token, "POST",
+                f"/api/v1/registrations/{single['reference']}/appointment", {"slot": slot["id"]})
+
+    assert full.status_code == 409 and "no room" in full.json["error"]
+    assert priority.status_code == 201 and priority.json["seats"] == 4
+    assert other.status_code == 409  # the held seats went to the priority household
+    gone = api(client, submit_token, "DELETE",
+               f"/api/v1/registrations/{family['reference']}/appointment")
+    assert gone.status_code == 204
+    with runtime.db.read() as session:
+        assert session.get_one(models.Slot, int(slot["id"])).taken == 15
+
+
+def test_another_partner_cannot_see_or_book_for_a_registration(client, submit_token, runtime):
+    mine = new_registration(client, submit_token)
+    with runtime.db.transaction() as session:
+        other_token = tokens.create(session, "other partner", "submit")
+
+    for method, suffix in [("GET", "slots"), ("POST", "appointment"), ("DELETE", "appointment")]:
+        response = api(client, other_token, method,
+                       f"/api/v1/registrations/{mine['reference']}/{suffix}", {"slot": "1"})
+        assert response.status_code == 404, (method, suffix)
+
+
+def test_200_concurrent_bookings_take_exactly_20_seats(app, runtime):
+    with runtime.db.transaction() as session:
+        token = tokens.create(session, "load", "submit")
+    with runtime.db.transaction() as session:
+        token_id = tokens.find(session, token, "submit").id  # type: ignore[union-attr]
+        household = HouseholdSchema().load(ADULT)
+        references = [
+            register.submit(session, runtime.cipher, household, token_id).reference
+            for _ in range(200)
+        ]
+        slot = session.scalars(
+            select(models.Slot)
+            .where(models.Slot.authority_key == "073400",
+                   models.Slot.starts_at > dt.datetime.now(dt.UTC))
+            .order_by(models.Slot.starts_at)
+        ).first()
+        assert slot is not None
+        slot.capacity, slot.held_for_priority, slot.taken = 20, 0, 0
+        slot_id = str(slot.id)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def book(reference: str) -> int:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.server_port}/api/v1/registrations/{reference}/appointment",
+            data=json.dumps({"slot": slot_id}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            answer = json.load(error)
+            assert error.code != 409 or "no room" in answer["error"]
+            return int(error.code)
+
+    try:
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            codes = list(pool.map(book, references))
+    finally:
+        server.shutdown()
+
+    assert codes.count(201) == 20 and codes.count(409) == 180
+    with runtime.db.read() as session:
+        assert session.get_one(models.Slot, int(slot_id)).taken == 20
+        assert session.scalar(select(func.count()).select_from(models.Appointment)) == 20
+
+
+@pytest.mark.parametrize("bad", [{}, {"slot": 5}, {"slot": "x"}, {"slot": "1", "priority": "yes"}])
+def test_api_rejects_a_malformed_booking(client, submit_token, bad):
+    mine = new_registration(client, submit_token)
+    response = api(client, submit_token, "POST",
+                   f"/api/v1/registrations/{mine['reference']}/appointment", bad)
+    assert response.status_code == 422
+
+
+def free_slot_ids(runtime, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ids of the next `count` slots, each with 20 seats and none taken."""
+    with runtime.db.transaction() as session:
+        slots = session.scalars(
+            select(models.Slot)
+            .where(models.Slot.authority_key == "073400",
+                   models.Slot.starts_at > dt.datetime.now(dt.UTC))
+            .order_by(models.Slot.starts_at).limit(count)
+        ).all()
+        for slot in slots:
+            slot.capacity, slot.held_for_priority = 20, 0
+        return [str(slot.id) for slot in slots]
+
+
+def seats_add_up(runtime) -> None:  # type: ignore[no-untyped-def]
+    """Every slot's taken seats are the seats of its live appointments, within capacity."""
+    with runtime.db.read() as session:
+        booked = dict(session.execute(
+            select(models.Appointment.slot_id, func.sum(models.Appointment.seats))
+            .group_by(models.Appointment.slot_id)
+        ).all())
+        for slot in session.scalars(select(models.Slot).where(models.Slot.taken != 0)):
+            assert slot.taken == booked.get(slot.id, 0), (slot.id, slot.taken, booked)
+        for slot_id in booked:
+            slot = session.get_one(models.Slot, slot_id)
+            assert slot.taken == booked[slot_id] <= slot.capacity
+
+
+def test_ten_cancellations_at_once_free_the_seats_once(client, submit_token, app, runtime):
+    [slot] = free_slot_ids(runtime, 1)
+    mine = new_registration(client, submit_token, persons=3)
+    path = f"/api/v1/registrations/{mine['reference']}/appointment"
+    assert api(client, submit_token, "POST", path, {"slot": slot}).status_code == 201
+
+    codes = in_parallel(app, submit_token, [("DELETE", path, None)] * 10)
+
+    assert sorted(codes) == [204] + [404] * 9
+    seats_add_up(runtime)
+
+
+def test_thirty_rebookings_at_once_leave_one_appointment(client, submit_token, app, runtime):
+    slots = free_slot_ids(runtime, 5)
+    mine = new_registration(client, submit_token, persons=2)
+    path = f"/api/v1/registrations/{mine['reference']}/appointment"
+
+    codes = in_parallel(app, submit_token, [("POST", path, {"slot": slots[n % 5]})
+                                            for n in range(30)])
+
+    assert codes == [201] * 30
+    with runtime.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(models.Appointment)) == 1
+    seats_add_up(runtime)
+
+
+def test_households_booking_cancelling_and_rebooking_at_once_never_overbook(
+    client, submit_token, app, runtime
+):
+    slots = free_slot_ids(runtime, 2)
+    households = [new_registration(client, submit_token, persons=3) for _ in range(12)]
+    calls: list[tuple[str, str, dict | None]] = []  # type: ignore[type-arg]
+    for n, mine in enumerate(households):
+        path = f"/api/v1/registrations/{mine['reference']}/appointment"
+        calls += [("POST", path, {"slot": slots[0]}), ("POST", path, {"slot": slots[1]}),
+                  ("DELETE", path, None), ("POST", path, {"slot": slots[n % 2]})]
+
+    codes = in_parallel(app, submit_token, calls)
+
+    print(f"\nbooking race, 12 households x 4 calls: {sorted(Counter(codes).items())}")
+    assert set(codes) <= {201, 204, 404, 409}, codes
+    seats_add_up(runtime)

@@ -1,0 +1,75 @@
+"""What must never leak: personal data in the database file, the QR code, or the queue."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import zxingcpp
+from PIL import Image
+
+from tests.helpers.api import post
+from tests.helpers.data import ADULT
+from tests.helpers.pipeline import process_queue
+from tests.helpers.privacy import SECRETS, raw_database_text
+
+
+def test_database_holds_no_personal_field_in_plain_text(client, submit_token, runtime):
+    assert post(client, submit_token, ADULT).status_code == 201
+    process_queue(runtime)
+
+    stored = raw_database_text(runtime)
+
+    assert b"073400" in stored  # the search does see the data: routing is stored in clear
+    for secret in SECRETS:
+        assert secret.encode() not in stored, secret
+
+
+def test_qr_code_holds_the_status_url_and_nothing_else(client, submit_token):
+    body = post(client, submit_token, ADULT).json
+    path = body["status_url"].removeprefix("http://localhost")
+
+    image = client.get(f"{path}/qr.png")
+
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)))
+    assert code.text == body["status_url"]
+    assert re.fullmatch(r"http://localhost/s/[A-Za-z0-9_-]{22,}", code.text)
+    for secret in (*SECRETS, body["reference"]):
+        assert secret not in code.text
+
+
+def test_unknown_status_token_opens_nothing(client, submit_token):
+    path = post(client, submit_token, ADULT).json["status_url"].removeprefix("http://localhost")
+    # The real token's last character changed: as likely a guess as any.
+    guessed = path[:-1] + ("A" if path[-1] != "A" else "B")
+
+    assert client.get(path).status_code == 200
+    assert client.get(f"{path}/qr.png").status_code == 200
+    for asked in (guessed, f"{guessed}/qr.png"):
+        answer = client.get(asked)
+        assert answer.status_code == 404, asked
+        assert b"073400" not in answer.data and b"Potsdam" not in answer.data
+
+
+def test_queue_holds_ids_only(client, submit_token, runtime):
+    post(client, submit_token, ADULT)
+    from intake.delivery import outbox
+
+    outbox.relay(runtime)
+
+    dump = b"".join(
+        str(runtime.redis.hgetall(key)).encode() for key in runtime.redis.keys("rq:job:*")
+    )
+    assert b"build_payload" in dump
+    for secret in SECRETS:
+        assert secret.encode() not in dump
+
+
+def test_status_page_is_not_cached_and_unknown_tokens_are_404(client, submit_token):
+    body = post(client, submit_token, ADULT).json
+    page = client.get(body["status_url"].removeprefix("http://localhost"))
+
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert client.get("/s/not-a-real-token").status_code == 404

@@ -1,0 +1,203 @@
+"""The volunteer desk: sign-in rules, sessions, finding people, assisted registration, check-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+
+import zxingcpp
+from PIL import Image
+from sqlalchemy import select, update
+
+from intake.security import staff
+from intake.store import models
+from tests.helpers.api import api, post
+from tests.helpers.data import ADULT
+from tests.helpers.forms import APPLICANT, CSRF, register
+from tests.helpers.qr import decode_svg_qr
+from tests.helpers.staff import create_staff, sign_in
+
+
+def test_sign_in_is_throttled_per_account(app, runtime):
+    password = create_staff(runtime, "vol@example.org", "volunteer")
+    client = app.test_client()
+    for _ in range(5):
+        assert sign_in(client, "vol@example.org", "wrong").status_code == 401
+
+    refused = sign_in(client, "vol@example.org", password)
+
+    assert refused.status_code == 429  # even the right password, until the window passes
+    other = app.test_client()
+    assert sign_in(other, "nobody@example.org", "x").status_code == 401  # other accounts: fine
+    assert client.get("/desk/login").status_code == 200  # reading the page is never limited
+
+
+def test_a_new_sign_in_starts_a_new_session_and_sign_out_ends_it(app, runtime):
+    password = create_staff(runtime, "vol@example.org", "volunteer")
+    client = app.test_client()
+    sign_in(client, "vol@example.org", password)
+    first = client.get_cookie("staff").value  # type: ignore[union-attr]
+    sign_in(client, "vol@example.org", password)
+    second = client.get_cookie("staff").value  # type: ignore[union-attr]
+    assert first != second
+    stale = app.test_client()
+    stale.set_cookie("staff", first)
+    assert stale.get("/desk/").status_code == 302  # the old session ended at the new login
+
+    token = CSRF.search(client.get("/desk/").text).group(1)  # type: ignore[union-attr]
+    client.post("/desk/logout", data={"csrf_token": token})
+    replay = app.test_client()
+    replay.set_cookie("staff", second)
+    assert replay.get("/desk/").status_code == 302  # ended server-side, not just forgotten
+
+
+def test_sessions_expire_when_idle_and_after_their_absolute_lifetime(app, runtime):
+    password = create_staff(runtime, "vol@example.org", "volunteer")
+    client = app.test_client()
+    sign_in(client, "vol@example.org", password)
+    assert client.get("/desk/").status_code == 200
+
+    with runtime.db.transaction() as session:
+        session.execute(update(models.StaffSession).values(
+            last_seen_at=dt.datetime.now(dt.UTC) - staff.IDLE_TIMEOUT - dt.timedelta(seconds=1)))
+    assert client.get("/desk/").status_code == 302
+
+    sign_in(client, "vol@example.org", password)
+    with runtime.db.transaction() as session:
+        session.execute(update(models.StaffSession).where(models.StaffSession.ended_at.is_(None))
+                        .values(created_at=dt.datetime.now(dt.UTC) - staff.ABSOLUTE_TIMEOUT))
+    assert client.get("/desk/").status_code == 302
+
+
+def test_forms_without_a_valid_csrf_token_are_refused(staff_clients):
+    client = staff_clients["volunteer"]
+    assert client.post("/desk/assist", data={}).status_code == 400
+    assert client.post("/desk/assist", data={"csrf_token": "forged"}).status_code == 400
+    assert client.post("/en/", data={"who": "self", "csrf_token": "forged"}).status_code == 400
+
+
+def test_people_are_found_by_reference_and_by_name_variants_and_views_are_audited(
+    staff_clients, client, submit_token, runtime
+):
+    body = json.loads(json.dumps(ADULT))
+    body["persons"][0].update(family_name="Shevchenko", given_names="Oleksandr")
+    reference = post(client, submit_token, body).json["reference"]
+    desk = staff_clients["volunteer"]
+
+    by_name = desk.get("/desk/search?family_name=SHEVCHENKO&given_names=Aleksandr"
+                       "&date_of_birth=1990-05-01")
+    by_reference = desk.get(f"/desk/search?reference={reference.lower()}")
+    wrong_birthday = desk.get("/desk/search?family_name=Shevchenko&given_names=Oleksandr"
+                              "&date_of_birth=1991-05-01")
+    detail = desk.get(f"/desk/registrations/{reference}")
+
+    assert reference in by_name.text and reference in by_reference.text
+    assert reference not in wrong_birthday.text
+    assert "Oleksandr" in detail.text
+    with runtime.db.read() as session:
+        entries = session.scalars(select(models.AuditEntry)).all()
+        actions = {(entry.action, entry.record_type) for entry in entries}
+        assert ("view", "registration") in actions and ("search", "registration") in actions
+        assert all(entry.user_id for entry in entries)
+        stored = " ".join(f"{e.action} {e.record_type} {e.record_id}" for e in entries)
+        assert "Oleksandr" not in stored and "Shevchenko" not in stored
+    admin_view = staff_clients["admin"].get("/desk/audit").text
+    assert "view" in admin_view and "search" in admin_view
+
+
+def test_assisted_registration_warns_of_duplicates_and_records_the_volunteer(
+    staff_clients, client, runtime
+):
+    register(client, "en", [APPLICANT], "14467")  # the same person registered alone earlier
+    desk = staff_clients["volunteer"]
+    token = CSRF.search(desk.get("/desk/").text).group(1)  # type: ignore[union-attr]
+    assert desk.post("/desk/assist", data={"csrf_token": token}).status_code == 303
+
+    review = register_until_review(desk)
+    public_review = register_until_review(client)
+
+    assert "Possible duplicate" in review.text
+    assert "Possible duplicate" not in public_review.text  # the public never learns who is here
+    token = CSRF.search(review.text).group(1)  # type: ignore[union-attr]
+    sent = desk.post("/en/review", data={"csrf_token": token, "consent": "yes"})
+    assert sent.status_code == 303
+    with runtime.db.read() as session:
+        volunteer = session.scalar(select(models.StaffUser.id).where(
+            models.StaffUser.role == "volunteer"))
+        entered = session.scalars(select(models.Registration.entered_by)).all()
+        assert sorted(entered, key=str) == sorted([None, volunteer], key=str)
+
+
+def register_until_review(client):  # type: ignore[no-untyped-def]
+    from tests.helpers.forms import post as form_post
+
+    form_post(client, "/en/", {"who": "self"})
+    form_post(client, "/en/person/0", {**APPLICANT, "given_names": "Tarass"})  # a typo
+    form_post(client, "/en/address", {"postal_code": "14467"})
+    form_post(client, "/en/contact", {})
+    return client.get("/en/review")
+
+
+def test_a_volunteer_hands_a_registration_over_to_the_applicants_phone(
+    staff_clients, app, runtime
+):
+    desk = staff_clients["volunteer"]
+    token = CSRF.search(desk.get("/desk/").text).group(1)  # type: ignore[union-attr]
+    desk.post("/desk/assist", data={"csrf_token": token})
+    review = register_until_review(desk)
+    token = CSRF.search(review.text).group(1)  # type: ignore[union-attr]
+
+    handover = desk.post("/desk/handover", data={"csrf_token": token})
+
+    assert handover.status_code == 200 and "<svg" in handover.text
+    assert desk.get("/en/review").status_code == 303  # the volunteer's copy is gone
+    with runtime.db.read() as session:
+        assert session.scalar(select(models.HandOver)) is not None
+    url = decode_svg_qr(handover.text)
+    phone = app.test_client()
+    picked = phone.get(url.removeprefix("http://localhost"))
+    assert picked.status_code == 303 and picked.headers["Location"].endswith("/en/review")
+    review_on_phone = phone.get("/en/review")
+    assert "Kovalenko, Tarass" in review_on_phone.text
+    assert phone.get(url.removeprefix("http://localhost")).status_code == 303  # once only
+    token = CSRF.search(review_on_phone.text).group(1)  # type: ignore[union-attr]
+    assert phone.post("/en/review", data={"csrf_token": token, "consent": "yes"}).status_code == 303
+
+
+def test_staff_check_in_from_the_scanned_qr_code_hands_out_waiting_numbers(
+    staff_clients, client, submit_token, runtime
+):
+    numbers = []
+    for _ in range(2):
+        body = post(client, submit_token, ADULT).json
+        slots = api(client, submit_token, "GET", f"/api/v1/registrations/{body['reference']}/slots")
+        api(client, submit_token, "POST", f"/api/v1/registrations/{body['reference']}/appointment",
+            {"slot": slots.json["slots"][0]["id"]})
+        png = client.get(body["status_url"].removeprefix("http://localhost") + "/qr.png").data
+        [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+        desk = staff_clients["authority_a"]
+
+        page = desk.get(code.text.removeprefix("http://localhost"))
+        assert "Open at the desk (check-in)" in page.text
+        detail = desk.get(f"/desk/registrations/{body['reference']}")
+        token = CSRF.search(detail.text).group(1)  # type: ignore[union-attr]
+        checked = desk.post(f"/desk/registrations/{body['reference']}/check-in",
+                            data={"csrf_token": token})
+        assert checked.status_code == 303
+        shown = desk.get(checked.headers["Location"]).text
+        numbers.append(int(re.search(r"Waiting number: (\d+)", shown).group(1)))  # type: ignore[union-attr]
+        assert f"Checked in. Your waiting number: {numbers[-1]}" in client.get(
+            body["status_url"].removeprefix("http://localhost")).text
+    assert numbers == [1, 2]
+    day = staff_clients["authority_a"].get("/desk/day/073400?date=" + first_slot_day(runtime))
+    assert "Expected: 2, arrived: 2" in day.text
+
+
+def first_slot_day(runtime) -> str:  # type: ignore[no-untyped-def]
+    from intake.registrations import booking
+
+    with runtime.db.read() as session:
+        slot = session.scalars(select(models.Slot).join(models.Appointment)).first()
+        return booking.aware(slot.starts_at).astimezone(booking.LOCAL_TIME).date().isoformat()

@@ -1,0 +1,157 @@
+"""The public flow without JavaScript: steps, household, errors, proposals, language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from intake.web.steps import FIRST_VISIT_PAGES
+from tests.helpers.forms import APPLICANT, CHILD, CSRF, SPOUSE, post, register
+from tests.helpers.pipeline import delivered, process_queue
+
+
+def test_a_family_of_three_registers_in_steps(client, runtime):
+    response = register(client, "uk", [APPLICANT, SPOUSE, CHILD], "14467")
+
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"])
+    assert 'lang="uk"' in page.text  # the language chosen in the URL stays
+    process_queue(runtime)
+    assert len(delivered(runtime.settings)) == 3
+
+
+def test_review_shows_every_section_with_a_change_link(client):
+    post(client, "/en/", {"who": "family"})
+    post(client, "/en/person/0", APPLICANT)
+    post(client, "/en/household", {"action": "add"})
+    post(client, "/en/person/1", CHILD)
+    post(client, "/en/address", {"postal_code": "14467", "street": "Hauptstraße",
+                                 "house_number": "5", "city": "Potsdam"})
+    post(client, "/en/contact", {"phone": "+49 151 1234567", "entry_day": "20",
+                                 "entry_month": "11", "entry_year": "2026"})
+
+    review = client.get("/en/review").text
+
+    assert "Kovalenko, Taras" in review and "Kovalenko, Marko" in review
+    assert "March 9, 1985" in review and "2015" in review
+    assert "Hauptstraße 5, 14467 Potsdam" in review
+    for target in ("/en/person/0", "/en/person/1", "/en/address", "/en/contact"):
+        assert f'href="{target}"' in review
+
+
+def test_a_member_can_be_changed_and_removed(client):
+    post(client, "/en/", {"who": "family"})
+    post(client, "/en/person/0", APPLICANT)
+    post(client, "/en/person/1", SPOUSE)
+    post(client, "/en/person/2", CHILD)
+
+    change = client.get("/en/person/1").text
+    assert 'value="Iryna"' in change
+    assert re.search(r'<option value="7" selected>', change)
+    removed = post(client, "/en/person/1/remove", {}, page_path="/en/household")
+
+    assert removed.status_code == 303
+    household = client.get("/en/household").text
+    assert "Iryna" not in household and "Marko" in household
+
+
+def test_errors_are_listed_on_top_and_keep_the_input(client):
+    post(client, "/en/", {"who": "self"})
+
+    response = post(client, "/en/person/0", {"family_name": "Kovalenko", "birth_year": "20x5"})
+
+    assert response.status_code == 422
+    text = response.text
+    assert 'class="error-summary"' in text
+    for anchor in ("given_names", "sex", "birth_day", "place_of_birth", "nationality"):
+        assert f'href="#{anchor}"' in text, anchor
+    assert 'value="Kovalenko"' in text and 'value="20x5"' in text
+    assert 'aria-invalid="true"' in text
+
+
+def test_cyrillic_names_get_a_latin_proposal_to_confirm(client):
+    post(client, "/en/", {"who": "self"})
+
+    proposal = post(client, "/en/person/0", {**APPLICANT, "family_name": "Щербак",
+                                             "given_names": "Олена"})
+
+    assert proposal.status_code == 200
+    assert 'value="Shcherbak"' in proposal.text and 'value="Olena"' in proposal.text
+    assert "Compare it with the passport" in proposal.text
+    confirmed = post(client, "/en/person/0", {**APPLICANT, "family_name": "Shcherbak",
+                                              "given_names": "Olena",
+                                              "family_name_native": "Щербак"})
+    assert confirmed.status_code == 303
+
+
+def test_an_unknown_postal_code_is_an_error_on_the_address_step(client):
+    post(client, "/en/", {"who": "self"})
+    post(client, "/en/person/0", APPLICANT)
+
+    response = post(client, "/en/address", {"postal_code": "10115"})
+
+    assert response.status_code == 422
+    assert 'href="#postal_code"' in response.text and "postal code" in response.text
+
+
+def test_steps_without_a_draft_go_back_to_the_start(client):
+    response = client.get("/en/person/0")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/en/")
+    assert "deleted after 24 hours" in client.get("/en/").text
+
+
+def test_an_expired_csrf_token_keeps_the_input(client, app):
+    post(client, "/en/", {"who": "self"})
+
+    response = client.post("/en/person/0", data={**APPLICANT, "csrf_token": "stale"})
+
+    assert response.status_code == 400
+    assert 'value="Kovalenko"' in response.text
+    assert "send the form again" in response.text
+
+
+def test_first_visits_share_one_start_page_but_never_a_form_token(app):
+    first, second = app.test_client(), app.test_client()
+    pages = [visitor.get("/uk/") for visitor in (first, second)]
+    tokens = [CSRF.search(page.text).group(1) for page in pages]
+
+    assert list(app.extensions[FIRST_VISIT_PAGES]) == [("", "uk")]  # rendered once, kept
+    assert tokens[0] != tokens[1]
+    for page in pages:  # each token is bound to its visitor's own session
+        assert any(c.startswith("session=") for c in page.headers.getlist("Set-Cookie"))
+    assert CSRF.sub("", pages[0].text) == CSRF.sub("", pages[1].text)
+    assert second.post("/uk/", data={"who": "self", "csrf_token": tokens[0]}).status_code == 400
+    assert first.post("/uk/", data={"who": "self", "csrf_token": tokens[0]}).status_code == 303
+    # A visitor with a draft gets the page rendered for them, with their choice.
+    assert 'value="self" checked' in first.get("/uk/").text
+    assert 'value="self" checked' not in second.get("/uk/").text
+    # Another language is its own page, whatever the browser or the cookie prefer.
+    german = second.get("/de/", headers={"Accept-Language": "uk", "Cookie": "lang=uk"})
+    assert '<html lang="de" dir="ltr">' in german.text
+    assert "Registrierung" in german.text and "form-token-placeholder" not in german.text
+
+
+def test_first_visit_pages_kept_are_bounded_and_each_site_root_gets_its_own(app):
+    visitor = app.test_client()
+    for n in range(100):  # site roots a proxy might pass along as SCRIPT_NAME
+        page = visitor.get("/de/", environ_overrides={"SCRIPT_NAME": f"/r{n}"})
+        assert page.status_code == 200 and f'href="/r{n}/language/en?' in page.text
+
+    assert len(app.extensions[FIRST_VISIT_PAGES]) == 64
+
+
+@pytest.mark.parametrize("lang", ["de", "en", "uk", "ru", "ar", "fa"])
+def test_every_language_has_its_pages_and_direction(client, lang):
+    page = client.get(f"/{lang}/")
+    assert page.status_code == 200
+    direction = "rtl" if lang in ("ar", "fa") else "ltr"
+    assert f'<html lang="{lang}" dir="{direction}">' in page.text
+
+
+def test_language_menu_switches_and_remembers(client):
+    response = client.get("/language/ar?next=/en/address")
+    assert response.status_code == 303 and response.headers["Location"] == "/ar/address"
+    assert client.get("/").headers["Location"].endswith("/ar/")
+    assert client.get("/language/de?next=//evil.example").headers["Location"] == "/"
+    assert client.get("/xx/").status_code == 404
