@@ -7,12 +7,12 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from intake import observability
+from intake import observability, web
 from intake.config import Settings
-from intake.dataset.languages import select_locale
 from intake.runtime import Runtime
 from intake.security import access
 from intake.web.extensions import JSONBodies, SessionCookies, babel, compress, csrf, limiter
+from intake.web.language import select_locale
 
 # The fixed layout keeps static/ and translations/ beside the package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,20 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     observability.init_app(app)  # first: every later step, a refusal too, has a request id
     access.init_app(app)
 
-    from intake.web import api, appointments, deliveries, desk, display, health, public, steps
-
-    display.init_app(app)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(steps.bp)
-    app.register_blueprint(appointments.bp)
-    app.register_blueprint(desk.bp)
-    app.register_blueprint(deliveries.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp)
-    csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
-    csrf.exempt(health.bp)
-    for view in (deliveries.api_list, deliveries.api_download, deliveries.api_acknowledge):
-        csrf.exempt(view)
+    web.init_app(app)
     return app
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 import redis
+from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,11 @@ from intake.xaus import fetch
 log = logging.getLogger(__name__)
 
 
+def _runtime() -> runtime.Runtime:
+    """The runtime of the app this command runs in, built once from Settings."""
+    return runtime.of(current_app)
+
+
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
 def main() -> None:
     """Emergency intake: registration, queue and XAusländer delivery."""
@@ -37,14 +43,14 @@ def main() -> None:
 @with_appcontext
 def serve() -> None:
     """Run web, worker and scheduler (and an embedded Redis when none is configured)."""
-    sys.exit(server.serve(runtime.current().settings))
+    sys.exit(server.serve(_runtime().settings))
 
 
 @main.command()
 @with_appcontext
 def web() -> None:
     """Run the production web server (granian) on INTAKE_BIND."""
-    server.run_web(runtime.current().settings)
+    server.run_web(_runtime().settings)
 
 
 @main.command()
@@ -52,7 +58,7 @@ def web() -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run one RQ worker on all queues."""
-    rt = runtime.current()
+    rt = _runtime()
     runtime.bind(rt)
     # Background work yields the CPU to the web server where both share a machine: an
     # arriving registration waits for nobody, while its messages may wait a moment.
@@ -86,7 +92,7 @@ def worker(burst: bool) -> None:
 @with_appcontext
 def scheduler_command(seconds: float | None) -> None:
     """Move owed work from the database to the queue, and restore lost jobs."""
-    rt = runtime.current()
+    rt = _runtime()
     scheduler.run(rt, rt.settings.relay_interval, stop_after=seconds)
 
 
@@ -99,7 +105,7 @@ def db() -> None:
 @with_appcontext
 def upgrade() -> None:
     """Create or migrate the schema."""
-    runtime.current().db.upgrade()
+    _runtime().db.upgrade()
     click.echo("database schema is up to date")
 
 
@@ -107,7 +113,7 @@ def upgrade() -> None:
 @with_appcontext
 def demo_seed() -> None:
     """Demo authorities with their postal codes."""
-    with runtime.current().db.transaction() as session:
+    with _runtime().db.transaction() as session:
         count = seed(session)
     click.echo(f"{count} demo authorities ready")
 
@@ -125,7 +131,7 @@ def authorities() -> None:
 def authorities_import(abh_list: str, postal_codes: str | None) -> None:
     """Load the official ABH list (genericode `abhkennung`) and, optionally, postal codes."""
     try:
-        with runtime.current().db.transaction() as session:
+        with _runtime().db.transaction() as session:
             count = directory.import_abh_list(session, abh_list)
             routed = directory.import_postal_codes(session, postal_codes) if postal_codes else 0
     except directory.DirectoryError as error:
@@ -146,7 +152,7 @@ def user() -> None:
 def user_create(email: str, role: str, authority_key: str | None) -> None:
     """Create a staff account and print its one-time password."""
     try:
-        with runtime.current().db.transaction() as session:
+        with _runtime().db.transaction() as session:
             password = staff.create_user(session, email, role, authority_key)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
@@ -165,8 +171,8 @@ def keys() -> None:
 @with_appcontext
 def keys_rotate(batch: int) -> None:
     """Re-encrypt every personal field with INTAKE_DATA_KEYS' newest key (service stays up)."""
-    count = rotation.rotate(runtime.current(), batch)
-    click.echo(f"{count} values re-encrypted with key {runtime.current().cipher.current_key_id}")
+    count = rotation.rotate(_runtime(), batch)
+    click.echo(f"{count} values re-encrypted with key {_runtime().cipher.current_key_id}")
 
 
 @main.command()
@@ -174,7 +180,7 @@ def keys_rotate(batch: int) -> None:
 @with_appcontext
 def batch(authority_key: str | None) -> None:
     """Assemble waiting messages into batches now."""
-    rt = runtime.current()
+    rt = _runtime()
     runtime.bind(rt)
     with rt.db.read() as session:
         keys = [authority_key] if authority_key else session.scalars(
@@ -189,7 +195,7 @@ def batch(authority_key: str | None) -> None:
 @with_appcontext
 def status() -> None:
     """Queue lengths, failed work, oldest waiting message and last batch per authority."""
-    click.echo(json.dumps(overview.report(runtime.current()), indent=2, sort_keys=True))
+    click.echo(json.dumps(overview.report(_runtime()), indent=2, sort_keys=True))
 
 
 @main.command()
@@ -197,7 +203,7 @@ def status() -> None:
 @with_appcontext
 def erase(reference: str) -> None:
     """Delete one registration's personal data now (an audit entry records it)."""
-    with runtime.current().db.transaction() as session:
+    with _runtime().db.transaction() as session:
         found = register.by_reference(session, reference)
         if found is None:
             raise click.UsageError(f"no registration {reference}")
@@ -242,7 +248,7 @@ def outbox_retry(references: tuple[str, ...], every: bool) -> None:
     """Build undelivered registrations' messages again, after a fix (see intake status)."""
     if bool(references) == every:
         raise click.UsageError("name REFERENCES or give --all")
-    rt = runtime.current()
+    rt = _runtime()
     count = outbox.retry(rt, None if every else list(references))
     with rt.db.transaction() as session:
         audit.record(session, None, "retry", "outbox", str(count))
@@ -261,7 +267,7 @@ def token() -> None:
 def token_create(name: str, scope: str) -> None:
     """Create an API token and print it once."""
     try:
-        with runtime.current().db.transaction() as session:
+        with _runtime().db.transaction() as session:
             value = tokens.create(session, name, scope)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--scope") from error

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from intake.delivery import outbox
 from intake.delivery.scheduler import ERRORS_KEY
-from intake.runtime import QUEUE_NAMES, Runtime, current
+from intake.runtime import QUEUE_NAMES, Runtime
 from intake.store import models
 
 REQUEST_SECONDS = Histogram(
@@ -73,9 +73,9 @@ class StateCollector:
         yield depth
 
 
-def metrics_response() -> Response:
+def metrics_response(runtime: Runtime) -> Response:
     registry = CollectorRegistry()
-    registry.register(StateCollector(current()))
+    registry.register(StateCollector(runtime))
     body = generate_latest(registry) + generate_latest()  # state, then this process's latency
     return Response(body, mimetype="text/plain; version=0.0.4")
 

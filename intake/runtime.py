@@ -7,7 +7,7 @@ from typing import Any
 
 import redis
 import rq
-from flask import current_app, has_app_context
+from flask import Flask
 from lxml import etree
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -43,7 +43,7 @@ class Runtime:
         return FieldCipher(self.settings.data_keys, self.settings.index_key)
 
     @cached_property
-    def submissions(self) -> CommitGroup[Submission]:
+    def registrations(self) -> CommitGroup[Submission]:
         """This process's group commit of new registrations (made after a fork, when used)."""
         return CommitGroup(self.db, household_rows.write)
 
@@ -111,21 +111,25 @@ class InProcessWorker(_PromptTeardown, rq.SimpleWorker):
     """rq's in-process worker with a prompt teardown."""
 
 
+def of(app: Flask) -> Runtime:
+    """The runtime `create_app` built for `app` from its Settings."""
+    app_runtime: Runtime = app.extensions["intake"]
+    return app_runtime
+
+
+# A worker's jobs are called by rq with their arguments only: the process entry (`intake
+# worker`, `serve`, `scheduler.drain`) binds the runtime it built, and the jobs take that.
 _process_runtime: Runtime | None = None
 
 
 def bind(runtime: Runtime) -> None:
-    """Make code outside a request (jobs, the scheduler) in this process use `runtime`."""
+    """Make the jobs this process runs use `runtime`."""
     global _process_runtime
     _process_runtime = runtime
 
 
-def current() -> Runtime:
-    """The runtime of the current app, else of this process (bound, or from the environment)."""
-    global _process_runtime
-    if has_app_context():
-        app_runtime: Runtime = current_app.extensions["intake"]
-        return app_runtime
+def bound() -> Runtime:
+    """The runtime this process's entry bound; never one guessed from the environment."""
     if _process_runtime is None:
-        _process_runtime = Runtime(Settings.from_env())
+        raise RuntimeError("no runtime bound in this process: run jobs with `intake worker`")
     return _process_runtime

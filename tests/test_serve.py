@@ -238,7 +238,7 @@ def test_no_request_sees_the_settings_secrets_in_its_environ(tmp_path, monkeypat
     assert loaded.config["SECRET_KEY"] == "a-secret-never-in-a-request"
     assert "a-secret-never-in-a-request" not in repr(seen)
     assert not [key for key in seen if key.startswith("INTAKE_")]
-    assert runtime.current() is loaded.extensions["intake"]  # not one built from os.environ
+    assert runtime.bound() is loaded.extensions["intake"]  # not one built from os.environ
 
 
 def test_a_stale_unix_socket_is_replaced_but_nothing_else_is_touched(tmp_path):

@@ -3,8 +3,8 @@
 XAusländer types almost all text as `din91379:datatypeC` (norm DIN 91379, schema version
 2022-08). The tables below state that type's `xs:pattern` in Python: single characters (code
 point ranges) plus letters that exist only as a base letter followed by combining marks. The
-official schema stays the reference; tests/dataset/test_names.py compares this module with it character
-by character, so a table that drifts from the schema fails the suite.
+official schema stays the reference; tests/dataset/test_names.py compares this module with it
+character by character, so a table that drifts from the schema fails the suite.
 
 Functions here return or raise data (the character, its code point, its position), never prose:
 the schema layer turns that into a message in the user's language.

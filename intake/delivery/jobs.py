@@ -25,9 +25,9 @@ from intake.config import Settings
 from intake.dataset import domain
 from intake.delivery import background, batches
 from intake.registrations.booking import LOCAL_TIME, aware
-from intake.registrations.register import Erased, household_of, to_domain
-from intake.runtime import Runtime, current
+from intake.runtime import Runtime, bound
 from intake.store import models
+from intake.store.household_rows import Erased, authority_of, household_of
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def build_payloads(outbox_ids: list[int]) -> int:
     and does not stop the others; the job then fails as a whole, so rq retries it, skipping
     the rows done.
     """
-    runtime = current()
+    runtime = bound()
     with runtime.db.read() as session:
         work = _owed(session, outbox_ids)
     built, failed = background.compute(_build, runtime, work)
@@ -154,7 +154,7 @@ def _owed(session: Session, outbox_ids: list[int]) -> _Owed:
     ):
         persons[person.registration_id].append(person)
     keys = {row.authority_key for row in registrations.values()}
-    authorities = {row.key: to_domain(row) for row in session.execute(
+    authorities = {row.key: authority_of(row) for row in session.execute(
         select(_AUTHORITY).where(_AUTHORITY.c.key.in_(keys))
     )}
     owed = [(row.id, row.registration_id) for row in rows]
@@ -326,7 +326,7 @@ def build_batches(authority_key: str) -> int:
     Each batch is committed before its file is written; a crash in between leaves a batch
     whose file the scheduler writes later, from the database alone.
     """
-    runtime = current()
+    runtime = bound()
     made = 0
     while True:
         with runtime.db.transaction() as session:

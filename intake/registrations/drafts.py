@@ -55,11 +55,6 @@ def save(
     return token
 
 
-def discard(session: Session, token: str | None) -> None:
-    if token:
-        session.execute(delete(models.Draft).where(models.Draft.token_hash == token_hash(token)))
-
-
 def purge_expired(session: Session) -> int:
     """Delete drafts past their lifetime: unfinished personal data is not kept."""
     result = session.execute(delete(models.Draft).where(models.Draft.expires_at <= _now()))

@@ -1,10 +1,8 @@
-"""Use cases of a registration: submit it, look up its status. Views and the API call these."""
+"""Register a household (the one door for form, desk and API), and find where it stands."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from intake.dataset import domain
 from intake.registrations import booking
-from intake.security.crypto import REFERENCE_FORM, FieldCipher, token_hash
-from intake.store import household_rows, models, stored_form
-from intake.store.household_rows import Receipt
+from intake.security.crypto import REFERENCE_FORM, token_hash
+from intake.store import household_rows, models
+from intake.store.household_rows import Receipt, authority_of
 from intake.store.idempotency import Claim
 
 if TYPE_CHECKING:
@@ -32,10 +30,6 @@ def unknown_postal_code_message() -> str:
         "We do not know which immigration authority is responsible for this postal code. "
         "Check the postal code of the place where you are staying."
     )
-
-
-class Erased(LookupError):
-    """The registration's personal data has been deleted (retention or request)."""
 
 
 @dataclass(frozen=True)
@@ -73,21 +67,7 @@ def route(session: Session, postal_code: str) -> domain.Authority:
     found = session.connection().execute(_ROUTE, {"code": postal_code}).first()
     if found is None:
         raise UnknownPostalCode(postal_code)
-    return to_domain(found)
-
-
-def submit(
-    session: Session,
-    cipher: FieldCipher,
-    household: domain.Household,
-    api_token_id: int | None = None,
-    entered_by: int | None = None,
-) -> Receipt:
-    """Store a household and the work it is owed in the caller's transaction."""
-    authority = route(session, household.postal_code)
-    prepared = household_rows.prepare(cipher, household, authority, api_token_id, entered_by)
-    household_rows.write(session, [prepared])
-    return prepared.receipt()
+    return authority_of(found)
 
 
 @ttl_cache(maxsize=20_000, ttl=60)
@@ -102,19 +82,28 @@ def _remembered_route(runtime: Runtime, postal_code: str) -> domain.Authority:
 def register(
     runtime: Runtime,
     household: domain.Household,
+    *,
     api_token_id: int | None = None,
+    entered_by: int | None = None,
     idempotency: Claim | None = None,
+    draft_token: str | None = None,
 ) -> Receipt:
-    """Store a household in a transaction shared with the other registrations arriving at
-    the same moment in this process (`commits`); returns once it is committed.
+    """Store a household and the work it is owed; return once it is committed.
 
-    With `idempotency`, the key is stored in the same transaction; a key stored already
-    (the same request, sent twice at once) raises IntegrityError, and nothing is stored.
+    The one way in, for the form, the desk and the API. The household is routed by its
+    postal code (UnknownPostalCode if no authority serves it) and written in a transaction
+    shared with the registrations arriving at the same moment in this process (the group
+    commit). With `idempotency`, the partner's key is stored in that transaction (a key
+    stored already raises IntegrityError, and nothing is stored); with `draft_token`, the
+    draft it was filled in is deleted in it.
     """
     authority = _remembered_route(runtime, household.postal_code)
-    prepared = household_rows.prepare(runtime.cipher, household, authority, api_token_id)
+    prepared = household_rows.prepare(
+        runtime.cipher, household, authority, api_token_id, entered_by
+    )
     prepared.idempotency = idempotency
-    runtime.submissions.commit(prepared)
+    prepared.draft_token = draft_token
+    runtime.registrations.commit(prepared)
     return prepared.receipt()
 
 
@@ -125,30 +114,9 @@ def receipt_of(session: Session, registration_id: str, status_token: str) -> Rec
     return Receipt(
         reference=found.reference,
         status_token=status_token,
-        authority=to_domain(authority),
+        authority=authority_of(authority),
         application_ids=tuple(person.application_id for person in found.persons),
     )
-
-
-def load_household(cipher: FieldCipher, registration: models.Registration) -> domain.Household:
-    """Decrypt a stored registration back into the household that was submitted."""
-    return household_of(cipher, registration, registration.persons)
-
-
-def household_of(
-    cipher: FieldCipher, registration: Any, persons: Sequence[Any]
-) -> domain.Household:
-    """The household from its registration and person records (models or table rows)."""
-    if registration.data is None:
-        raise Erased(registration.reference)
-    document = json.loads(
-        cipher.decrypt(registration.data, household_rows.context("registration", registration.id))
-    )
-    members = [
-        json.loads(cipher.decrypt(person.data or "", household_rows.context("person", person.id)))
-        for person in persons
-    ]
-    return stored_form.household(document, members)
 
 
 def by_token(session: Session, token: str) -> models.Registration | None:
@@ -248,7 +216,7 @@ _STATUS_BY_TOKEN = _status_query().where(
 def _status(row: Row[Any]) -> Status:
     return Status(
         reference=row.reference,
-        authority=to_domain(row),
+        authority=authority_of(row),
         created_at=row.created_at,
         persons=row.persons,
         forwarded=row.forwarded,
@@ -258,17 +226,3 @@ def _status(row: Row[Any]) -> Status:
     )
 
 
-def to_domain(authority: models.Authority | Row[Any]) -> domain.Authority:
-    """The directory's view of an authority, from its model or a row of its table."""
-    address = None
-    if authority.street and authority.postal_code and authority.city:
-        address = domain.Address(
-            authority.street, authority.house_number, authority.postal_code, authority.city
-        )
-    return domain.Authority(
-        key=authority.key,
-        name=authority.name,
-        address=address,
-        email=authority.email,
-        phone=authority.phone,
-    )

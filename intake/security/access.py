@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, g, redirect, request, url_for
 
-from intake.runtime import current
+from intake.runtime import of
 from intake.security import staff
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -96,7 +96,7 @@ def init_app(app: Flask) -> None:
             return None  # 404 or 405 follows
         rule = policy(app, request.endpoint)
         if request.cookies.get(cookie) and request.endpoint != "static":
-            with current().db.transaction() as session:
+            with of(app).db.transaction() as session:
                 g.staff = staff.resume(session, request.cookies.get(cookie))
         if rule is None:
             abort(403)  # deny by default: a view without a policy is reachable by no one

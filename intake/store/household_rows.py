@@ -1,4 +1,5 @@
-"""A household's rows: prepared outside any transaction, written many households at a time.
+"""A household's rows: prepared outside any transaction, written many households at a time,
+and read back into the household.
 
 Everything that costs time (JSON, encryption, blind indexes) happens in `prepare`, before a
 write lock is taken; `write` then inserts any number of prepared households with one
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Row, delete, insert
 from sqlalchemy.orm import Session
 
 from intake.dataset import domain
@@ -51,6 +53,7 @@ class Submission:
     persons: list[dict[str, Any]]
     status_token: str = ""
     idempotency: Claim | None = None  # the partner's Idempotency-Key, stored with the rows
+    draft_token: str | None = None  # the draft it was filled in, deleted with the write
 
     def draw_reference(self) -> None:
         """A fresh reference and status token (again, if the first were taken)."""
@@ -138,6 +141,9 @@ def write(session: Session, submissions: list[Submission]) -> None:
     ]
     if keys:  # a key used twice at once fails here, and the group writes each alone
         connection.execute(_NEW_KEYS, keys)
+    drafts = [token_hash(item.draft_token) for item in submissions if item.draft_token]
+    if drafts:
+        connection.execute(delete(models.Draft).where(models.Draft.token_hash.in_(drafts)))
 
 
 @functools.cache
@@ -150,3 +156,41 @@ def _new_registrations(dialect: str) -> Any:
 def context(table: str, record_id: str) -> str:
     """Associated data for a record's encrypted `data`: its table and id."""
     return f"{table}:{record_id}:data"
+
+
+class Erased(LookupError):
+    """The registration's personal data has been deleted (retention or request)."""
+
+def load_household(cipher: FieldCipher, registration: models.Registration) -> domain.Household:
+    """Decrypt a stored registration back into the household that was submitted."""
+    return household_of(cipher, registration, registration.persons)
+
+def household_of(
+    cipher: FieldCipher, registration: Any, persons: Sequence[Any]
+) -> domain.Household:
+    """The household from its registration and person records (models or table rows)."""
+    if registration.data is None:
+        raise Erased(registration.reference)
+    document = json.loads(
+        cipher.decrypt(registration.data, context("registration", registration.id))
+    )
+    members = [
+        json.loads(cipher.decrypt(person.data or "", context("person", person.id)))
+        for person in persons
+    ]
+    return stored_form.household(document, members)
+
+def authority_of(authority: models.Authority | Row[Any]) -> domain.Authority:
+    """The directory's view of an authority, from its model or a row of its table."""
+    address = None
+    if authority.street and authority.postal_code and authority.city:
+        address = domain.Address(
+            authority.street, authority.house_number, authority.postal_code, authority.city
+        )
+    return domain.Authority(
+        key=authority.key,
+        name=authority.name,
+        address=address,
+        email=authority.email,
+        phone=authority.phone,
+    )

@@ -13,13 +13,14 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from intake.dataset.languages import LANGUAGES, select_locale
+from intake.dataset.languages import LANGUAGES
 from intake.dataset.schemas import HOUSEHOLD, messages
 from intake.registrations import booking, register
-from intake.runtime import current
 from intake.store import idempotency, models
 from intake.store.household_rows import Receipt
+from intake.web import runtime
 from intake.web.bearer import require_scope
+from intake.web.language import select_locale
 from intake.web.links import status_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -82,7 +83,7 @@ def create_registration() -> tuple[Response, int]:
             return jsonify(errors=messages(error)), 422
         try:
             receipt = register.register(
-                current(), household, api_token_id=g.api_token_id, idempotency=key
+                runtime(), household, api_token_id=g.api_token_id, idempotency=key
             )
         except register.UnknownPostalCode:
             message = register.unknown_postal_code_message()
@@ -114,12 +115,12 @@ def _idempotency_key(payload: dict[str, Any]) -> idempotency.Claim | None:
         return None
     key = idempotency.key_in(header)
     key_hash = idempotency.key_hash(g.api_token_id, key)
-    return idempotency.claim(current().cipher, key_hash, idempotency.request_hash(payload))
+    return idempotency.claim(runtime().cipher, key_hash, idempotency.request_hash(payload))
 
 
 def _earlier(key: idempotency.Claim) -> tuple[Response, int] | None:
     """The first answer to a key used before (None if it was not), or 422 for another body."""
-    rt = current()
+    rt = runtime()
     with rt.db.transaction() as session:
         earlier = idempotency.find(session, rt.cipher, key.key_hash)
         if earlier is None:
@@ -157,7 +158,7 @@ def _appointment_body(booked: booking.Booked) -> dict[str, Any]:
 @require_scope("submit")
 def list_slots(reference: str) -> Response:
     priority = request.args.get("priority") in ("1", "true", "yes")
-    with current().db.read() as session:
+    with runtime().db.read() as session:
         found = _own_registration(session, reference)
         free = booking.free_slots(
             session, found.authority_key, len(found.persons), priority, dt.datetime.now(dt.UTC)
@@ -184,7 +185,7 @@ def book_appointment(reference: str) -> tuple[Response, int]:
         message = _('Send {"slot": "<id>"} and optionally "priority": true or false.')
         return jsonify(errors={"slot": [message]}), 422
     try:
-        with current().db.transaction() as session:
+        with runtime().db.transaction() as session:
             booked = booking.book(
                 session, _own_registration(session, reference), slot, priority,
                 dt.datetime.now(dt.UTC),
@@ -199,7 +200,7 @@ def book_appointment(reference: str) -> tuple[Response, int]:
 @bp.get("/registrations/<reference>/appointment")
 @require_scope("submit")
 def show_appointment(reference: str) -> Response:
-    with current().db.read() as session:
+    with runtime().db.read() as session:
         booked = booking.appointment(session, _own_registration(session, reference))
     if booked is None:
         abort(404)
@@ -209,7 +210,7 @@ def show_appointment(reference: str) -> Response:
 @bp.delete("/registrations/<reference>/appointment")
 @require_scope("submit")
 def cancel_appointment(reference: str) -> tuple[str, int]:
-    with current().db.transaction() as session:
+    with runtime().db.transaction() as session:
         cancelled = booking.cancel(session, _own_registration(session, reference))
     if not cancelled:
         abort(404)

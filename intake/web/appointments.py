@@ -10,10 +10,9 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from intake.registrations import booking, register
-from intake.runtime import current
 from intake.security.access import public
 from intake.store import models
-from intake.web import invitation
+from intake.web import invitation, runtime
 from intake.web.public import status_of
 
 bp = Blueprint("appointments", __name__, url_prefix="/s/<token>")
@@ -31,7 +30,7 @@ def _registration(session: Any, token: str) -> models.Registration:
 def slots(token: str, error: str | None = None) -> Any:
     priority = request.args.get("priority") == "yes"
     now = dt.datetime.now(dt.UTC)
-    with current().db.read() as session:
+    with runtime().db.read() as session:
         found = _registration(session, token)
         free = booking.free_slots(
             session, found.authority_key, len(found.persons), priority, now
@@ -58,7 +57,7 @@ def book(token: str) -> Any:
     if slot_id is None:
         return slots(token, _("Choose a time."))
     try:
-        with current().db.transaction() as session:
+        with runtime().db.transaction() as session:
             booking.book(
                 session, _registration(session, token), slot_id, priority,
                 dt.datetime.now(dt.UTC),
@@ -71,7 +70,7 @@ def book(token: str) -> Any:
 @bp.post("/appointment/cancel")
 @public
 def cancel(token: str) -> Any:
-    with current().db.transaction() as session:
+    with runtime().db.transaction() as session:
         booking.cancel(session, _registration(session, token))
     return redirect(url_for("public.status", token=token, notice="cancelled"), code=303)
 

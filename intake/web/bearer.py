@@ -10,10 +10,10 @@ from typing import Any
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
-from intake.runtime import current
 from intake.security import tokens
 from intake.security.access import bearer
 from intake.security.crypto import token_hash
+from intake.web import runtime
 
 
 def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -52,7 +52,7 @@ def _cached_find(token: str, scope: str) -> tuple[int, str] | None:
     now = time.monotonic()
     if hit is not None and hit[0] > now:
         return hit[1]
-    with current().db.read() as session:
+    with runtime().db.read() as session:
         found = tokens.find(session, token, scope)
     if found is None:
         return None  # refusals are not cached: a new token works at once

@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from intake.delivery import batches
-from intake.runtime import current
 from intake.security import audit
 from intake.security.access import roles
 from intake.store import models
+from intake.web import runtime
 from intake.web.bearer import require_scope
 
 bp = Blueprint("deliveries", __name__)
@@ -49,7 +49,7 @@ def _describe(batch: models.Batch) -> dict[str, Any]:
 
 
 def _listing(authority_key: str | None) -> list[models.Batch]:
-    with current().db.read() as session:
+    with runtime().db.read() as session:
         query = select(models.Batch).where(models.Batch.erased_at.is_(None))
         if authority_key is not None:
             query = query.where(models.Batch.authority_key == authority_key)
@@ -58,17 +58,19 @@ def _listing(authority_key: str | None) -> list[models.Batch]:
 
 
 def _zip(batch_id: str, authority_key: str | None) -> Response:
-    runtime = current()
-    with runtime.db.read() as session:
+    app_runtime = runtime()
+    with app_runtime.db.read() as session:
         batch = _batch(session, batch_id, authority_key)
-        path = batches.write_file(session, runtime.cipher, runtime.settings.xml_out, batch)
+        path = batches.write_file(
+            session, app_runtime.cipher, app_runtime.settings.xml_out, batch
+        )
     response = Response(path.read_bytes(), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{batch_id}.zip"'
     return response
 
 
 def _acknowledge(batch_id: str, authority_key: str | None, user_id: int | None) -> None:
-    with current().db.transaction() as session:
+    with runtime().db.transaction() as session:
         batch = _batch(session, batch_id, authority_key)
         if batch.acknowledged_at is None:
             batch.acknowledged_at = dt.datetime.now(dt.UTC)
@@ -91,7 +93,7 @@ def api_download(batch_id: str) -> Response:
 @require_scope("authority")
 def api_acknowledge(batch_id: str) -> Response:
     _acknowledge(batch_id, _authority_of_token(), None)
-    with current().db.read() as session:
+    with runtime().db.read() as session:
         return jsonify(_describe(_batch(session, batch_id, _authority_of_token())))
 
 

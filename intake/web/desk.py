@@ -19,15 +19,14 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from intake.dataset.languages import select_locale
 from intake.delivery import outbox
 from intake.registrations import booking, drafts, register
-from intake.runtime import current
 from intake.security import audit, staff
 from intake.security.access import public, roles, staff_cookie
-from intake.store import blind_index, models
-from intake.web import qr
+from intake.store import blind_index, household_rows, models
+from intake.web import qr, runtime
 from intake.web.extensions import limiter
+from intake.web.language import select_locale
 from intake.web.links import absolute, local_path
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -54,7 +53,7 @@ def _safe_next(target: str | None) -> str:
 def login() -> Any:
     error = None
     if request.method == "POST":
-        with current().db.transaction() as db_session:
+        with runtime().db.transaction() as db_session:
             user = staff.authenticate(
                 db_session, request.form.get("email", ""), request.form.get("password", "")
             )
@@ -75,7 +74,7 @@ def login() -> Any:
 @bp.post("/logout")
 @roles(*STAFF)
 def logout() -> Response:
-    with current().db.transaction() as db_session:
+    with runtime().db.transaction() as db_session:
         staff.end_session(db_session, request.cookies.get(staff_cookie(current_app)))
     response = redirect(url_for("desk.login"), code=303)
     response.delete_cookie(staff_cookie(current_app), path="/")
@@ -94,11 +93,11 @@ def search() -> str:
     reference = request.args.get("reference", "").strip()
     family, given = request.args.get("family_name", ""), request.args.get("given_names", "")
     born = request.args.get("date_of_birth", "").strip() or None
-    with current().db.transaction() as db_session:
+    with runtime().db.transaction() as db_session:
         if reference:
             found = [r for r in [register.by_reference(db_session, reference)] if r]
         else:
-            index = blind_index.name_index(current().cipher, family, given, born)
+            index = blind_index.name_index(runtime().cipher, family, given, born)
             found = blind_index.registrations_named(db_session, index)
         visible = [r for r in found if g.staff.may_see_authority(r.authority_key)]
         for found_registration in visible:
@@ -108,7 +107,7 @@ def search() -> str:
 
 
 def _summary(db_session: Any, found: models.Registration) -> dict[str, Any]:
-    household = register.load_household(current().cipher, found)
+    household = household_rows.load_household(runtime().cipher, found)
     return {
         "reference": found.reference,
         "authority": found.authority_key,
@@ -127,10 +126,10 @@ def _visible(db_session: Any, reference: str) -> models.Registration:
 @bp.get("/registrations/<reference>")
 @roles(*STAFF)
 def show(reference: str) -> str:
-    with current().db.transaction() as db_session:
+    with runtime().db.transaction() as db_session:
         found = _visible(db_session, reference)
         audit.record(db_session, g.staff.id, "view", "registration", found.id)
-        household = register.load_household(current().cipher, found)
+        household = household_rows.load_household(runtime().cipher, found)
         status = register.status(db_session, found)
     return render_template("desk/registration.html", household=household, status=status)
 
@@ -138,7 +137,7 @@ def show(reference: str) -> str:
 @bp.post("/registrations/<reference>/check-in")
 @roles("authority", "admin")
 def check_in(reference: str) -> Response:
-    with current().db.transaction() as db_session:
+    with runtime().db.transaction() as db_session:
         found = _visible(db_session, reference)
         try:
             booking.check_in(db_session, found, dt.datetime.now(dt.UTC))
@@ -157,7 +156,7 @@ def day(authority_key: str) -> str:
         chosen = dt.date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         chosen = dt.datetime.now(booking.LOCAL_TIME).date()
-    with current().db.transaction() as db_session:
+    with runtime().db.transaction() as db_session:
         if db_session.get(models.Authority, authority_key) is None:
             abort(404)
         rows = booking.day_list(db_session, authority_key, chosen)
@@ -168,7 +167,7 @@ def day(authority_key: str) -> str:
 @bp.get("/audit")
 @roles("admin")
 def audit_log() -> str:
-    with current().db.read() as db_session:
+    with runtime().db.read() as db_session:
         entries = audit.latest(db_session)
     return render_template("desk/audit.html", entries=entries)
 
@@ -177,7 +176,7 @@ def audit_log() -> str:
 @roles("admin")
 def undelivered() -> str:
     """Registrations whose messages could not be built, and why (never a personal value)."""
-    with current().db.read() as db_session:
+    with runtime().db.read() as db_session:
         stuck = outbox.undelivered(db_session)
     return render_template("desk/undelivered.html", stuck=stuck)
 
@@ -186,8 +185,8 @@ def undelivered() -> str:
 @roles("admin")
 def retry_undelivered() -> Response:
     """Send them to be built again, after a fix (`intake outbox retry` does the same)."""
-    count = outbox.retry(current())
-    with current().db.transaction() as db_session:
+    count = outbox.retry(runtime())
+    with runtime().db.transaction() as db_session:
         audit.record(db_session, g.staff.id, "retry", "outbox", str(count))
     return redirect(url_for("desk.undelivered"), code=303)  # type: ignore[return-value]
 
@@ -196,9 +195,9 @@ def retry_undelivered() -> Response:
 @roles("volunteer", "admin")
 def assist() -> Response:
     """Start a registration on someone's behalf, recorded as entered by this volunteer."""
-    with current().db.transaction() as db_session:
+    with runtime().db.transaction() as db_session:
         session["draft"] = drafts.save(
-            db_session, current().cipher, None, {"persons": [], "entered_by": g.staff.id}
+            db_session, runtime().cipher, None, {"persons": [], "entered_by": g.staff.id}
         )
     return redirect(url_for("steps.start", lang=select_locale()), code=303)
 
@@ -210,7 +209,7 @@ def handover() -> str:
     draft_token = session.pop("draft", None)
     if draft_token is None:
         abort(409)
-    with current().db.transaction() as db_session:
-        token = drafts.hand_over(db_session, current().cipher, draft_token)
+    with runtime().db.transaction() as db_session:
+        token = drafts.hand_over(db_session, runtime().cipher, draft_token)
     url = absolute(url_for("steps.pick_up", lang=select_locale(), token=token))
     return render_template("desk/handover.html", qr_svg=qr.svg(url))

@@ -13,8 +13,8 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from intake.observability import metrics_response
-from intake.runtime import current
 from intake.security.access import public
+from intake.web import runtime
 from intake.web.bearer import require_scope
 
 bp = Blueprint("health", __name__)
@@ -38,7 +38,7 @@ def readyz() -> Any:
     results = {name: _run(check) for name, check in checks.items()}
     ready = all(result == "ok" for result in results.values())
     # Which checks messages pass, without the folder's path (this answer is public).
-    validation = "official schema set" if current().settings.xsd_dir else "own checks only"
+    validation = "official schema set" if runtime().settings.xsd_dir else "own checks only"
     body = {"status": "ok" if ready else "unavailable", "checks": results, "validation": validation}
     return jsonify(body), (200 if ready else 503)
 
@@ -52,21 +52,21 @@ def _run(check: Any) -> str:
 
 
 def _database() -> None:
-    with current().db.read() as session:
+    with runtime().db.read() as session:
         session.execute(text("SELECT 1"))
 
 
 def _redis() -> None:
-    current().redis.ping()
+    runtime().redis.ping()
 
 
 def _schema() -> None:
-    if current().settings.xsd_dir is not None and current().schema is None:
+    if runtime().settings.xsd_dir is not None and runtime().schema is None:
         raise RuntimeError("schema set not loaded")
 
 
 def _xml_out() -> None:
-    folder = current().settings.xml_out
+    folder = runtime().settings.xml_out
     folder.mkdir(parents=True, exist_ok=True)
     probe = folder / f".ready-{os.getpid()}"
     probe.write_bytes(b"")  # a real write: permission bits alone do not tell (root, mounts)
@@ -77,4 +77,4 @@ def _xml_out() -> None:
 @require_scope("metrics")
 def metrics() -> Any:
     """Prometheus metrics, for a scraper holding a token of scope `metrics`."""
-    return metrics_response()
+    return metrics_response(runtime())

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, g, request
 from werkzeug.wrappers import Response
 
-from intake.dataset.languages import LANGUAGES
+from intake.dataset.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 COOKIE_AGE = 365 * 24 * 3600
 
@@ -36,3 +36,14 @@ def bind_language_to(bp: Blueprint) -> None:
                 secure=request.is_secure,
             )
         return response
+
+
+def select_locale() -> str:
+    """The language from the URL, then the cookie, then the browser's preference."""
+    from_url = g.get("lang") or (request.view_args or {}).get("lang")
+    if from_url in LANGUAGES:
+        return str(from_url)
+    from_cookie = request.cookies.get("lang")
+    if from_cookie in LANGUAGES:
+        return str(from_cookie)
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE

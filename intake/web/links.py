@@ -8,12 +8,12 @@ from urllib.parse import quote, urlsplit
 
 from flask import request, url_for
 
-from intake.runtime import current
+from intake.web import runtime
 
 
 def absolute(path: str) -> str:
     """A path of this site as a full URL, on INTAKE_PUBLIC_URL when one is configured."""
-    base = current().settings.public_url or request.host_url
+    base = runtime().settings.public_url or request.host_url
     return f"{base.rstrip('/')}{path}"
 
 

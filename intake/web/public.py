@@ -7,12 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
-from intake.dataset.languages import LANGUAGES, select_locale
+from intake.dataset.languages import LANGUAGES
 from intake.registrations import register
-from intake.runtime import current
 from intake.security.access import public
-from intake.web import qr
-from intake.web.language import COOKIE_AGE
+from intake.web import qr, runtime
+from intake.web.language import COOKIE_AGE, select_locale
 from intake.web.links import local_path, status_url
 
 bp = Blueprint("public", __name__)
@@ -43,7 +42,7 @@ def language(code: str) -> Response:
 
 def status_of(token: str) -> register.Status:
     """The status behind a token, or 404: an unknown token reveals nothing."""
-    with current().db.read() as session:
+    with runtime().db.read() as session:
         found = register.status_by_token(session, token)
     if found is None:
         abort(404)
@@ -65,7 +64,7 @@ def status(token: str) -> Any:
 @bp.get("/s/<token>/qr.png")
 @public
 def qr_png(token: str) -> Response:
-    with current().db.read() as session:
+    with runtime().db.read() as session:
         known = register.token_known(session, token)
     if not known:
         abort(404)

@@ -30,10 +30,9 @@ from werkzeug.wrappers import Response
 from intake.dataset import family, names, passport, transliteration
 from intake.dataset.schemas import HOUSEHOLD, MAX_PERSONS, HouseholdSchema, PersonSchema, messages
 from intake.registrations import drafts, register
-from intake.runtime import current
 from intake.security.access import public
 from intake.store import blind_index, stored_form
-from intake.web import forms
+from intake.web import forms, runtime
 from intake.web.extensions import limiter
 from intake.web.language import bind_language_to
 
@@ -59,13 +58,13 @@ def _load() -> dict[str, Any] | None:
     token = session.get("draft")
     if token is None:  # a first visit: no database session for a draft that cannot exist
         return None
-    with current().db.read() as db_session:
-        return drafts.load(db_session, current().cipher, token)
+    with runtime().db.read() as db_session:
+        return drafts.load(db_session, runtime().cipher, token)
 
 
 def _store(draft: dict[str, Any]) -> None:
-    with current().db.transaction() as db_session:
-        session["draft"] = drafts.save(db_session, current().cipher, session.get("draft"), draft)
+    with runtime().db.transaction() as db_session:
+        session["draft"] = drafts.save(db_session, runtime().cipher, session.get("draft"), draft)
 
 
 def _go(endpoint: str, **values: Any) -> Response:
@@ -259,7 +258,7 @@ def _check_section(
     if found:
         return forms.flatten(messages(ValidationError(found)), inputs)
     if "postal_code" in document:
-        with current().db.read() as db_session:
+        with runtime().db.read() as db_session:
             try:
                 register.route(db_session, document["postal_code"])
             except register.UnknownPostalCode:
@@ -280,21 +279,21 @@ def review() -> Any:
         document["consent"] = {"data_processing": request.form.get("consent") == "yes"}
         try:
             loaded = HOUSEHOLD.load(document)
-            with current().db.transaction() as db_session:
-                receipt = register.submit(
-                    db_session, current().cipher, loaded, entered_by=draft.get("entered_by")
-                )
-                drafts.discard(db_session, session.pop("draft", None))
+            receipt = register.register(
+                runtime(), loaded, entered_by=draft.get("entered_by"),
+                draft_token=session.get("draft"),
+            )
         except ValidationError as error:
             errors = forms.flatten(messages(error), {"consent.data_processing": "consent"})
         except register.UnknownPostalCode:
             errors = {"form": register.unknown_postal_code_message()}
         else:
+            session.pop("draft", None)
             return _go("public.status", token=receipt.status_token, notice="new")
     duplicates = []
     if g.staff is not None:  # only staff see matches: the public must not probe who is here
-        with current().db.read() as db_session:
-            duplicates = blind_index.duplicates(db_session, current().cipher, draft["persons"])
+        with runtime().db.read() as db_session:
+            duplicates = blind_index.duplicates(db_session, runtime().cipher, draft["persons"])
     return render_template(
         "steps/review.html", draft=draft, errors=errors, duplicates=duplicates,
         unaccompanied=_minors_only(draft),
@@ -312,8 +311,8 @@ def _minors_only(draft: dict[str, Any]) -> bool:
 @public
 def pick_up(token: str) -> Any:
     """Open on the applicant's phone a registration a volunteer started (hand-over QR)."""
-    with current().db.transaction() as db_session:
-        draft_token = drafts.pick_up(db_session, current().cipher, token)
+    with runtime().db.transaction() as db_session:
+        draft_token = drafts.pick_up(db_session, runtime().cipher, token)
     if draft_token is None:
         return _expired()
     session["draft"] = draft_token

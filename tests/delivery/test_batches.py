@@ -72,12 +72,11 @@ def test_authorities_fetch_and_acknowledge_only_their_own_batches(client, submit
 def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(
     runtime, monkeypatch
 ):
-    with runtime.db.transaction() as session:
-        from intake.registrations import register
+    from intake.registrations import register
 
-        household = HouseholdSchema().load(ADULT)
-        for _ in range(60):
-            register.submit(session, runtime.cipher, household)
+    household = HouseholdSchema().load(ADULT)
+    for _ in range(60):
+        register.register(runtime, household)
     from intake.delivery import outbox
     from intake.runtime import bind
 
@@ -217,9 +216,8 @@ def test_a_full_batch_is_assembled_without_waiting_for_the_schedule(runtime, mon
 
     monkeypatch.setattr(batches, "MAX_MESSAGES", 5)
     household = HouseholdSchema().load(ADULT)
-    with runtime.db.transaction() as session:
-        for _ in range(6):
-            register.submit(session, runtime.cipher, household)
+    for _ in range(6):
+        register.register(runtime, household)
     bind(runtime)
     outbox.relay(runtime)
     with runtime.db.read() as session:

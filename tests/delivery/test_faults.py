@@ -70,9 +70,8 @@ def progress(runtime: Runtime) -> tuple[int, int]:
 @pytest.fixture
 def loaded(runtime: Runtime):  # type: ignore[no-untyped-def]
     household = HouseholdSchema().load(ADULT)
-    with runtime.db.transaction() as session:
-        for _ in range(REGISTRATIONS):
-            register.submit(session, runtime.cipher, household)
+    for _ in range(REGISTRATIONS):
+        register.register(runtime, household)
     # Jobs of 25 rows, forty of them, where the default 500 made two: work for a worker to be
     # killed in three times (ten jobs were done before a third kill found one busy).
     fast = Runtime(dataclasses.replace(runtime.settings, batch_interval=1.0, reconcile_after=3.0,

@@ -9,10 +9,9 @@ from sqlalchemy import select
 from intake import create_app
 from intake.config import new_data_key, parse_data_keys
 from intake.delivery import batches
-from intake.registrations import register
 from intake.runtime import Runtime
 from intake.security import rotation
-from intake.store import models
+from intake.store import household_rows, models
 from tests.helpers.api import post
 from tests.helpers.data import ADULT
 from tests.helpers.forms import APPLICANT
@@ -47,7 +46,7 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(client, submit_t
     only_new = Runtime(dataclasses.replace(runtime.settings, data_keys=new_keys[:1]))
     with only_new.db.read() as session:
         for found in session.scalars(select(models.Registration)):
-            assert register.load_household(only_new.cipher, found).applicant.given_names
+            assert household_rows.load_household(only_new.cipher, found).applicant.given_names
         for batch in session.scalars(select(models.Batch)):  # a lost file can be written again
             assert batches.archive(session, only_new.cipher, batch)
     app = create_app(only_new.settings)

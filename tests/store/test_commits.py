@@ -76,7 +76,7 @@ def test_an_item_that_cannot_be_stored_fails_its_own_caller_only(runtime):
 
     def register(n: int) -> None:
         authority = nowhere if n == 3 else POTSDAM
-        runtime.submissions.commit(household_rows.prepare(runtime.cipher, HOUSEHOLD, authority))
+        runtime.registrations.commit(household_rows.prepare(runtime.cipher, HOUSEHOLD, authority))
 
     outcomes = concurrently(12, register)
 
@@ -120,7 +120,7 @@ def test_a_reference_taken_already_is_drawn_again(runtime, monkeypatch, threads)
     monkeypatch.setattr(household_rows, "random_reference", draw)
 
     def register(_n: int) -> None:
-        runtime.submissions.commit(household_rows.prepare(runtime.cipher, HOUSEHOLD, POTSDAM))
+        runtime.registrations.commit(household_rows.prepare(runtime.cipher, HOUSEHOLD, POTSDAM))
 
     register(0)  # takes AAAAA-AAAAA; the next three draws collide with it
     assert concurrently(threads, register) == [None] * threads

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
 
+from intake.store import models
 from intake.web.steps import FIRST_VISIT_PAGES
 from tests.helpers.forms import APPLICANT, CHILD, CSRF, SPOUSE, post, register
 from tests.helpers.pipeline import delivered, process_queue
@@ -19,6 +21,17 @@ def test_a_family_of_three_registers_in_steps(client, runtime):
     assert 'lang="uk"' in page.text  # the language chosen in the URL stays
     process_queue(runtime)
     assert len(delivered(runtime.settings)) == 3
+
+
+def test_sending_deletes_the_draft_with_the_registration_and_the_review_is_gone(client, runtime):
+    """The form goes through the one door (register.register): the draft it was filled in is
+    deleted in the transaction that stores the registration, not in one of its own."""
+    assert register(client, "en", [APPLICANT], "14467").status_code == 303
+
+    with runtime.db.read() as session:
+        assert session.scalar(select(func.count(models.Draft.id))) == 0
+        assert session.scalar(select(func.count(models.Registration.id))) == 1
+    assert client.get("/en/review").status_code == 303  # no draft: back to the start
 
 
 def test_review_shows_every_section_with_a_change_link(client):
