@@ -63,7 +63,7 @@ def embedded_redis() -> Iterator[EmbeddedRedis]:
 
 
 @pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     if request.param == "servers":
         assert PG_URL and REDIS_URL
         _reset_postgresql(PG_URL)
@@ -73,7 +73,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
         database_url = f"sqlite:///{tmp_path / 'instance' / 'intake.db'}"
         redis_url = f"unix://{server.socket}"
     redis.Redis.from_url(redis_url).flushdb()
-    yield Settings(
+    return Settings(
         env="test",
         instance_dir=tmp_path / "instance",
         database_url=database_url,

@@ -30,12 +30,12 @@ def length(low: int | None = None, high: int | None = None) -> validate.Length:
     return validate.Length(max=high, error=_l("Enter at most {max} characters."))
 
 
-class _Validated(fields.Field):
+class _Validated(fields.Field[Any]):
     """A field's validators combined once: marshmallow combines them anew for every value
     (7 % of loading a household), though a field's validators are fixed when it is built."""
 
     @functools.cached_property
-    def _validate_all(self) -> validate.And:  # type: ignore[override]
+    def _validate_all(self) -> validate.And:
         return validate.And(*self.validators)
 
     def make_error(self, key: str, **kwargs: Any) -> ValidationError:
@@ -129,7 +129,7 @@ class Nested(_Validated, fields.Nested):
     default_error_messages = {**_REQUIRED, "type": _l("Enter the details as an object.")}
 
 
-class Items(_Validated, fields.List):
+class Items(_Validated, fields.List[Any]):
     default_error_messages = {**_REQUIRED, "invalid": _l("Enter a list.")}
 
 

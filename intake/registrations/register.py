@@ -26,10 +26,10 @@ class UnknownPostalCode(LookupError):
 
 
 def unknown_postal_code_message() -> str:
-    return _(
+    return str(_(
         "We do not know which immigration authority is responsible for this postal code. "
         "Check the postal code of the place where you are staying."
-    )
+    ))
 
 
 @dataclass(frozen=True)

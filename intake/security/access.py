@@ -83,6 +83,18 @@ def _holds_nul() -> bool:
 _FORMS = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
+def _enforce_roles(allowed: Any) -> Any:
+    """Staff views: a sign-in page for who is not signed in (401 for writes), 403 for a role
+    the view does not allow."""
+    if g.staff is None:
+        if request.method == "GET":
+            return redirect(url_for("desk.login", next=request.full_path.rstrip("?")))
+        abort(401)
+    if g.staff.role not in allowed:
+        abort(403)
+    return None
+
+
 def init_app(app: Flask) -> None:
     cookie = staff_cookie(app)
     production = app.config["SESSION_COOKIE_SECURE"]
@@ -100,14 +112,7 @@ def init_app(app: Flask) -> None:
                 g.staff = staff.resume(session, request.cookies.get(cookie))
         if rule is None:
             abort(403)  # deny by default: a view without a policy is reachable by no one
-        if rule[0] == "roles":
-            if g.staff is None:
-                if request.method == "GET":
-                    return redirect(url_for("desk.login", next=request.full_path.rstrip("?")))
-                abort(401)
-            if g.staff.role not in rule[1]:
-                abort(403)
-        return None
+        return _enforce_roles(rule[1]) if rule[0] == "roles" else None
 
     @app.after_request
     def headers(response: Response) -> Response:

@@ -7,6 +7,9 @@ changed meanwhile is simply taken up by the next pass).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import inspect, update
 
 from intake.delivery import batches
@@ -14,7 +17,7 @@ from intake.runtime import Runtime
 from intake.store import household_rows, idempotency, models
 
 # Encrypted columns and the context each value is bound to (see household_rows.context).
-ENCRYPTED = (
+ENCRYPTED: tuple[tuple[type[models.Base], str, Callable[[Any], str]], ...] = (
     (models.Registration, "data", lambda row: household_rows.context("registration", row.id)),
     (models.Person, "data", lambda row: household_rows.context("person", row.id)),
     (models.Draft, "data", lambda row: f"draft:{row.id}:data"),
@@ -33,7 +36,8 @@ def rotate(runtime: Runtime, batch: int = 500) -> int:
     total = 0
     for model, column_name, context in ENCRYPTED:
         column = getattr(model, column_name)
-        key_column = inspect(model).primary_key[0]  # type: ignore[attr-defined]
+        key_column = inspect(model).primary_key[0]
+        key_name = str(key_column.key)
         last = None
         while True:
             with runtime.db.transaction() as session:
@@ -48,12 +52,12 @@ def rotate(runtime: Runtime, batch: int = 500) -> int:
                     new = cipher.encrypt_bytes(plaintext, context(row))
                     session.execute(
                         update(model)
-                        .where(key_column == getattr(row, key_column.key), column == old)
+                        .where(key_column == getattr(row, key_name), column == old)
                         .values({column_name: new})
                         .execution_options(synchronize_session=False)
                     )
                 total += len(rows)
             if len(rows) < batch:
                 break
-            last = getattr(rows[-1], key_column.key)
+            last = getattr(rows[-1], key_name)
     return total

@@ -28,7 +28,7 @@ def _authority_of_token() -> str:
 
 
 def _batch(session: Any, batch_id: str, authority_key: str | None) -> models.Batch:
-    found = session.get(models.Batch, batch_id)
+    found: models.Batch | None = session.get(models.Batch, batch_id)
     if found is None or found.erased_at is not None:
         abort(404)
     if authority_key is not None and found.authority_key != authority_key:

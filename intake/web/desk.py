@@ -188,7 +188,7 @@ def retry_undelivered() -> Response:
     count = outbox.retry(runtime())
     with runtime().db.transaction() as db_session:
         audit.record(db_session, g.staff.id, "retry", "outbox", str(count))
-    return redirect(url_for("desk.undelivered"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("desk.undelivered"), code=303)
 
 
 @bp.post("/assist")

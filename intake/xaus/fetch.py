@@ -147,14 +147,7 @@ def _mirrored(url: str, mirror: str) -> str:
 
 def _fetch_schemas(staging: Path, fetched: Fetched, get: Download) -> None:
     """The archives' schemas, then whatever the root schema's imports still lack."""
-    found: dict[str, tuple[str, bytes, str]] = {}  # file name -> (folder, bytes, source)
-    for folder, url in ARCHIVES.items():
-        for name, content in _schemas_in(get(url), url):
-            if name in found and found[name][1] != content:
-                raise FetchError(f"two different files named {name} in the archives")
-            found.setdefault(name, (folder, content, url))
-    if ROOT_SCHEMA not in found:
-        raise FetchError(f"{ROOT_SCHEMA} is not in {ARCHIVES['xauslaender-26.11']}")
+    found = _archived_schemas(get)
     needed, queue = set(), [ROOT_SCHEMA]
     while queue:
         name = queue.pop()
@@ -173,6 +166,19 @@ def _fetch_schemas(staging: Path, fetched: Fetched, get: Download) -> None:
     for name in sorted(needed):
         folder, content, source = found[name]
         _write(staging / folder / name, content, source, fetched)
+
+
+def _archived_schemas(get: Download) -> dict[str, tuple[str, bytes, str]]:
+    """The schemas of the published archives: file name -> (folder, bytes, source)."""
+    found: dict[str, tuple[str, bytes, str]] = {}
+    for folder, url in ARCHIVES.items():
+        for name, content in _schemas_in(get(url), url):
+            if name in found and found[name][1] != content:
+                raise FetchError(f"two different files named {name} in the archives")
+            found.setdefault(name, (folder, content, url))
+    if ROOT_SCHEMA not in found:
+        raise FetchError(f"{ROOT_SCHEMA} is not in {ARCHIVES['xauslaender-26.11']}")
+    return found
 
 
 def _schemas_in(body: bytes, url: str) -> list[tuple[str, bytes]]:

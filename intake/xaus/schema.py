@@ -51,7 +51,7 @@ class InvalidMessage(Exception):
     """A message that the schema or the service's own checks reject; says where and why."""
 
 
-class _LocalSchemas(etree.Resolver):
+class _LocalSchemas(etree.Resolver):  # type: ignore[misc]  # lxml ships no type stubs
     """Resolve http(s) schemaLocations to the file of the same name under one folder."""
 
     def __init__(self, files: dict[str, Path]) -> None:

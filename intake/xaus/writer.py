@@ -188,4 +188,7 @@ def _checked(root: etree._Element, check: Callable[[etree._Element], None]) -> b
 
 def serialize(root: etree._Element) -> bytes:
     """A message as indented UTF-8 with an XML declaration."""
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    serialized: bytes = etree.tostring(
+        root, xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
+    return serialized

@@ -49,7 +49,7 @@ def _xml_char(char: str) -> bool:
 
 
 BLOCKS = {
-    "C0 controls and Basic Latin": range(0x0000, 0x0080),
+    "C0 controls and Basic Latin": range(0x0080),
     "Latin-1 Supplement": range(0x0080, 0x0100),
     "Latin Extended-A": range(0x0100, 0x0180),
     "Latin Extended-B": range(0x0180, 0x0250),
