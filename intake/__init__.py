@@ -14,19 +14,26 @@ from intake.security import access
 from intake.web.extensions import JSONBodies, SessionCookies, babel, compress, csrf, limiter
 from intake.web.language import select_locale
 
-# The fixed layout keeps static/ and translations/ beside the package.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+
+
+def data_folder(name: str) -> Path:
+    """static/ or translations/: inside the installed package (a wheel), else beside it at the
+    top of the repository (a checkout, where they live in the fixed layout)."""
+    installed = PACKAGE / name
+    return installed if installed.is_dir() else PACKAGE.parent / name
+
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the web application; nothing connects until a request needs it."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"))
+    app = Flask(__name__, static_folder=str(data_folder("static")))
     production = settings.env == "production"
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="__Host-session" if production else "session",
-        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(data_folder("translations")),
         BABEL_DEFAULT_TIMEZONE="Europe/Berlin",  # appointments are at German authorities
         MAX_CONTENT_LENGTH=256 * 1024,
         # A household form can take a long time on a phone; the token still expires.

@@ -102,11 +102,44 @@ def db() -> None:
 
 
 @db.command()
+@click.argument("revision", default="head")
 @with_appcontext
-def upgrade() -> None:
-    """Create or migrate the schema."""
-    _runtime().db.upgrade()
-    click.echo("database schema is up to date")
+def upgrade(revision: str) -> None:
+    """Create or migrate the schema (to REVISION; by default the newest)."""
+    _runtime().db.upgrade(revision)
+    click.echo(f"database schema is at revision {_runtime().db.current()}")
+
+
+@db.command(context_settings={"ignore_unknown_options": True})  # so that -1 is a revision
+@click.argument("revision")
+@with_appcontext
+def downgrade(revision: str) -> None:
+    """Migrate the schema back to REVISION (an id such as 0012, or -1 for one step)."""
+    try:
+        _runtime().db.downgrade(revision)
+    except Exception as error:  # Alembic's CommandError and friends: no traceback for a typo
+        raise click.ClickException(f"cannot downgrade to {revision!r}: {error}") from None
+    click.echo(f"database schema is at revision {_runtime().db.current() or 'none (empty)'}")
+
+
+@db.command()
+@with_appcontext
+def current() -> None:
+    """The revision the database is at."""
+    click.echo(_runtime().db.current() or "none (run `intake db upgrade`)")
+
+
+@db.command()
+@click.option("-m", "--message", required=True, help="what the migration does, in a few words")
+@with_appcontext
+def revision(message: str) -> None:
+    """Write a new migration from the models' changes (autogenerate; upgrade first)."""
+    try:
+        path = _runtime().db.revision(message)
+    except Exception as error:  # e.g. "Target database is not up to date."
+        raise click.ClickException(f"no migration written: {error}") from None
+    click.echo(f"wrote {path}: read it, complete what autogenerate cannot see, test "
+               "`intake db upgrade` and `intake db downgrade -1`, then commit it")
 
 
 @main.command("demo-seed")

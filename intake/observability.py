@@ -113,6 +113,8 @@ def configure_logging(level: int = logging.INFO, *, in_background: bool = False)
     root = logging.getLogger()
     root.handlers[:] = [front]
     root.setLevel(level)
+    # Alembic names each of its plugins on every command; the migrations it runs stay logged.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def stop_logging() -> None:

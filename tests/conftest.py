@@ -9,6 +9,7 @@ Apps validate every message against the official schema set where one is found
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,14 +95,37 @@ def _reset_postgresql(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to the newest revision and seeded, made once per run: each
+    test starts from a copy (migrating and seeding anew cost 0.2-0.3 s a test)."""
+    path = tmp_path_factory.mktemp("seeded") / "intake.db"
+    engine_runtime = Runtime(Settings(env="test", instance_dir=path.parent,
+                                      database_url=f"sqlite:///{path}", secret_key="seed",
+                                      data_keys=parse_data_keys(new_data_key("s1")),
+                                      index_key=b"s" * 32, xml_out=path.parent / "xml_out"))
+    _migrate_and_seed(engine_runtime)
+    engine_runtime.close()  # the last connection folds the write-ahead log into the file
+    return path
+
+
+def _migrate_and_seed(runtime: Runtime) -> None:
+    runtime.db.upgrade()
+    with runtime.db.transaction() as session:
+        seed(session)
+
+
 @pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
+def app(settings: Settings, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     app = create_app(settings)
     app.config.update(TESTING=True)
     rt: Runtime = app.extensions["intake"]
-    rt.db.upgrade()
-    with rt.db.transaction() as session:
-        seed(session)
+    if settings.database_url.startswith("sqlite:///"):
+        target = Path(settings.database_url.removeprefix("sqlite:///"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("seeded_sqlite"), target)
+    else:
+        _migrate_and_seed(rt)
     yield app
     rt.close()
 
