@@ -53,7 +53,7 @@ check: $(VENV)/.test compile
 schemas: $(VENV)/.run
 	$(BIN)/intake schemas fetch
 
-# The benchmark suite (issue #8): writes bench/RESULTS.md. Load comes from wrk (Debian).
+# The benchmark suite (issue #8): writes its table into bench/README.md. Load: wrk (Debian).
 bench: $(VENV)/.test compile
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || \
 		{ echo "bench needs wrk: apt-get install wrk"; exit 1; }

@@ -1,4 +1,5 @@
-"""`make bench`: the whole path under load on this machine, with baselines; writes RESULTS.md.
+"""`make bench`: the whole path under load on this machine, with baselines; writes its table
+into bench/README.md (below the results marker).
 
 Starts the production web server (granian) with a worker and the scheduler, drives it with
 wrk over loopback from a separate process, and measures:
@@ -311,7 +312,6 @@ def verdict(ok: bool) -> str:
 
 def report(rows, mix, mix_cached, top, fast, naive, loop, total, speed) -> None:  # type: ignore[no-untyped-def]
     lines = [
-        "# Benchmark results", "",
         f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC in {total:.0f} s on {platform.node()}: "
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
         f"{platform.python_version()}; wrk with {CONNECTIONS} connections on the same machine, "
@@ -355,8 +355,14 @@ def report(rows, mix, mix_cached, top, fast, naive, loop, total, speed) -> None:
         f"Build-and-validate loop: {loop}", "",
     ]
     text_out = "\n".join(lines)
-    (REPO / "bench" / "RESULTS.md").write_text(text_out)
+    readme = REPO / "bench" / "README.md"
+    head = readme.read_text().split(RESULTS_MARKER, 1)[0]
+    readme.write_text(f"{head}{RESULTS_MARKER}\n\n{text_out}")
     print(text_out)
+
+
+# bench/README.md keeps the latest results only, below this line; their history is git's.
+RESULTS_MARKER = "<!-- The latest results: written by bench/run.py, do not edit below. -->"
 
 
 if __name__ == "__main__":

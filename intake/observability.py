@@ -109,6 +109,7 @@ def configure_logging(level: int = logging.INFO, *, in_background: bool = False)
         front = QueueHandler(records)
         _listener = QueueListener(records, handler)
         _listener.start()
+        _install_process_hooks()
     front.addFilter(RequestIdFilter())  # in the request's thread: the id lives there
     root = logging.getLogger()
     root.handlers[:] = [front]
@@ -134,8 +135,17 @@ def _restart_after_fork() -> None:
 
 
 _listener: QueueListener | None = None
-os.register_at_fork(after_in_child=_restart_after_fork)
-atexit.register(stop_logging)
+_hooks_installed = False
+
+
+def _install_process_hooks() -> None:
+    """Once per process, when the writing thread first starts: restart it in forked children,
+    and write what is queued at exit."""
+    global _hooks_installed
+    if not _hooks_installed:
+        os.register_at_fork(after_in_child=_restart_after_fork)
+        atexit.register(stop_logging)
+        _hooks_installed = True
 
 
 def init_app(app: Flask) -> None:
