@@ -32,8 +32,8 @@ ROLES = ("web", "worker", "scheduler")
 def run_web(settings: Settings) -> None:
     """The production web server: granian, its HTTP handling in Rust, the app in Python.
 
-    Against gunicorn's threads (interleaved, same VM moment, 5 pairs each): registrations
-    +7 to +24 %, mixed traffic +3 to +18 % (README). The app is loaded in each worker.
+    Chosen over gunicorn's threads by interleaved A/B (docs/design.md). The app is loaded in
+    each worker.
     """
     host, port, socket_path = listen_address(settings.bind)
     if socket_path is not None:

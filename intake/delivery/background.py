@@ -29,9 +29,9 @@ def yield_to_web(takes_locks_the_web_waits_for: bool) -> None:
     its jobs' heavy computing runs at the lowest priority; elsewhere (PostgreSQL, where the
     web waits for no lock a job holds: jobs lock outbox rows and authorities' batch
     numbering, which only jobs and the relay take) the whole process and the work horses it
-    forks do, which leaves the web more CPU (registrations on SQLite were 8 % fewer with the
-    split, in 6 of 8 interleaved pairs). Tests and tools that drain the queues in their own
-    process keep the priority they have.
+    forks do, which leaves the web more CPU (the split costs registrations on SQLite some
+    throughput; docs/design.md). Tests and tools that drain the queues in their own process
+    keep the priority they have.
     """
     global _yielding
     if takes_locks_the_web_waits_for:
@@ -62,8 +62,7 @@ def _lowest_priority() -> None:
     be a niced process.
 
     SCHED_IDLE rather than nice: a waking web thread preempts it at once, where a niced job
-    keeps the CPU to the end of its slice (measured: 450-490 registrations/s beside a worker
-    at nice 10 or 19, 520-620/s beside one at SCHED_IDLE).
+    keeps the CPU to the end of its slice.
     """
     if not hasattr(os, "SCHED_IDLE"):
         return

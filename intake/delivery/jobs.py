@@ -57,7 +57,7 @@ def enqueue_payloads(queue: Queue, outbox_ids: list[int]) -> str:
 
 # Outbox rows stored per transaction. A job carries more (INTAKE_RELAY_CHUNK) to spread the
 # cost of forking its work horse; its writes stay this short, since on SQLite the write lock
-# they hold is the whole database's, and registrations wait for it (13-24 ms per 200 here).
+# they hold is the whole database's, and registrations wait for it.
 STORE_ROWS = 200
 
 

@@ -43,8 +43,8 @@ def relay(runtime: Runtime, limit: int = RELAY_ROUND) -> int:
     """Queue outbox rows not queued yet; returns how many were queued.
 
     Each chunk is queued first, then marked in a short transaction of its own: Redis is not
-    asked while the write lock is held (on SQLite the whole database's; registrations waited
-    the 20-50 ms a relay took under load). A chunk queued but not marked, because Redis
+    asked while the write lock is held (on SQLite the whole database's, which registrations
+    wait for). A chunk queued but not marked, because Redis
     failed or the process died in between, is offered again by the next round; the job id
     names the chunk, and a job finds rows done by another and skips them.
     """

@@ -164,7 +164,7 @@ class Database:
         log are in the database file now (0 while a reader holds back an older snapshot).
 
         Under load, checkpoints inside commits held every writer up: the committing web
-        leader held the lock 70-130 ms instead of 20 (measured, 2 web workers, SQLite).
+        leader held the lock several times longer.
         """
         if self._writer_lock is None:
             return 0
@@ -179,8 +179,8 @@ class Database:
 
     def fill_pool(self) -> None:
         """Open the connections the pool keeps, so that the first requests do not wait for
-        them (measured on PostgreSQL, 32 clients on a fresh server: p99 280-370 ms without,
-        200-250 ms with). A failure only leaves the pool to open them later."""
+        them (on PostgreSQL, a fresh server's first requests' p99). A failure only leaves the
+        pool to open them later."""
         size = getattr(self.engine.pool, "size", lambda: 0)()
         connections = []
         try:

@@ -34,9 +34,9 @@ def new_uuid() -> uuid.UUID:
     """A UUID of version 7 (RFC 9562): random, after the millisecond it was made in.
 
     Rows made one after another get ids near each other, so inserting them touches the
-    same few index pages instead of a random page per index and row: version 4 ids cost
-    SQLite 60 % more CPU time per registration written (720 against 460 us). The time in
-    an id says no more than the row's created_at.
+    same few index pages instead of a random page per index and row, which costs SQLite
+    much CPU time per registration written. The time in an id says no more than the row's
+    created_at.
     """
     return uuid_utils.compat.uuid7()
 
@@ -202,7 +202,7 @@ class Outbox(Base):
         # Work not finished: a few rows among many done. The relay finds the rows still to
         # queue by `enqueued_at IS NULL`, the reconciler the stale ones by `enqueued_at <`.
         # An index on done_at alone led both to read the whole backlog of a burst, the relay
-        # twice a second and, on SQLite, while holding the write lock (28 ms at 150,000 rows).
+        # twice a second and, on SQLite, while holding the write lock.
         Index(
             "outbox_pending", "enqueued_at", "id",
             sqlite_where=text(PENDING), postgresql_where=text(PENDING),
@@ -259,9 +259,8 @@ class MessagePayload(Base):
     """A message's XML, sealed (batches.seal); deleted when the retention time ends.
 
     A row of its own, not a column of the message: giving messages their batch rewrites
-    their rows, and on SQLite a row is rewritten whole (5,000 messages assembled into a
-    batch in 62 ms with 1.4-KB payloads in their rows, 24 ms without), while registrations
-    wait for the one write lock.
+    their rows, and on SQLite a row is rewritten whole, payload included, while
+    registrations wait for the one write lock.
     """
 
     __tablename__ = "message_payload"

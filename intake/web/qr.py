@@ -13,10 +13,9 @@ _DARK_RUN = re.compile(rb"\x00+")  # zxing-cpp draws dark modules as 0, light on
 _PNG_SCALE = 10  # pixels a module in the download
 
 
-# zxing-cpp encodes with zint, in C++: 0.3-0.5 ms a code, choosing the best of the eight masks
-# as ISO/IEC 18004 prescribes. qrcode did the same in pure Python in 4.4-8 ms, which was half
-# of the web workers' time under mixed traffic with many people's status pages (README).
-# The status page and its download ask for the same code, so recent ones are kept.
+# zxing-cpp encodes with zint, in C++, choosing the best of the eight masks as ISO/IEC 18004
+# prescribes; qrcode's pure-Python encoder bounded mixed traffic (docs/design.md). The status
+# page and its download ask for the same code, so recent ones are kept.
 @functools.lru_cache(maxsize=512)
 def _modules(url: str) -> tuple[int, bytes]:
     """The side and the rows of modules, a byte each, with the standard quiet zone of 4."""

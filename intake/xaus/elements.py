@@ -107,7 +107,7 @@ def postal_address(out: Writer, tag: str, address: Address, *, building: bool = 
 
 # Germany's numbering plan: every mobile number begins 015, 016 or 017 (Bundesnetzagentur),
 # and German numbers are most of those given. Asked as a prefix: phonenumbers' full analysis
-# cost 130 us a message, a quarter of a worker's time per message.
+# was a quarter of a worker's time per message.
 _GERMAN_MOBILE = ("+4915", "+4916", "+4917")
 _NOT_DIALLED = re.compile(r"[^0-9+]")
 
