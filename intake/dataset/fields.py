@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any
 
 import email_validator
@@ -30,13 +29,8 @@ def length(low: int | None = None, high: int | None = None) -> validate.Length:
     return validate.Length(max=high, error=_l("Enter at most {max} characters."))
 
 
-class _Validated(fields.Field[Any]):
-    """A field's validators combined once: marshmallow combines them anew for every value
-    (7 % of loading a household), though a field's validators are fixed when it is built."""
-
-    @functools.cached_property
-    def _validate_all(self) -> validate.And:
-        return validate.And(*self.validators)
+class _Translated(fields.Field[Any]):
+    """A field whose errors are translated messages, each raised as `invalid` raises it."""
 
     def make_error(self, key: str, **kwargs: Any) -> ValidationError:
         message: Any = self.error_messages[key]
@@ -45,7 +39,7 @@ class _Validated(fields.Field[Any]):
         return invalid(message)
 
 
-class Text(_Validated, fields.String):
+class Text(_Translated, fields.String):
     default_error_messages = {
         **_REQUIRED,
         "invalid": _l("Enter text."),
@@ -110,7 +104,7 @@ class Email(Text):
         return str(address.ascii_email)
 
 
-class Flag(_Validated, fields.Boolean):
+class Flag(_Translated, fields.Boolean):
     """JSON's true or false, nothing else: consent given as the string "true" is no consent."""
 
     default_error_messages = {**_REQUIRED, "invalid": _l("Choose yes or no.")}
@@ -121,19 +115,19 @@ class Flag(_Validated, fields.Boolean):
         return value
 
 
-class Day(_Validated, fields.Date):
+class Day(_Translated, fields.Date):
     default_error_messages = {**_REQUIRED, "invalid": _l("Enter a date as YYYY-MM-DD.")}
 
 
-class Nested(_Validated, fields.Nested):
+class Nested(_Translated, fields.Nested):
     default_error_messages = {**_REQUIRED, "type": _l("Enter the details as an object.")}
 
 
-class Items(_Validated, fields.List[Any]):
+class Items(_Translated, fields.List[Any]):
     default_error_messages = {**_REQUIRED, "invalid": _l("Enter a list.")}
 
 
-class PartialDateField(_Validated):
+class PartialDateField(_Translated):
     """`YYYY-MM-DD`, `YYYY-MM`, `YYYY`, or null for an unknown date."""
 
     default_error_messages = {
