@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from cachetools import TTLCache
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
@@ -41,22 +42,20 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
 
 # Tokens found recently, by value and scope: a partner's burst of submissions costs one
 # database lookup per process and half minute. A revoked token stops working within that time.
-_CACHE_SECONDS = 30.0
-_CACHE_SIZE = 1024
-_cache: dict[tuple[str, str], tuple[float, tuple[int, str]]] = {}
+_found: TTLCache[tuple[str, str], tuple[int, str]] = TTLCache(maxsize=1024, ttl=30)
+_found_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def _cached_find(token: str, scope: str) -> tuple[int, str] | None:
     key = (token_hash(token), scope)
-    hit = _cache.get(key)
-    now = time.monotonic()
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    with _found_lock:
+        hit = _found.get(key)
+    if hit is not None:
+        return hit
     with runtime().db.read() as session:
         found = tokens.find(session, token, scope)
     if found is None:
         return None  # refusals are not cached: a new token works at once
-    if len(_cache) >= _CACHE_SIZE:
-        _cache.clear()
-    _cache[key] = (now + _CACHE_SECONDS, (found.id, found.scope))
+    with _found_lock:
+        _found[key] = (found.id, found.scope)
     return found.id, found.scope

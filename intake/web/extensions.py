@@ -26,11 +26,10 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def _unlimited() -> bool:
     """Limits guard what people write (sign-ins, form submissions): every limit names POST.
 
-    A page view skips the limiter at once instead of having it look for limits (a tenth of a
-    small GET). So does a call with an API token (access.bearer): partners' devices share a
-    reception centre's address, so a limit per address would refuse one for another's
-    traffic, and a token that misbehaves is revoked. Looking for limits that such a view
-    does not have cost 4 % of an API registration.
+    A page view skips the limiter at once instead of having it look for limits that no GET
+    has (docs/design.md). So does a call with an API token (access.bearer): partners'
+    devices share a reception centre's address, so a limit per address would refuse one for
+    another's traffic, and a token that misbehaves is revoked.
     """
     if request.method in READ_ONLY_METHODS:
         return True
@@ -51,8 +50,8 @@ class JSONBodies(DefaultJSONProvider):
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed session cookies, with the signing serializer built once per set of keys.
 
-    Flask builds it anew twice a request, which tests it by serializing an empty dict: about
-    3 % of a page view or status page, for an object that only changes with the secret key.
+    Flask builds it anew twice a request, and tests it by serializing an empty dict, for an
+    object that only changes with the secret key (docs/design.md).
     """
 
     def __init__(self) -> None:

@@ -25,8 +25,8 @@ def status_url(token: str) -> str:
 
 
 def fixed_path(endpoint: str, **values: str) -> str:
-    """url_for of values that never change, built once per site root: on the hot paths
-    (status links, the language menu of every page) url_for cost 3-10 % of a request."""
+    """url_for of values that never change, built once per site root: the status links and
+    every page's language menu are on the hot paths (docs/design.md)."""
     return _fixed_path(request.script_root, endpoint, tuple(sorted(values.items())))
 
 

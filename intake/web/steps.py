@@ -99,7 +99,7 @@ def start() -> Any:
 
 # Thousands open the link in the same minute, and every first visit's start page is the same
 # but for its form token: rendered once per app, site root and language, the token put in per
-# visit (CPU per first visit 1.2 -> 0.75 ms). In debug, where templates are re-read, not kept.
+# visit (docs/design.md). In debug, where templates are re-read, not kept.
 _PLACEHOLDER = "form-token-placeholder"
 FIRST_VISIT_PAGES = "first_visit_pages"  # in app.extensions: (site root, language) -> page
 _KEPT_PAGES = 64
