@@ -124,3 +124,12 @@ print(intake.__file__, page.status_code, css.status_code, 'lang="uk"' in page.te
     location, page, css, language, translated = done.stdout.split()
     assert location.startswith(str(target))  # the wheel's package, not the checkout's
     assert (page, css, language, translated) == ("200", "200", "True", "True")
+
+
+def test_compose_trusts_no_forwarded_address_unless_told_there_is_a_proxy():
+    """With INTAKE_PROXIES=1 and no proxy in front, a client picked its own address for the
+    per-address limits by sending X-Forwarded-For."""
+    for name, service in compose()["services"].items():
+        value = (service.get("environment") or {}).get("INTAKE_PROXIES")
+        if value is not None:
+            assert str(value) in ("${INTAKE_PROXIES:-0}", "0"), name

@@ -17,6 +17,12 @@ from intake.security import staff
 View = TypeVar("View", bound=Callable[..., Any])
 
 # No inline script or style anywhere: the policy needs no 'unsafe-inline'.
+# Powerful browser features no page uses: denied to the pages and anything they might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial",
+                    "bluetooth", "hid", "display-capture", "browsing-topics")
+)
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -119,6 +125,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         if production:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.endpoint != "static":

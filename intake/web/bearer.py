@@ -26,7 +26,7 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
         def guarded(*args: Any, **kwargs: Any) -> Any:
             header = request.headers.get("Authorization", "")
             kind, _space, token = header.partition(" ")
-            found = _cached_find(token, scope) if kind.lower() == "bearer" else None
+            found = cached_find(token, scope) if kind.lower() == "bearer" else None
             g.api_token_id, g.api_scope = found if found else (None, None)
             if found is None:
                 response = jsonify(error=_("A valid API token is required."))
@@ -46,7 +46,8 @@ _found: TTLCache[tuple[str, str], tuple[int, str]] = TTLCache(maxsize=1024, ttl=
 _found_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
-def _cached_find(token: str, scope: str) -> tuple[int, str] | None:
+def cached_find(token: str, scope: str) -> tuple[int, str] | None:
+    """The (id, scope) of a valid token of this scope, remembered 30 s; None if there is none."""
     key = (token_hash(token), scope)
     with _found_lock:
         hit = _found.get(key)

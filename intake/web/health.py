@@ -1,7 +1,8 @@
 """bp "health": liveness and readiness for load balancers and orchestrators.
 
-/healthz says the process answers. /readyz says it can do its work: database, Redis, the
-schema set (when configured) and a writable xml_out/. Neither shows any personal data.
+/healthz says the process answers. /readyz says whether it can do its work: database, Redis,
+the schema set (when configured) and a writable xml_out/; which of them fails only to a
+monitoring token. Neither shows any personal data.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from sqlalchemy import text
 
 from intake.observability import metrics_response
 from intake.security.access import public
 from intake.web import runtime
-from intake.web.bearer import require_scope
+from intake.web.bearer import cached_find, require_scope
 
 bp = Blueprint("health", __name__)
 
@@ -29,6 +30,8 @@ def healthz() -> Any:
 @bp.get("/readyz")
 @public
 def readyz() -> Any:
+    """Ready or not, for anyone (a load balancer); which check failed and how, and which
+    validation is active, only for a monitoring token (scope `metrics`)."""
     checks = {
         "database": _database,
         "redis": _redis,
@@ -37,10 +40,22 @@ def readyz() -> Any:
     }
     results = {name: _run(check) for name, check in checks.items()}
     ready = all(result == "ok" for result in results.values())
-    # Which checks messages pass, without the folder's path (this answer is public).
-    validation = "official schema set" if runtime().settings.xsd_dir else "own checks only"
-    body = {"status": "ok" if ready else "unavailable", "checks": results, "validation": validation}
+    body: dict[str, Any] = {"status": "ok" if ready else "unavailable"}
+    if _monitoring():
+        # Which checks messages pass, without the folder's path.
+        validation = "official schema set" if runtime().settings.xsd_dir else "own checks only"
+        body.update(checks=results, validation=validation)
     return jsonify(body), (200 if ready else 503)
+
+
+def _monitoring() -> bool:
+    kind, _space, token = request.headers.get("Authorization", "").partition(" ")
+    if kind.lower() != "bearer" or not token:
+        return False
+    try:
+        return cached_find(token, "metrics") is not None
+    except Exception:  # the database is what failed: no details without knowing who asks
+        return False
 
 
 def _run(check: Any) -> str:

@@ -105,6 +105,10 @@ def test_security_headers_on_every_route(app, staff_clients, registered):
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         assert headers["X-Content-Type-Options"] == "nosniff", path
         assert headers["Referrer-Policy"] == "no-referrer", path
+        # No page needs the camera, microphone, location or payments: a script that got in
+        # could not ask for them either.
+        for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+            assert feature in headers["Permissions-Policy"], (path, feature)
         if not path.startswith("/static"):
             assert headers["Cache-Control"] == "no-store", path
 
