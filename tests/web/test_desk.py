@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import re
 
 import zxingcpp
@@ -32,6 +33,21 @@ def test_sign_in_is_throttled_per_account(app, runtime):
     other = app.test_client()
     assert sign_in(other, "nobody@example.org", "x").status_code == 401  # other accounts: fine
     assert client.get("/desk/login").status_code == 200  # reading the page is never limited
+
+
+def test_a_typed_e_mail_is_in_no_limiter_key_and_no_log_line(app, runtime, caplog):
+    """An audit found staff e-mails, as typed, in rate-limit keys (in Redis) and log lines."""
+    create_staff(runtime, "vol@example.org", "volunteer")
+    client = app.test_client()
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(6):  # the sixth is over the account's limit, which flask-limiter logs
+            sign_in(client, "Vol@Example.org", "wrong")
+
+    keys = b" ".join(runtime.redis.keys("*")).lower()
+    assert b"example.org" not in keys and b"vol@" not in keys
+    logged = " ".join(record.getMessage() for record in caplog.records).lower()
+    assert "example.org" not in logged
+    assert any("exceeded" in record.getMessage() for record in caplog.records)  # it was logged
 
 
 def test_a_new_sign_in_starts_a_new_session_and_sign_out_ends_it(app, runtime):
