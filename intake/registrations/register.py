@@ -42,6 +42,7 @@ class Status:
     acknowledged: int  # messages in a batch the authority confirmed
     appointment: booking.Booked | None = None
     delayed: bool = False  # its messages failed to build; operators see why (intake status)
+    erased: bool = False  # its personal data is deleted: the link says so, and nothing else
 
     @property
     def state(self) -> str:
@@ -120,22 +121,25 @@ def receipt_of(session: Session, registration_id: str, status_token: str) -> Rec
 
 
 def by_token(session: Session, token: str) -> models.Registration | None:
-    """The registration a status-page token opens."""
+    """The registration a status-page token opens; None once its data is erased."""
     return session.scalar(
         select(models.Registration).where(
-            models.Registration.status_token_hash == token_hash(token)
+            models.Registration.status_token_hash == token_hash(token),
+            models.Registration.erased_at.is_(None),
         )
     )
 
 
 def token_known(session: Session, token: str) -> bool:
-    """Whether a status-page token opens a registration (without loading it)."""
+    """Whether a status-page token opens a registration whose data is kept (without loading
+    it)."""
     found = session.connection().execute(_TOKEN_KNOWN, {"hash": token_hash(token)}).first()
     return found is not None
 
 
 _TOKEN_KNOWN = select(models.Registration.id).where(
-    models.Registration.status_token_hash == bindparam("hash")
+    models.Registration.status_token_hash == bindparam("hash"),
+    models.Registration.erased_at.is_(None),
 )
 
 
@@ -192,7 +196,8 @@ def _status_query() -> Select[Any]:
     )
     return (
         select(
-            registration.reference, registration.created_at, *_AUTHORITY_COLUMNS,
+            registration.reference, registration.created_at, registration.erased_at,
+            *_AUTHORITY_COLUMNS,
             members.label("persons"), forwarded.label("forwarded"),
             acknowledged.label("acknowledged"), delayed.label("delayed"),
             *booking.BOOKED_COLUMNS,
@@ -223,6 +228,7 @@ def _status(row: Row[Any]) -> Status:
         acknowledged=row.acknowledged,
         appointment=None if row.slot_id is None else booking.booked(row),
         delayed=bool(row.delayed),
+        erased=row.erased_at is not None,
     )
 
 

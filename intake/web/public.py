@@ -40,11 +40,12 @@ def language(code: str) -> Response:
     return response  # type: ignore[return-value]
 
 
-def status_of(token: str) -> register.Status:
-    """The status behind a token, or 404: an unknown token reveals nothing."""
+def status_of(token: str, *, erased: bool = False) -> register.Status:
+    """The status behind a token, or 404: an unknown token reveals nothing, nor does one
+    whose registration's data is erased (unless `erased`: the status page says so)."""
     with runtime().db.read() as session:
         found = register.status_by_token(session, token)
-    if found is None:
+    if found is None or (found.erased and not erased):
         abort(404)
     return found
 
@@ -52,9 +53,12 @@ def status_of(token: str) -> register.Status:
 @bp.get("/s/<token>")
 @public
 def status(token: str) -> Any:
+    found = status_of(token, erased=True)
+    if found.erased:
+        return render_template("status_erased.html")
     return render_template(
         "status.html",
-        status=status_of(token),
+        status=found,
         token=token,
         qr_svg=qr.svg(status_url(token)),
         notice=request.args.get("notice"),

@@ -73,3 +73,24 @@ def test_status_page_is_not_cached_and_unknown_tokens_are_404(client, submit_tok
     assert page.headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     assert client.get("/s/not-a-real-token").status_code == 404
+
+
+def test_a_status_link_of_an_erased_registration_says_deleted_and_nothing_else(app, client,
+                                                                               submit_token):
+    """An audit found status tokens working after the data was erased: reference, authority,
+    state, appointment and QR code, for whoever holds the link."""
+    from intake.cli import main
+
+    made = post(client, submit_token, ADULT).json
+    path = made["status_url"].removeprefix("http://localhost")
+    assert client.get(f"{path}/qr.png").status_code == 200
+    assert app.test_cli_runner().invoke(main, ["erase", made["reference"]]).exit_code == 0
+
+    page = client.get(path)
+
+    assert page.status_code == 200
+    assert "deleted" in page.text
+    assert made["reference"] not in page.text and "STV Potsdam" not in page.text
+    assert "<svg" not in page.text  # no QR code of a link that leads to nothing
+    for what in ("qr.png", "slots", "appointment.ics"):
+        assert client.get(f"{path}/{what}").status_code == 404, what
