@@ -194,6 +194,40 @@ def user_create(email: str, role: str, authority_key: str | None) -> None:
     click.echo(password)
 
 
+@user.command("list")
+@with_appcontext
+def user_list() -> None:
+    """Every staff account: id, e-mail, role, authority, state."""
+    with _runtime().db.read() as session:
+        for account in staff.listing(session):
+            state = "disabled" if account.disabled_at else "active"
+            click.echo(f"{account.id}\t{account.email}\t{account.role}\t"
+                       f"{account.authority_key or '-'}\t{state}")
+
+
+@user.command("disable")
+@click.argument("email")
+@with_appcontext
+def user_disable(email: str) -> None:
+    """Disable an account and end its sessions (audited)."""
+    with _runtime().db.transaction() as session:
+        if not staff.disable(session, email):
+            raise click.ClickException(f"no account for {email}")
+    click.echo(f"{email} is disabled")
+
+
+@user.command("reset")
+@click.argument("email")
+@with_appcontext
+def user_reset(email: str) -> None:
+    """Print a new one-time password for an account; the old one stops (audited)."""
+    with _runtime().db.transaction() as session:
+        password = staff.reset(session, email)
+    if password is None:
+        raise click.ClickException(f"no account for {email}")
+    click.echo(password)
+
+
 @main.group()
 def keys() -> None:
     """Field encryption keys."""
@@ -305,6 +339,28 @@ def token_create(name: str, scope: str) -> None:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--scope") from error
     click.echo(value)
+
+
+@token.command("list")
+@with_appcontext
+def token_list() -> None:
+    """Every API token: id, name, scope, created, state (never its value)."""
+    with _runtime().db.read() as session:
+        for found in tokens.listing(session):
+            state = f"revoked {found.revoked_at:%Y-%m-%d}" if found.revoked_at else "live"
+            click.echo(f"{found.id}\t{found.name}\t{found.scope}\t"
+                       f"{found.created_at:%Y-%m-%d}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int) -> None:
+    """Revoke a token (audited); web processes stop taking it within 30 s."""
+    with _runtime().db.transaction() as session:
+        if not tokens.revoke(session, token_id):
+            raise click.ClickException(f"no token {token_id} (or revoked already)")
+    click.echo(f"token {token_id} is revoked")
 
 
 if __name__ == "__main__":

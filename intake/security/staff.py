@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from intake.security import audit
 from intake.security.crypto import random_token, token_hash
 from intake.store import models
 
@@ -57,15 +58,59 @@ def create_user(session: Session, email: str, role: str, authority_key: str | No
     if authority_key is not None and session.get(models.Authority, authority_key) is None:
         raise ValueError(f"no authority with key {authority_key}")
     password = secrets.token_urlsafe(12)
-    session.add(
-        models.StaffUser(
-            email=email.strip().lower(),
-            role=role,
-            authority_key=authority_key,
-            password_hash=_HASHER.hash(password),
-        )
+    user = models.StaffUser(
+        email=email.strip().lower(),
+        role=role,
+        authority_key=authority_key,
+        password_hash=_HASHER.hash(password),
     )
+    session.add(user)
+    session.flush()
+    audit.record(session, None, "create", "staff_user", str(user.id))
     return password
+
+
+def listing(session: Session) -> list[models.StaffUser]:
+    """Every account, oldest first (never a password hash shown)."""
+    return list(session.scalars(select(models.StaffUser).order_by(models.StaffUser.id)))
+
+
+def disable(session: Session, email: str) -> bool:
+    """Disable an account and end its sessions (audited); False if there is no such one."""
+    user = _by_email(session, email)
+    if user is None:
+        return False
+    user.disabled_at = user.disabled_at or _now()
+    _end_sessions(session, user.id)
+    audit.record(session, None, "disable", "staff_user", str(user.id))
+    return True
+
+
+def reset(session: Session, email: str) -> str | None:
+    """A new one-time password for an account (the old one and its sessions end; audited);
+    None if there is no such account."""
+    user = _by_email(session, email)
+    if user is None:
+        return None
+    password = secrets.token_urlsafe(12)
+    user.password_hash = _HASHER.hash(password)
+    _end_sessions(session, user.id)
+    audit.record(session, None, "reset", "staff_user", str(user.id))
+    return password
+
+
+def _by_email(session: Session, email: str) -> models.StaffUser | None:
+    return session.scalar(
+        select(models.StaffUser).where(models.StaffUser.email == email.strip().lower())
+    )
+
+
+def _end_sessions(session: Session, user_id: int) -> None:
+    session.execute(
+        update(models.StaffSession)
+        .where(models.StaffSession.user_id == user_id, models.StaffSession.ended_at.is_(None))
+        .values(ended_at=_now())
+    )
 
 
 def authenticate(session: Session, email: str, password: str) -> models.StaffUser | None:

@@ -60,3 +60,9 @@ def cached_find(token: str, scope: str) -> tuple[int, str] | None:
     with _found_lock:
         _found[key] = (found.id, found.scope)
     return found.id, found.scope
+
+
+def forget_tokens() -> None:
+    """Forget the tokens this process remembers (tests; a revocation takes effect at once)."""
+    with _found_lock:
+        _found.clear()

@@ -186,7 +186,7 @@ def test_cli_erases_one_registration_with_an_audit_entry(app, client, submit_tok
     assert result.exit_code == 0, result.output
     with runtime.db.read() as session:
         assert session.scalar(select(models.Registration.data)) is None
-        entry = session.scalar(select(models.AuditEntry))
+        entry = session.scalar(select(models.AuditEntry).order_by(models.AuditEntry.id.desc()))
         assert (entry.action, entry.record_type) == ("erase", "registration")
 
 

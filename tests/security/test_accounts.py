@@ -1,0 +1,75 @@
+"""Accounts and tokens can be listed, disabled, reset and revoked, each change audited.
+
+An audit found that no account or token could be listed, disabled or revoked, and that token
+and user creation left no audit entry (issue #25).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from intake.cli import main
+from intake.store import models
+from tests.helpers.api import post
+from tests.helpers.data import ADULT
+from tests.helpers.staff import sign_in
+
+
+def run(app, *args: str):  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def audit_trail(runtime) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with runtime.db.read() as session:
+        entries = session.scalars(select(models.AuditEntry).order_by(models.AuditEntry.id))
+        return [(entry.action, entry.record_type) for entry in entries]
+
+
+def test_a_revoked_token_is_listed_as_revoked_and_refused(app, runtime):
+    value = run(app, "token", "create", "partner-a", "--scope", "submit").splitlines()[-1]
+    listed = run(app, "token", "list")
+    assert "partner-a" in listed and "submit" in listed and value not in listed
+    token_id = listed.splitlines()[-1].split()[0]
+
+    run(app, "token", "revoke", token_id)
+
+    assert "revoked" in run(app, "token", "list").splitlines()[-1]
+    other_app_client = app.test_client()
+    from intake.web import bearer  # a revoked token stops at once in this process
+
+    bearer.forget_tokens()
+    assert post(other_app_client, value, ADULT).status_code == 401
+    assert audit_trail(runtime) == [("create", "api_token"), ("revoke", "api_token")]
+
+
+def test_revoking_a_token_that_does_not_exist_is_a_message(app):
+    result = app.test_cli_runner().invoke(main, ["token", "revoke", "999"])
+    assert result.exit_code != 0 and "no token 999" in result.output
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(app, runtime):
+    password = run(app, "user", "create", "vol@example.org", "--role", "volunteer")
+    password = password.splitlines()[-1]
+    client = app.test_client()
+    assert sign_in(client, "vol@example.org", password).status_code == 303
+    assert client.get("/desk/").status_code == 200
+
+    run(app, "user", "disable", "vol@example.org")
+
+    assert client.get("/desk/").status_code == 302  # the open session ended
+    assert sign_in(app.test_client(), "vol@example.org", password).status_code == 401
+    listed = run(app, "user", "list")
+    assert "vol@example.org" in listed and "disabled" in listed
+
+
+def test_a_reset_gives_a_new_one_time_password_and_the_old_one_stops(app, runtime):
+    old = run(app, "user", "create", "a@example.org", "--role", "admin").splitlines()[-1]
+
+    new = run(app, "user", "reset", "a@example.org").splitlines()[-1]
+
+    assert new != old
+    assert sign_in(app.test_client(), "a@example.org", old).status_code == 401
+    assert sign_in(app.test_client(), "a@example.org", new).status_code == 303
+    assert audit_trail(runtime) == [("create", "staff_user"), ("reset", "staff_user")]
