@@ -94,9 +94,14 @@ def test_the_installed_wheel_serves_pages_translations_and_static_files_without_
 
     if not list((REPO / "translations").glob("*/LC_MESSAGES/messages.mo")):
         pytest.skip("catalogs are not compiled (make compile)")
-    wheels, target = tmp_path / "wheels", tmp_path / "site"
+    wheels, target, source = tmp_path / "wheels", tmp_path / "site", tmp_path / "source"
+    # A copy without what earlier builds left behind (build/, *.egg-info), which could hold
+    # files the package configuration itself would miss.
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "instance", "xml_out", "__pycache__",
+        ".*_cache", ".hypothesis", ".coverage*"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--wheel-dir", str(wheels), str(REPO)],
+                    "--no-build-isolation", "--wheel-dir", str(wheels), str(source)],
                    check=True, capture_output=True, timeout=300)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                     "--target", str(target), *map(str, wheels.glob("*.whl"))],
