@@ -77,7 +77,7 @@ def listing(session: Session) -> list[models.StaffUser]:
 
 def disable(session: Session, email: str) -> bool:
     """Disable an account and end its sessions (audited); False if there is no such one."""
-    user = _by_email(session, email)
+    user = by_email(session, email)
     if user is None:
         return False
     user.disabled_at = user.disabled_at or _now()
@@ -89,7 +89,7 @@ def disable(session: Session, email: str) -> bool:
 def reset(session: Session, email: str) -> str | None:
     """A new one-time password for an account (the old one and its sessions end; audited);
     None if there is no such account."""
-    user = _by_email(session, email)
+    user = by_email(session, email)
     if user is None:
         return None
     password = secrets.token_urlsafe(12)
@@ -99,7 +99,7 @@ def reset(session: Session, email: str) -> str | None:
     return password
 
 
-def _by_email(session: Session, email: str) -> models.StaffUser | None:
+def by_email(session: Session, email: str) -> models.StaffUser | None:
     return session.scalar(
         select(models.StaffUser).where(models.StaffUser.email == email.strip().lower())
     )

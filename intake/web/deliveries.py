@@ -57,13 +57,16 @@ def _listing(authority_key: str | None) -> list[models.Batch]:
                                                    models.Batch.sequence)))
 
 
-def _zip(batch_id: str, authority_key: str | None) -> Response:
+def _zip(batch_id: str, authority_key: str | None, user_id: int | None) -> Response:
+    """A batch's file, its download audited (by the staff member, or the API's token)."""
     app_runtime = runtime()
     with app_runtime.db.read() as session:
         batch = _batch(session, batch_id, authority_key)
         path = batches.write_file(
             session, app_runtime.cipher, app_runtime.settings.xml_out, batch
         )
+    with app_runtime.db.transaction() as session:
+        audit.record(session, user_id, "download", "batch", batch_id)
     response = Response(path.read_bytes(), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{batch_id}.zip"'
     return response
@@ -86,7 +89,7 @@ def api_list() -> Response:
 @bp.get("/api/v1/batches/<batch_id>")
 @require_scope("authority")
 def api_download(batch_id: str) -> Response:
-    return _zip(batch_id, _authority_of_token())
+    return _zip(batch_id, _authority_of_token(), None)
 
 
 @bp.post("/api/v1/batches/<batch_id>/ack")
@@ -116,7 +119,7 @@ def portal() -> str:
 @bp.get("/desk/batches/<batch_id>.zip")
 @roles("authority", "admin")
 def portal_download(batch_id: str) -> Response:
-    return _zip(batch_id, _own())
+    return _zip(batch_id, _own(), g.staff.id)
 
 
 @bp.post("/desk/batches/<batch_id>/ack")

@@ -63,6 +63,11 @@ def login() -> Any:
             if user is not None:
                 staff.end_session(db_session, request.cookies.get(staff_cookie(current_app)))
                 token = staff.start_session(db_session, user)
+                audit.record(db_session, user.id, "sign-in", "staff_user", str(user.id))
+            else:  # the account's id when there is one; never the address as typed
+                account = staff.by_email(db_session, request.form.get("email", ""))
+                audit.record(db_session, None, "sign-in failed", "staff_user",
+                             str(account.id) if account else "no such account")
         if user is not None:
             response = redirect(_safe_next(request.args.get("next")), code=303)
             response.set_cookie(

@@ -72,4 +72,37 @@ def test_a_reset_gives_a_new_one_time_password_and_the_old_one_stops(app, runtim
     assert new != old
     assert sign_in(app.test_client(), "a@example.org", old).status_code == 401
     assert sign_in(app.test_client(), "a@example.org", new).status_code == 303
-    assert audit_trail(runtime) == [("create", "staff_user"), ("reset", "staff_user")]
+    changes = [entry for entry in audit_trail(runtime) if not entry[0].startswith("sign-in")]
+    assert changes == [("create", "staff_user"), ("reset", "staff_user")]
+
+
+def test_sign_ins_their_failures_and_batch_downloads_are_audited(app, runtime, client,
+                                                                  submit_token):
+    """An audit found batch downloads (portal and API), sign-ins and failures unaudited."""
+    from tests.helpers.pipeline import process_queue
+
+    password = run(app, "user", "create", "a@example.org", "--role", "authority",
+                   "--authority", "073400").splitlines()[-1]
+    portal = app.test_client()
+    assert sign_in(portal, "a@example.org", "wrong").status_code == 401
+    assert sign_in(app.test_client(), "nobody@example.org", "x").status_code == 401
+    assert sign_in(portal, "a@example.org", password).status_code == 303
+    post(client, submit_token, ADULT)
+    process_queue(runtime)
+    with runtime.db.read() as session:
+        batch_id = session.scalar(select(models.Batch.id))
+    authority_token = run(app, "token", "create", "abh", "--scope",
+                          "authority:073400").splitlines()[-1]
+    assert portal.get(f"/desk/batches/{batch_id}.zip").status_code == 200
+    assert client.get(f"/api/v1/batches/{batch_id}",
+                      headers={"Authorization": f"Bearer {authority_token}"}).status_code == 200
+
+    trail = audit_trail(runtime)
+    assert trail.count(("sign-in failed", "staff_user")) == 2
+    assert ("sign-in", "staff_user") in trail
+    assert trail.count(("download", "batch")) == 2
+    with runtime.db.read() as session:
+        entries = session.scalars(select(models.AuditEntry)).all()
+        assert "example.org" not in " ".join(f"{e.action} {e.record_id}" for e in entries)
+        downloads = [e for e in entries if e.action == "download"]
+        assert {e.user_id is None for e in downloads} == {True, False}  # the API, the portal
