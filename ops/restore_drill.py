@@ -84,12 +84,11 @@ def main() -> int:
         half = options.registrations // 2
         with source.db.transaction() as session:
             seed(session)
-            for _ in range(half):
-                register.submit(session, source.cipher, household)
+        for _ in range(half):
+            register.register(source, household)
         scheduler.drain(source)  # the first half delivered in batches
-        with source.db.transaction() as session:
-            for _ in range(options.registrations - half):
-                register.submit(session, source.cipher, household)
+        for _ in range(options.registrations - half):
+            register.register(source, household)
         outbox.relay(source)  # the second half queued in Redis, not built yet
         before = checksums(source)
 
