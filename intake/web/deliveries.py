@@ -116,14 +116,16 @@ def portal() -> str:
     return render_template("desk/batches.html", batches=_listing(_own()))
 
 
+# Only the authority reads and acknowledges its batches: an admin sees that they exist (the
+# list), not what they hold, and cannot start the erasure clock for data never fetched.
 @bp.get("/desk/batches/<batch_id>.zip")
-@roles("authority", "admin")
+@roles("authority")
 def portal_download(batch_id: str) -> Response:
     return _zip(batch_id, _own(), g.staff.id)
 
 
 @bp.post("/desk/batches/<batch_id>/ack")
-@roles("authority", "admin")
+@roles("authority")
 def portal_acknowledge(batch_id: str) -> Response:
     _acknowledge(batch_id, _own(), g.staff.id)
     return redirect(url_for("deliveries.portal"), code=303)  # type: ignore[return-value]

@@ -9,7 +9,6 @@ import threading
 import zipfile
 import zlib
 
-import pytest
 from sqlalchemy import func, select, update
 
 from intake.dataset.schemas import HouseholdSchema
@@ -190,23 +189,50 @@ def test_cli_erases_one_registration_with_an_audit_entry(app, client, submit_tok
         assert (entry.action, entry.record_type) == ("erase", "registration")
 
 
-@pytest.mark.parametrize("role", ["authority_a", "admin"])
-def test_portal_lists_and_acknowledges(staff_clients, client, submit_token, runtime, role):
+def test_the_authority_fetches_and_acknowledges_its_own_batches(staff_clients, client,
+                                                                submit_token, runtime):
     from tests.helpers.forms import CSRF
 
     registrations(client, submit_token, ["14467", "14943"])
     process_queue(runtime)
-    portal = staff_clients[role].get("/desk/batches")
-    shown = portal.text.count("/desk/batches/")
-    assert shown == (2 if role == "authority_a" else 4)  # download + ack per batch
+    portal = staff_clients["authority_a"].get("/desk/batches")
+    assert portal.text.count("/desk/batches/") == 2  # download + acknowledge of its one batch
     assert staff_clients["authority_b"].get("/desk/batches").text.count("073400") == 0
     with runtime.db.read() as session:
         batch_a = session.scalar(select(models.Batch).where(models.Batch.authority_key == "073400"))
     token = CSRF.search(portal.text).group(1)  # type: ignore[union-attr]
-    answer = staff_clients[role].post(f"/desk/batches/{batch_a.id}/ack", data={"csrf_token": token})
+    assert staff_clients["authority_a"].get(f"/desk/batches/{batch_a.id}.zip").status_code == 200
+    answer = staff_clients["authority_a"].post(f"/desk/batches/{batch_a.id}/ack",
+                                               data={"csrf_token": token})
     assert answer.status_code == 303
     assert staff_clients["authority_b"].post(
         f"/desk/batches/{batch_a.id}/ack", data={"csrf_token": token}).status_code in (400, 404)
+
+
+def test_an_admin_sees_that_batches_exist_but_neither_reads_nor_acknowledges_them(
+    staff_clients, client, submit_token, runtime
+):
+    """An audit found admins downloading every authority's batches (all personal data) and
+    acknowledging them, which starts the erasure clock for data the authority never fetched."""
+    from tests.helpers.forms import CSRF
+
+    registrations(client, submit_token, ["14467", "14943"])
+    process_queue(runtime)
+    admin = staff_clients["admin"]
+    portal = admin.get("/desk/batches")
+    with runtime.db.read() as session:
+        batch_a = session.scalar(select(models.Batch).where(models.Batch.authority_key == "073400"))
+        keys = set(session.scalars(select(models.Batch.authority_key)))
+    assert portal.status_code == 200 and len(keys) == 2
+    assert all(key in portal.text for key in keys)  # the admin sees that both exist
+    assert "/desk/batches/" not in portal.text  # no download, no acknowledgement
+    token = CSRF.search(admin.get("/desk/").text).group(1)  # type: ignore[union-attr]
+
+    assert admin.get(f"/desk/batches/{batch_a.id}.zip").status_code == 403
+    assert admin.post(f"/desk/batches/{batch_a.id}/ack",
+                      data={"csrf_token": token}).status_code == 403
+    with runtime.db.read() as session:
+        assert session.get(models.Batch, batch_a.id).acknowledged_at is None  # type: ignore[union-attr]
 
 
 def test_a_full_batch_is_assembled_without_waiting_for_the_schedule(runtime, monkeypatch):
