@@ -66,6 +66,20 @@ def test_role_matrix_for_pages(staff_clients, registered, method, path, allowed)
             assert registered["reference"] not in response.text
 
 
+def test_a_volunteer_sees_what_check_in_needs_and_no_document_number(staff_clients,
+                                                                      registered):
+    """An audit found volunteers reading document numbers, which check-in and help never need."""
+    path = f"/desk/registrations/{registered['reference']}"
+
+    volunteer = staff_clients["volunteer"].get(path)
+    authority = staff_clients["authority_a"].get(path)
+
+    assert volunteer.status_code == authority.status_code == 200
+    assert "Shevchenko" in volunteer.text  # the person, to check them in
+    assert "FE123456" not in volunteer.text
+    assert "FE123456" in authority.text  # the authority's own staff need it
+
+
 def test_search_never_shows_another_authoritys_registration(staff_clients, registered):
     found = staff_clients["authority_b"].get(f"/desk/search?reference={registered['reference']}")
     assert registered["reference"] not in found.text
