@@ -73,6 +73,10 @@ class Authority(Base):
     slot_minutes: Mapped[int] = mapped_column(Integer, default=15)
     seats_per_slot: Mapped[int] = mapped_column(Integer, default=10)
     priority_seats: Mapped[int] = mapped_column(Integer, default=0)
+    # The authority's RSA public key (a JWK): its batches are sealed to it, and only it can
+    # read them. Without one, batch files are encrypted under the service's data key.
+    public_key: Mapped[str | None] = mapped_column(Text)
+    public_key_thumbprint: Mapped[str | None] = mapped_column(String(64))
 
     postal_codes: Mapped[list[PostalCode]] = relationship(back_populates="authority")
 
@@ -287,6 +291,8 @@ class Batch(Base):
     count: Mapped[int] = mapped_column(Integer)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The thumbprint of the authority key its file is sealed to; None: under the data key.
+    sealed_to: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdempotencyKey(Base):
@@ -331,6 +337,41 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # None while the password is a one-time one (new or reset): the next sign-in changes it.
+    password_set_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_secret: Mapped[str | None] = mapped_column(Text)  # encrypted; None: not enrolled
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code is used once only
+
+
+class StaffAuthority(Base):
+    """The authorities a volunteer works for (an authority account has its own in staff_user)."""
+
+    __tablename__ = "staff_authority"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), primary_key=True)
+    authority_key: Mapped[str] = mapped_column(ForeignKey("authority.key"), primary_key=True)
+
+
+class RecoveryCode(Base):
+    """A staff member's single-use recovery code, for a lost authenticator; only its hash."""
+
+    __tablename__ = "recovery_code"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per account, and per account and address: each brings a longer wait.
+
+    `key` is a keyed hash (no e-mail or address is stored)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class StaffSession(Base):
@@ -344,6 +385,9 @@ class StaffSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the session still needs before the desk opens: "password" (a one-time password is
+    # to be changed), "enrol" (a second factor to set up), "code" (its code), or "ready".
+    stage: Mapped[str] = mapped_column(String(20), default="ready", server_default="ready")
 
 
 class AuditEntry(Base):
