@@ -14,14 +14,14 @@ import redis
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from intake import config, create_app, observability, runtime, server
 from intake.authorities import directory
 from intake.authorities.demo import seed
 from intake.delivery import background, jobs, outbox, overview, scheduler
 from intake.registrations import register, retention
-from intake.security import audit, rotation, staff, tokens
+from intake.security import audit
+from intake.security import commands as security_commands
 from intake.store import models
 from intake.xaus import fetch
 
@@ -172,76 +172,6 @@ def authorities_import(abh_list: str, postal_codes: str | None) -> None:
     click.echo(f"{count} authorities imported, {routed} postal codes routed")
 
 
-@main.group()
-def user() -> None:
-    """Staff accounts."""
-
-
-@user.command("create")
-@click.argument("email")
-@click.option("--role", required=True, type=click.Choice(staff.ROLES))
-@click.option("--authority", "authority_key", default=None, help="Authority key (role authority).")
-@with_appcontext
-def user_create(email: str, role: str, authority_key: str | None) -> None:
-    """Create a staff account and print its one-time password."""
-    try:
-        with _runtime().db.transaction() as session:
-            password = staff.create_user(session, email, role, authority_key)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from error
-    except IntegrityError as error:
-        raise click.UsageError(f"an account for {email} exists already") from error
-    click.echo(password)
-
-
-@user.command("list")
-@with_appcontext
-def user_list() -> None:
-    """Every staff account: id, e-mail, role, authority, state."""
-    with _runtime().db.read() as session:
-        for account in staff.listing(session):
-            state = "disabled" if account.disabled_at else "active"
-            click.echo(f"{account.id}\t{account.email}\t{account.role}\t"
-                       f"{account.authority_key or '-'}\t{state}")
-
-
-@user.command("disable")
-@click.argument("email")
-@with_appcontext
-def user_disable(email: str) -> None:
-    """Disable an account and end its sessions (audited)."""
-    with _runtime().db.transaction() as session:
-        if not staff.disable(session, email):
-            raise click.ClickException(f"no account for {email}")
-    click.echo(f"{email} is disabled")
-
-
-@user.command("reset")
-@click.argument("email")
-@with_appcontext
-def user_reset(email: str) -> None:
-    """Print a new one-time password for an account; the old one stops (audited)."""
-    with _runtime().db.transaction() as session:
-        password = staff.reset(session, email)
-    if password is None:
-        raise click.ClickException(f"no account for {email}")
-    click.echo(password)
-
-
-@main.group()
-def keys() -> None:
-    """Field encryption keys."""
-
-
-@keys.command("rotate")
-@click.option("--batch", default=500, show_default=True, help="Rows per transaction.")
-@with_appcontext
-def keys_rotate(batch: int) -> None:
-    """Re-encrypt every personal field with INTAKE_DATA_KEYS' newest key (service stays up)."""
-    count = rotation.rotate(_runtime(), batch)
-    click.echo(f"{count} values re-encrypted with key {_runtime().cipher.current_key_id}")
-
-
 @main.command()
 @click.option("--authority", "authority_key", default=None, help="Only this authority.")
 @with_appcontext
@@ -322,45 +252,8 @@ def outbox_retry(references: tuple[str, ...], every: bool) -> None:
     click.echo(f"{count} registration(s) sent to be built again")
 
 
-@main.group()
-def token() -> None:
-    """API tokens."""
-
-
-@token.command("create")
-@click.argument("name")
-@click.option("--scope", required=True, help="submit | authority:KEY")
-@with_appcontext
-def token_create(name: str, scope: str) -> None:
-    """Create an API token and print it once."""
-    try:
-        with _runtime().db.transaction() as session:
-            value = tokens.create(session, name, scope)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--scope") from error
-    click.echo(value)
-
-
-@token.command("list")
-@with_appcontext
-def token_list() -> None:
-    """Every API token: id, name, scope, created, state (never its value)."""
-    with _runtime().db.read() as session:
-        for found in tokens.listing(session):
-            state = f"revoked {found.revoked_at:%Y-%m-%d}" if found.revoked_at else "live"
-            click.echo(f"{found.id}\t{found.name}\t{found.scope}\t"
-                       f"{found.created_at:%Y-%m-%d}\t{state}")
-
-
-@token.command("revoke")
-@click.argument("token_id", type=int)
-@with_appcontext
-def token_revoke(token_id: int) -> None:
-    """Revoke a token (audited); web processes stop taking it within 30 s."""
-    with _runtime().db.transaction() as session:
-        if not tokens.revoke(session, token_id):
-            raise click.ClickException(f"no token {token_id} (or revoked already)")
-    click.echo(f"token {token_id} is revoked")
+for group in security_commands.GROUPS:
+    main.add_command(group)
 
 
 if __name__ == "__main__":

@@ -147,20 +147,36 @@ def submit_token(runtime: Runtime) -> str:
         return tokens.create(session, "test partner", "submit")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id as in production, at its lowest cost: a production hash takes 0.1 s, and the
+    suite signs staff in hundreds of times (as Django's test settings swap the hasher)."""
+    from argon2 import PasswordHasher
+
+    from intake.security import staff
+
+    production = staff._HASHER, staff._DUMMY_HASH
+    staff._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    staff._DUMMY_HASH = staff._HASHER.hash("dummy")
+    yield
+    staff._HASHER, staff._DUMMY_HASH = production
+
+
 @pytest.fixture
 def staff_clients(app, runtime):  # type: ignore[no-untyped-def]
-    """A signed-in client per role: volunteer, authority A (073400), authority B, admin."""
+    """A signed-in client per role: a volunteer of a reception centre serving authorities A
+    (073400) and B (073000), authority A, authority B, an admin. Nobody works for 075600."""
     accounts = {
-        "volunteer": ("vol@example.org", "volunteer", None),
-        "authority_a": ("a@example.org", "authority", "073400"),
-        "authority_b": ("b@example.org", "authority", "073000"),
-        "admin": ("admin@example.org", "admin", None),
+        "volunteer": ("vol@example.org", "volunteer", ("073400", "073000")),
+        "authority_a": ("a@example.org", "authority", ("073400",)),
+        "authority_b": ("b@example.org", "authority", ("073000",)),
+        "admin": ("admin@example.org", "admin", ()),
     }
     clients = {"anonymous": app.test_client()}
-    for name, (email, role, authority) in accounts.items():
-        password = create_staff(runtime, email, role, authority)
+    for name, (email, role, authorities) in accounts.items():
+        account = create_staff(runtime, email, role, authorities=authorities)
         client = app.test_client()
-        assert sign_in(client, email, password).status_code == 303
+        assert sign_in(client, account).status_code == 303
         clients[name] = client
     return clients
 

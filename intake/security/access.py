@@ -62,6 +62,22 @@ def roles(*names: str) -> Callable[[View], View]:
     return decorate
 
 
+def signing_in(*stages: str) -> Callable[[View], View]:
+    """Staff of any role whose session is at one of these stages of its sign-in
+    (intake.security.staff): the pages that lead to the desk, and signing out."""
+
+    def decorate(view: View) -> View:
+        view.access = ("stage", frozenset(stages))  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+# The page of each stage of a sign-in; a session at a stage is sent to its page from any other.
+STAGE_PAGES = {"code": "sign_in.code", "password": "sign_in.password",
+               "enrol": "sign_in.enrol", "ready": "desk.home"}
+
+
 def policy(app: Flask, endpoint: str) -> tuple[Any, ...] | None:
     if endpoint == "static":
         return ("public",)
@@ -89,14 +105,19 @@ def _holds_nul() -> bool:
 _FORMS = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
-def _enforce_roles(allowed: Any) -> Any:
-    """Staff views: a sign-in page for who is not signed in (401 for writes), 403 for a role
-    the view does not allow."""
-    if g.staff is None:
-        if request.method == "GET":
-            return redirect(url_for("desk.login", next=request.full_path.rstrip("?")))
-        abort(401)
-    if g.staff.role not in allowed:
+def _enforce_staff(rule: tuple[Any, ...]) -> Any:
+    """Staff views: the sign-in page for who is not signed in, the page of its stage for a
+    session still signing in (401 for writes, either way), 403 for a role the view does not
+    allow."""
+    kind, allowed = rule
+    stage = g.staff.stage if g.staff else None
+    if stage is None or stage not in (allowed if kind == "stage" else ("ready",)):
+        if request.method != "GET":
+            abort(401)
+        if stage is None:
+            return redirect(url_for("sign_in.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for(STAGE_PAGES[stage]))
+    if kind == "roles" and g.staff.role not in allowed:
         abort(403)
     return None
 
@@ -118,7 +139,7 @@ def init_app(app: Flask) -> None:
                 g.staff = staff.resume(session, request.cookies.get(cookie))
         if rule is None:
             abort(403)  # deny by default: a view without a policy is reachable by no one
-        return _enforce_roles(rule[1]) if rule[0] == "roles" else None
+        return _enforce_staff(rule) if rule[0] in ("roles", "stage") else None
 
     @app.after_request
     def headers(response: Response) -> Response:

@@ -2,26 +2,33 @@
 
 Passwords are hashed with argon2id. A session ends after IDLE_TIMEOUT without a request, after
 ABSOLUTE_TIMEOUT in any case, and at logout; a login always starts a new session.
+
+A session opens the desk only at stage "ready". Before that it walks the stages of a sign-in:
+"code" (the second factor's code, when enrolled), "password" (a one-time password, new or
+reset, is replaced), "enrol" (an authenticator app is set up, when none is). A session that
+has not got through them in SIGN_IN_TIMEOUT ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from intake.security import audit
+from intake.security import audit, second_factor
 from intake.security.crypto import random_token, token_hash
 from intake.store import models
 
 ROLES = ("volunteer", "authority", "admin")
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
+SIGN_IN_TIMEOUT = dt.timedelta(minutes=10)
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified when the account does not exist, so both answers take the same time.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
@@ -34,11 +41,14 @@ class Staff:
     id: int
     email: str
     role: str
-    authority_key: str | None
+    authority_key: str | None  # an authority account's own authority
+    stage: str
+    authorities: frozenset[str]  # whose registrations this account may see
 
     def may_see_authority(self, key: str) -> bool:
-        """Authority staff see their own authority only; volunteers and admins see all."""
-        return self.role != "authority" or self.authority_key == key
+        """Authority staff see their own authority's registrations, volunteers those of the
+        authorities their reception centre serves, admins none (they manage, not read)."""
+        return key in self.authorities
 
 
 def _now() -> dt.datetime:
@@ -49,25 +59,72 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def create_user(session: Session, email: str, role: str, authority_key: str | None) -> str:
-    """Create an account and return its one-time password (shown once, stored as a hash)."""
+def create_user(session: Session, email: str, role: str, authorities: Sequence[str]) -> str:
+    """Create an account and return its one-time password (shown once, stored as a hash).
+
+    An authority account works for exactly one authority, a volunteer for those its
+    reception centre serves (one or more), an admin for none."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if (role == "authority") != (authority_key is not None):
-        raise ValueError("an authority account needs --authority KEY, and only it")
-    if authority_key is not None and session.get(models.Authority, authority_key) is None:
-        raise ValueError(f"no authority with key {authority_key}")
+    _check_authorities(session, role, authorities)
     password = secrets.token_urlsafe(12)
     user = models.StaffUser(
         email=email.strip().lower(),
         role=role,
-        authority_key=authority_key,
+        authority_key=authorities[0] if role == "authority" else None,
         password_hash=_HASHER.hash(password),
     )
     session.add(user)
     session.flush()
+    if role == "volunteer":
+        _bind(session, user, authorities)
     audit.record(session, None, "create", "staff_user", str(user.id))
     return password
+
+
+# How many authorities each role works for, and how the command line says so.
+_BINDINGS = {
+    "authority": (range(1, 2), "an authority account takes exactly one --authority KEY"),
+    "volunteer": (range(1, 1000), "a volunteer account takes at least one --authority KEY"),
+    "admin": (range(1), "an admin account takes no --authority (admins see no registrations)"),
+}
+
+
+def _check_authorities(session: Session, role: str, authorities: Sequence[str]) -> None:
+    allowed, rule = _BINDINGS[role]
+    if len(set(authorities)) not in allowed:
+        raise ValueError(rule)
+    for key in authorities:
+        if session.get(models.Authority, key) is None:
+            raise ValueError(f"no authority with key {key}")
+
+
+def _bind(session: Session, user: models.StaffUser, authorities: Sequence[str]) -> None:
+    session.execute(delete(models.StaffAuthority).where(models.StaffAuthority.user_id == user.id))
+    session.add_all(models.StaffAuthority(user_id=user.id, authority_key=key)
+                    for key in sorted(set(authorities)))
+
+
+def bind(session: Session, email: str, authorities: Sequence[str]) -> bool:
+    """Set the authorities a volunteer works for (audited); False if there is no such account."""
+    user = by_email(session, email)
+    if user is None:
+        return False
+    if user.role != "volunteer":
+        raise ValueError("only a volunteer account is bound this way; an authority account "
+                         "is created for its authority")
+    _check_authorities(session, user.role, authorities)
+    _bind(session, user, authorities)
+    audit.record(session, None, "bind", "staff_user", str(user.id))
+    return True
+
+
+def authorities_of(session: Session, user: models.StaffUser) -> frozenset[str]:
+    if user.role == "authority":
+        return frozenset([user.authority_key]) if user.authority_key else frozenset()
+    return frozenset(session.scalars(select(models.StaffAuthority.authority_key).where(
+        models.StaffAuthority.user_id == user.id
+    )))
 
 
 def listing(session: Session) -> list[models.StaffUser]:
@@ -86,17 +143,69 @@ def disable(session: Session, email: str) -> bool:
     return True
 
 
-def reset(session: Session, email: str) -> str | None:
-    """A new one-time password for an account (the old one and its sessions end; audited);
-    None if there is no such account."""
+def reset(session: Session, email: str, second_factor_too: bool = False) -> str | None:
+    """A new one-time password for an account (the old one and its sessions end; audited),
+    and with `second_factor_too` no authenticator either (for a lost phone without recovery
+    codes: the next sign-in enrols again). None if there is no such account."""
     user = by_email(session, email)
     if user is None:
         return None
     password = secrets.token_urlsafe(12)
     user.password_hash = _HASHER.hash(password)
+    user.password_set_at = None
     _end_sessions(session, user.id)
     audit.record(session, None, "reset", "staff_user", str(user.id))
+    if second_factor_too:
+        second_factor.remove(session, user)
+        audit.record(session, None, "second factor removed", "staff_user", str(user.id))
     return password
+
+
+def change_password(
+    session: Session, user: models.StaffUser, password: str, keep_token: str | None
+) -> None:
+    """Set a password the user chose (checked by intake.security.passwords); every other
+    session of the account ends (audited)."""
+    user.password_hash = _HASHER.hash(password)
+    user.password_set_at = _now()
+    session.execute(
+        update(models.StaffSession)
+        .where(models.StaffSession.user_id == user.id, models.StaffSession.ended_at.is_(None),
+               models.StaffSession.token_hash != token_hash(keep_token or ""))
+        .values(ended_at=_now())
+    )
+    audit.record(session, user.id, "password change", "staff_user", str(user.id))
+
+
+def verify_password(user: models.StaffUser, password: str) -> bool:
+    try:
+        return _HASHER.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def first_stage(user: models.StaffUser) -> str:
+    """Where a sign-in goes after the right password."""
+    if second_factor.enrolled(user):
+        return "code"
+    return "password" if user.password_set_at is None else "enrol"
+
+
+def stage_after(user: models.StaffUser, passed: str) -> str:
+    """The next stage once `passed` is done ("code" first, then "password", then "enrol")."""
+    if passed == "code" and user.password_set_at is None:
+        return "password"
+    if passed in ("code", "password") and not second_factor.enrolled(user):
+        return "enrol"
+    return "ready"
+
+
+def set_stage(session: Session, token: str | None, stage: str) -> None:
+    session.execute(
+        update(models.StaffSession)
+        .where(models.StaffSession.token_hash == token_hash(token or ""))
+        .values(stage=stage)
+    )
 
 
 def by_email(session: Session, email: str) -> models.StaffUser | None:
@@ -130,9 +239,12 @@ def authenticate(session: Session, email: str, password: str) -> models.StaffUse
 
 
 def start_session(session: Session, user: models.StaffUser) -> str:
-    """A new session for the user; returns the cookie's token (never stored in the clear)."""
+    """A new session for the user, at the first stage of its sign-in; returns the cookie's
+    token (never stored in the clear)."""
     token = random_token(32)
-    session.add(models.StaffSession(token_hash=token_hash(token), user_id=user.id))
+    session.add(models.StaffSession(
+        token_hash=token_hash(token), user_id=user.id, stage=first_stage(user)
+    ))
     return token
 
 
@@ -146,8 +258,9 @@ def resume(session: Session, token: str | None) -> Staff | None:
     now = _now()
     if found is None or found.ended_at is not None:
         return None
-    if now - _aware(found.last_seen_at) > IDLE_TIMEOUT or (
-        now - _aware(found.created_at) > ABSOLUTE_TIMEOUT
+    age = now - _aware(found.created_at)
+    if now - _aware(found.last_seen_at) > IDLE_TIMEOUT or age > ABSOLUTE_TIMEOUT or (
+        found.stage != "ready" and age > SIGN_IN_TIMEOUT
     ):
         found.ended_at = now
         return None
@@ -155,7 +268,8 @@ def resume(session: Session, token: str | None) -> Staff | None:
     if user.disabled_at is not None:
         return None
     found.last_seen_at = now
-    return Staff(user.id, user.email, user.role, user.authority_key)
+    return Staff(user.id, user.email, user.role, user.authority_key, found.stage,
+                 authorities_of(session, user))
 
 
 def end_session(session: Session, token: str | None) -> None:

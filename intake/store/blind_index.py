@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -59,10 +60,11 @@ def person_indexes(cipher: FieldCipher, person: domain.Person) -> tuple[str, str
 
 
 def duplicates(
-    session: Session, cipher: FieldCipher, persons: list[dict[str, Any]]
+    session: Session, cipher: FieldCipher, persons: list[dict[str, Any]], within: Collection[str]
 ) -> list[str]:
     """References of earlier registrations with a person of the same document number, or the
-    same name skeleton and date of birth, as one of these (stored-form) persons.
+    same name skeleton and date of birth, as one of these (stored-form) persons, among the
+    registrations of the authorities `within` (those the viewer may see).
 
     The persons of one household are never compared with each other: twins are not duplicates.
     """
@@ -79,7 +81,8 @@ def duplicates(
         select(models.Registration.reference)
         .join(models.Person)
         .where(
-            or_(models.Person.name_index.in_(names), models.Person.document_index.in_(documents))
+            or_(models.Person.name_index.in_(names), models.Person.document_index.in_(documents)),
+            models.Registration.authority_key.in_(within),
         )
         .distinct()
     )

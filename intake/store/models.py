@@ -340,6 +340,7 @@ class StaffUser(Base):
     # None while the password is a one-time one (new or reset): the next sign-in changes it.
     password_set_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     totp_secret: Mapped[str | None] = mapped_column(Text)  # encrypted; None: not enrolled
+    totp_pending: Mapped[str | None] = mapped_column(Text)  # encrypted; offered, unconfirmed
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code is used once only
 
 

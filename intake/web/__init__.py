@@ -14,11 +14,21 @@ def runtime() -> Runtime:
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, and exempt from CSRF what bearer tokens guard instead."""
-    from intake.web import api, appointments, deliveries, desk, display, health, public, steps
+    from intake.web import (
+        api,
+        appointments,
+        deliveries,
+        desk,
+        display,
+        health,
+        public,
+        sign_in,
+        steps,
+    )
     from intake.web.extensions import csrf
 
     display.init_app(app)
-    for blueprint in (public.bp, steps.bp, appointments.bp, desk.bp, deliveries.bp,
+    for blueprint in (public.bp, steps.bp, appointments.bp, sign_in.bp, desk.bp, deliveries.bp,
                       health.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one

@@ -1,92 +1,30 @@
-"""bp "desk": staff sign-in, finding registrations, check-in, day lists, assisted registration."""
+"""bp "desk": finding registrations, check-in, day lists, assisted registration, operations.
+
+Who sees what: volunteers and authority staff see the registrations of the authorities they
+work for (intake.security.staff.Staff.may_see_authority); admins run the service (accounts,
+authorities, undelivered messages, the audit log) and see no personal data.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_babel import gettext as _
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from intake.delivery import outbox
 from intake.registrations import booking, drafts, register
-from intake.security import audit, staff
-from intake.security.access import public, roles, staff_cookie
+from intake.security import audit
+from intake.security.access import roles
 from intake.store import blind_index, household_rows, models
 from intake.web import qr, runtime
-from intake.web.extensions import limiter
 from intake.web.language import select_locale
-from intake.web.links import absolute, local_path
+from intake.web.links import absolute
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 STAFF = ("volunteer", "authority", "admin")
-
-
-def _failed_login(response: Response) -> bool:
-    return response.status_code == 401
-
-
-def _account_key() -> str:
-    """The sign-in limit's key per account: a keyed hash of the e-mail as typed, so that no
-    address reaches Redis or the limiter's log lines."""
-    email = request.form.get("email", "").strip().lower()
-    return "login:" + runtime().cipher.blind_index(f"staff-email:{email}")[:32]
-
-
-def _safe_next(target: str | None) -> str:
-    return local_path(target) or url_for("desk.home")
-
-
-@bp.route("/login", methods=["GET", "POST"])
-@public
-@limiter.limit("5 per 15 minutes", key_func=_account_key, deduct_when=_failed_login,
-               methods=["POST"])
-@limiter.limit("50 per 15 minutes", deduct_when=_failed_login, methods=["POST"])
-def login() -> Any:
-    error = None
-    if request.method == "POST":
-        with runtime().db.transaction() as db_session:
-            user = staff.authenticate(
-                db_session, request.form.get("email", ""), request.form.get("password", "")
-            )
-            if user is not None:
-                staff.end_session(db_session, request.cookies.get(staff_cookie(current_app)))
-                token = staff.start_session(db_session, user)
-                audit.record(db_session, user.id, "sign-in", "staff_user", str(user.id))
-            else:  # the account's id when there is one; never the address as typed
-                account = staff.by_email(db_session, request.form.get("email", ""))
-                audit.record(db_session, None, "sign-in failed", "staff_user",
-                             str(account.id) if account else "no such account")
-        if user is not None:
-            response = redirect(_safe_next(request.args.get("next")), code=303)
-            response.set_cookie(
-                staff_cookie(current_app), token, httponly=True, samesite="Lax",
-                secure=current_app.config["SESSION_COOKIE_SECURE"], path="/",
-            )
-            return response
-        error = _("The e-mail address or the password is not right.")
-    return render_template("desk/login.html", error=error), (401 if error else 200)
-
-
-@bp.post("/logout")
-@roles(*STAFF)
-def logout() -> Response:
-    with runtime().db.transaction() as db_session:
-        staff.end_session(db_session, request.cookies.get(staff_cookie(current_app)))
-    response = redirect(url_for("desk.login"), code=303)
-    response.delete_cookie(staff_cookie(current_app), path="/")
-    return response
+READERS = ("volunteer", "authority")  # who works with registrations
 
 
 @bp.get("/")
@@ -96,7 +34,7 @@ def home() -> str:
 
 
 @bp.get("/search")
-@roles(*STAFF)
+@roles(*READERS)
 def search() -> str:
     reference = request.args.get("reference", "").strip()
     family, given = request.args.get("family_name", ""), request.args.get("given_names", "")
@@ -132,7 +70,7 @@ def _visible(db_session: Any, reference: str) -> models.Registration:
 
 
 @bp.get("/registrations/<reference>")
-@roles(*STAFF)
+@roles(*READERS)
 def show(reference: str) -> str:
     with runtime().db.transaction() as db_session:
         found = _visible(db_session, reference)
@@ -143,7 +81,7 @@ def show(reference: str) -> str:
 
 
 @bp.post("/registrations/<reference>/check-in")
-@roles("authority", "admin")
+@roles(*READERS)
 def check_in(reference: str) -> Response:
     with runtime().db.transaction() as db_session:
         found = _visible(db_session, reference)
@@ -156,7 +94,7 @@ def check_in(reference: str) -> Response:
 
 
 @bp.get("/day/<authority_key>")
-@roles("authority", "admin")
+@roles(*READERS)
 def day(authority_key: str) -> str:
     if not g.staff.may_see_authority(authority_key):
         abort(404)
@@ -200,7 +138,7 @@ def retry_undelivered() -> Response:
 
 
 @bp.post("/assist")
-@roles("volunteer", "admin")
+@roles("volunteer")
 def assist() -> Response:
     """Start a registration on someone's behalf, recorded as entered by this volunteer."""
     with runtime().db.transaction() as db_session:
@@ -211,7 +149,7 @@ def assist() -> Response:
 
 
 @bp.post("/handover")
-@roles("volunteer", "admin")
+@roles("volunteer")
 def handover() -> str:
     """Give the started registration to the applicant's phone: they check, consent and send."""
     draft_token = session.pop("draft", None)

@@ -30,7 +30,15 @@ def svg(url: str) -> str:
     """An SVG element (no XML declaration) to inline in a page: one path, a subpath for each
     row's run of dark modules (4.0 KB for https://intake.example.org/s/<token>, where a
     subpath per module took 8.8 KB)."""
-    size, modules = _modules(url)
+    return _drawn(*_modules(url))
+
+
+def secret_svg(text: str) -> str:
+    """As `svg`, for a text that holds a secret (an authenticator's key): kept in no cache."""
+    return _drawn(*_modules.__wrapped__(text))
+
+
+def _drawn(size: int, modules: bytes) -> str:
     runs = []
     for y in range(size):
         row = y * size

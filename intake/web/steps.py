@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 from intake.dataset import family, names, passport, transliteration
 from intake.dataset.schemas import HOUSEHOLD, MAX_PERSONS, HouseholdSchema, PersonSchema, messages
 from intake.registrations import drafts, register
+from intake.security import audit
 from intake.security.access import public
 from intake.store import blind_index, stored_form
 from intake.web import forms, runtime
@@ -291,9 +292,16 @@ def review() -> Any:
             session.pop("draft", None)
             return _go("public.status", token=receipt.status_token, notice="new")
     duplicates = []
-    if g.staff is not None:  # only staff see matches: the public must not probe who is here
-        with runtime().db.read() as db_session:
-            duplicates = blind_index.duplicates(db_session, runtime().cipher, draft["persons"])
+    if g.staff is not None and g.staff.stage == "ready":
+        # Only staff see matches (the public must not probe who is here), among the
+        # registrations they may see; each lookup is audited.
+        with runtime().db.transaction() as db_session:
+            duplicates = blind_index.duplicates(
+                db_session, runtime().cipher, draft["persons"], g.staff.authorities
+            )
+            for reference in duplicates or ["none found"]:
+                audit.record(db_session, g.staff.id, "duplicate lookup", "registration",
+                             reference)
     return render_template(
         "steps/review.html", draft=draft, errors=errors, duplicates=duplicates,
         unaccompanied=_minors_only(draft),

@@ -49,10 +49,12 @@ ROLES = ["anonymous", "volunteer", "authority_a", "authority_b", "admin"]
     ("method", "path", "allowed"),
     [
         ("GET", "/desk/", {"volunteer", "authority_a", "authority_b", "admin"}),
-        ("GET", "/desk/search?reference={ref}", {"volunteer", "authority_a", "authority_b", "admin"}),
-        ("GET", "/desk/registrations/{ref}", {"volunteer", "authority_a", "admin"}),
-        ("GET", "/desk/day/073400", {"authority_a", "admin"}),
-        ("GET", "/desk/day/073000", {"authority_b", "admin"}),
+        # Admins run the service and see no personal data (issue #25).
+        ("GET", "/desk/search?reference={ref}", {"volunteer", "authority_a", "authority_b"}),
+        ("GET", "/desk/registrations/{ref}", {"volunteer", "authority_a"}),
+        ("GET", "/desk/day/073400", {"volunteer", "authority_a"}),
+        ("GET", "/desk/day/073000", {"volunteer", "authority_b"}),
+        ("GET", "/desk/day/075600", set()),  # nobody here works for Elbe-Elster
         ("GET", "/desk/audit", {"admin"}),
         ("GET", "/desk/undelivered", {"admin"}),
     ],
@@ -80,6 +82,18 @@ def test_a_volunteer_sees_what_check_in_needs_and_no_document_number(staff_clien
     assert "FE123456" in authority.text  # the authority's own staff need it
 
 
+def test_volunteers_see_only_the_authorities_their_centre_serves(staff_clients, client,
+                                                                  submit_token):
+    """An audit found volunteers reading every authority's registrations."""
+    elsewhere = post(client, submit_token, {**ADULT, "postal_code": "04916"}).json["reference"]
+    volunteer = staff_clients["volunteer"]
+
+    assert volunteer.get(f"/desk/registrations/{elsewhere}").status_code == 404
+    assert elsewhere not in volunteer.get(f"/desk/search?reference={elsewhere}").text
+    assert elsewhere not in volunteer.get(
+        "/desk/search?family_name=Shevchenko&given_names=Olena&date_of_birth=1990-05-01").text
+
+
 def test_search_never_shows_another_authoritys_registration(staff_clients, registered):
     found = staff_clients["authority_b"].get(f"/desk/search?reference={registered['reference']}")
     assert registered["reference"] not in found.text
@@ -98,7 +112,7 @@ def test_only_the_right_authority_checks_in(staff_clients, registered):
                                data={"csrf_token": token}).status_code)
 
     assert check_in("anonymous") in (400, 401)
-    assert check_in("volunteer") == 403
+    assert check_in("admin") == 403
     assert check_in("authority_b") == 404
     assert check_in("authority_a") == 303
 

@@ -1,90 +1,20 @@
-"""The volunteer desk: sign-in rules, sessions, finding people, assisted registration, check-in."""
+"""The volunteer desk: finding people, assisted registration, check-in (sign-in: tests/security)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
-import logging
 import re
 
 import zxingcpp
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from intake.security import staff
 from intake.store import models
 from tests.helpers.api import api, post
 from tests.helpers.data import ADULT
 from tests.helpers.forms import APPLICANT, CSRF, register
 from tests.helpers.qr import decode_svg_qr
-from tests.helpers.staff import create_staff, sign_in
-
-
-def test_sign_in_is_throttled_per_account(app, runtime):
-    password = create_staff(runtime, "vol@example.org", "volunteer")
-    client = app.test_client()
-    for _ in range(5):
-        assert sign_in(client, "vol@example.org", "wrong").status_code == 401
-
-    refused = sign_in(client, "vol@example.org", password)
-
-    assert refused.status_code == 429  # even the right password, until the window passes
-    other = app.test_client()
-    assert sign_in(other, "nobody@example.org", "x").status_code == 401  # other accounts: fine
-    assert client.get("/desk/login").status_code == 200  # reading the page is never limited
-
-
-def test_a_typed_e_mail_is_in_no_limiter_key_and_no_log_line(app, runtime, caplog):
-    """An audit found staff e-mails, as typed, in rate-limit keys (in Redis) and log lines."""
-    create_staff(runtime, "vol@example.org", "volunteer")
-    client = app.test_client()
-    with caplog.at_level(logging.DEBUG):
-        for _ in range(6):  # the sixth is over the account's limit, which flask-limiter logs
-            sign_in(client, "Vol@Example.org", "wrong")
-
-    keys = b" ".join(runtime.redis.keys("*")).lower()
-    assert b"example.org" not in keys and b"vol@" not in keys
-    logged = " ".join(record.getMessage() for record in caplog.records).lower()
-    assert "example.org" not in logged
-    assert any("exceeded" in record.getMessage() for record in caplog.records)  # it was logged
-
-
-def test_a_new_sign_in_starts_a_new_session_and_sign_out_ends_it(app, runtime):
-    password = create_staff(runtime, "vol@example.org", "volunteer")
-    client = app.test_client()
-    sign_in(client, "vol@example.org", password)
-    first = client.get_cookie("staff").value  # type: ignore[union-attr]
-    sign_in(client, "vol@example.org", password)
-    second = client.get_cookie("staff").value  # type: ignore[union-attr]
-    assert first != second
-    stale = app.test_client()
-    stale.set_cookie("staff", first)
-    assert stale.get("/desk/").status_code == 302  # the old session ended at the new login
-
-    token = CSRF.search(client.get("/desk/").text).group(1)  # type: ignore[union-attr]
-    client.post("/desk/logout", data={"csrf_token": token})
-    replay = app.test_client()
-    replay.set_cookie("staff", second)
-    assert replay.get("/desk/").status_code == 302  # ended server-side, not just forgotten
-
-
-def test_sessions_expire_when_idle_and_after_their_absolute_lifetime(app, runtime):
-    password = create_staff(runtime, "vol@example.org", "volunteer")
-    client = app.test_client()
-    sign_in(client, "vol@example.org", password)
-    assert client.get("/desk/").status_code == 200
-
-    with runtime.db.transaction() as session:
-        session.execute(update(models.StaffSession).values(
-            last_seen_at=dt.datetime.now(dt.UTC) - staff.IDLE_TIMEOUT - dt.timedelta(seconds=1)))
-    assert client.get("/desk/").status_code == 302
-
-    sign_in(client, "vol@example.org", password)
-    with runtime.db.transaction() as session:
-        session.execute(update(models.StaffSession).where(models.StaffSession.ended_at.is_(None))
-                        .values(created_at=dt.datetime.now(dt.UTC) - staff.ABSOLUTE_TIMEOUT))
-    assert client.get("/desk/").status_code == 302
 
 
 def test_forms_without_a_valid_csrf_token_are_refused(staff_clients):

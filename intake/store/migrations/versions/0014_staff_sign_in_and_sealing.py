@@ -13,10 +13,11 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-_COLUMNS = {
+_COLUMNS: dict[str, list[sa.Column[object]]] = {
     "staff_user": [
         sa.Column("password_set_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("totp_secret", sa.Text(), nullable=True),
+        sa.Column("totp_pending", sa.Text(), nullable=True),
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
     ],
     "staff_session": [
