@@ -20,6 +20,9 @@ STATELESS = "stateless"
 UNKNOWN = "unknown"
 
 
+_NOT_A_DATE = "not a date as YYYY-MM-DD, YYYY-MM or YYYY"
+
+
 @dataclass(frozen=True)
 class PartialDate:
     """A date of birth as far as it is known: a year, a year and month, or a full date."""
@@ -39,19 +42,23 @@ class PartialDate:
     @classmethod
     def parse(cls, text: str) -> PartialDate:
         """Parse `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (years 0001-9999, as XÖV's date types
-        carry them, digits 0-9 only); raises ValueError for anything else."""
+        carry them, digits 0-9 only); raises ValueError for anything else, which does not
+        quote the text (it may be a person's date of birth, and errors reach logs)."""
         pieces = text.split("-")
         if not 1 <= len(pieces) <= 3 or not all(p.isascii() and p.isdigit() for p in pieces):
-            raise ValueError(text)
+            raise ValueError(_NOT_A_DATE)
         if len(pieces[0]) != 4 or any(len(p) != 2 for p in pieces[1:]):
-            raise ValueError(text)
+            raise ValueError(_NOT_A_DATE)
         numbers = [int(p) for p in pieces]
         if numbers[0] == 0:
-            raise ValueError(text)
+            raise ValueError(_NOT_A_DATE)
         if len(numbers) == 3:
-            dt.date(*numbers)  # validates the day of the month
+            try:
+                dt.date(*numbers)  # validates the day of the month
+            except ValueError:
+                raise ValueError(_NOT_A_DATE) from None
         elif len(numbers) == 2 and not 1 <= numbers[1] <= 12:
-            raise ValueError(text)
+            raise ValueError(_NOT_A_DATE)
         return cls(*numbers)
 
     def earliest(self) -> dt.date:

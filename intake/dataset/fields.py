@@ -118,6 +118,12 @@ class Flag(_Translated, fields.Boolean):
 class Day(_Translated, fields.Date):
     default_error_messages = {**_REQUIRED, "invalid": _l("Enter a date as YYYY-MM-DD.")}
 
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:  # marshmallow chains the parser's error, which
+            raise self.make_error("invalid") from None  # quotes the value: drop it
+
 
 class Nested(_Translated, fields.Nested):
     default_error_messages = {**_REQUIRED, "type": _l("Enter the details as an object.")}
@@ -140,8 +146,8 @@ class PartialDateField(_Translated):
             raise self.make_error("invalid")
         try:
             return domain.PartialDate.parse(value.strip())
-        except ValueError as error:
-            raise self.make_error("invalid") from error
+        except ValueError:
+            raise self.make_error("invalid") from None  # the cause would quote the value
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else str(value)

@@ -6,13 +6,16 @@ makes, once.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
 from intake import runtime
-from intake.security import rotation, second_factor, staff, tokens
+from intake.security import audit, rotation, second_factor, staff, tokens
 
 
 def _runtime() -> runtime.Runtime:
@@ -110,6 +113,8 @@ def keys() -> None:
 def keys_rotate(batch: int) -> None:
     """Re-encrypt every personal field with INTAKE_DATA_KEYS' newest key (service stays up)."""
     count = rotation.rotate(_runtime(), batch)
+    with _runtime().db.transaction() as session:
+        audit.record(session, None, "rotate", "data_key", _runtime().cipher.current_key_id)
     click.echo(f"{count} values re-encrypted with key {_runtime().cipher.current_key_id}")
 
 
@@ -154,4 +159,20 @@ def token_revoke(token_id: int) -> None:
     click.echo(f"token {token_id} is revoked")
 
 
-GROUPS = (user, keys, token)
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("export")
+@click.option("--since", "moment", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              default="1970-01-01", help="From this day (UTC), or moment; default: all.")
+@with_appcontext
+def audit_export(moment: dt.datetime) -> None:
+    """Print the audit log as JSON lines: who viewed or changed which record, when."""
+    with _runtime().db.read() as session:
+        for entry in audit.since(session, moment.replace(tzinfo=dt.UTC)):
+            click.echo(json.dumps(entry, ensure_ascii=False))
+
+
+GROUPS = (user, keys, token, audit_group)

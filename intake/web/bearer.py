@@ -35,6 +35,7 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
                 return response
             return view(*args, **kwargs)
 
+        guarded.access = ("bearer", scope)  # type: ignore[attr-defined]
         return guarded
 
     return decorator

@@ -114,3 +114,25 @@ def test_sign_ins_their_failures_and_batch_downloads_are_audited(app, runtime, c
         assert "example.org" not in " ".join(f"{e.action} {e.record_id}" for e in entries)
         downloads = [e for e in entries if e.action == "download"]
         assert {e.user_id is None for e in downloads} == {True, False}  # the API, the portal
+
+
+def test_the_audit_log_is_exported_as_json_lines_since_a_day(app, runtime):
+    import datetime as dt
+    import json
+
+    from sqlalchemy import update
+
+    run(app, "user", "create", "vol@example.org", "--role", "volunteer", "--authority", "073400")
+    run(app, "token", "create", "partner-a", "--scope", "submit")
+    run(app, "keys", "rotate")
+    with runtime.db.transaction() as session:  # the first entry is from last year
+        session.execute(update(models.AuditEntry).where(models.AuditEntry.id == 1)
+                        .values(at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC)))
+
+    everything = [json.loads(line) for line in run(app, "audit", "export").splitlines()]
+    recent = [json.loads(line) for line in
+              run(app, "audit", "export", "--since", "2026-01-01").splitlines()]
+
+    assert [e["action"] for e in everything] == ["create", "create", "rotate"]
+    assert [e["record_type"] for e in recent] == ["api_token", "data_key"]
+    assert everything[0]["at"].startswith("2025-01-01") and everything[0]["user_id"] is None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 
+import pytest
 import zxingcpp
 from PIL import Image
 
@@ -94,3 +96,48 @@ def test_a_status_link_of_an_erased_registration_says_deleted_and_nothing_else(a
     assert "<svg" not in page.text  # no QR code of a link that leads to nothing
     for what in ("qr.png", "slots", "appointment.ics"):
         assert client.get(f"{path}/{what}").status_code == 404, what
+
+
+def _every_message(records: list[logging.LogRecord]) -> str:
+    return " ".join(f"{r.getMessage()} {r.exc_text or ''}" for r in records)
+
+
+def test_no_typed_value_reaches_a_log_line_or_an_exception_message(app, client, submit_token,
+                                                                   caplog):
+    """An audit found user input in exception messages, where error reports and logs take
+    it from. Wrong values, typed with a marker, are refused; the marker is nowhere."""
+    from marshmallow import ValidationError
+
+    from intake.dataset.schemas import HOUSEHOLD
+
+    marker = "Zq7marker"
+    person = {**ADULT["persons"][0], "date_of_birth": f"19{marker}", "family_name": f"{marker}<",
+              "document": {"type": "passport", "number": f"{marker}!!"}}
+    body = {**ADULT, "postal_code": marker, "entry_date": f"2026-{marker}",
+            "contact": {"email": f"{marker}@@", "phone": f"+{marker}"}, "persons": [person]}
+    with caplog.at_level(logging.DEBUG):
+        assert post(client, submit_token, body).status_code == 422
+        with pytest.raises(ValidationError) as refused:
+            HOUSEHOLD.load(body)
+    chain, error = [], refused.value
+    while error is not None:  # the error and every error it was raised from
+        chain.append(f"{error!r} {error.args!r}")
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    assert marker not in " ".join(chain)
+    assert marker not in _every_message(caplog.records)
+
+
+def test_a_date_that_is_none_is_refused_without_quoting_it(app):
+    from marshmallow import ValidationError
+
+    from intake.dataset import fields
+    from intake.dataset.domain import PartialDate
+
+    for wrong in ("1990-02-30", "19x0", "1990-13"):
+        with pytest.raises(ValueError) as refused:
+            PartialDate.parse(wrong)
+        assert wrong not in str(refused.value)
+        for field in (fields.PartialDateField(), fields.Day()):
+            with app.test_request_context(), pytest.raises(ValidationError) as refused:
+                field.deserialize(wrong)
+            assert refused.value.__cause__ is None  # an error report would print it

@@ -76,6 +76,27 @@ def test_assisted_registration_warns_of_duplicates_and_records_the_volunteer(
         assert sorted(entered, key=str) == sorted([None, volunteer], key=str)
 
 
+def test_the_duplicate_warning_stays_within_the_volunteers_authorities(
+    app, staff_clients, client, runtime
+):
+    """An audit found the duplicate warning listing references of other authorities."""
+    from tests.helpers.staff import create_staff, sign_in
+
+    register(client, "en", [APPLICANT], "04916")  # registered with Elbe-Elster (075600)
+    elsewhere = app.test_client()
+    sign_in(elsewhere, create_staff(runtime, "ee@example.org", "volunteer", "075600"))
+    for desk in (staff_clients["volunteer"], elsewhere):
+        desk.post("/desk/assist", data={"csrf_token": CSRF.search(  # type: ignore[union-attr]
+            desk.get("/desk/").text).group(1)})
+
+    assert "Possible duplicate" not in register_until_review(staff_clients["volunteer"]).text
+    assert "Possible duplicate" in register_until_review(elsewhere).text
+    with runtime.db.read() as session:
+        lookups = session.scalars(select(models.AuditEntry.record_id).where(
+            models.AuditEntry.action == "duplicate lookup")).all()
+    assert "none found" in lookups and len(lookups) >= 2  # each lookup audited
+
+
 def register_until_review(client):  # type: ignore[no-untyped-def]
     from tests.helpers.forms import post as form_post
 
