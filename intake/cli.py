@@ -238,8 +238,9 @@ def keys() -> None:
 @with_appcontext
 def keys_rotate(batch: int) -> None:
     """Re-encrypt every personal field with INTAKE_DATA_KEYS' newest key (service stays up)."""
-    count = rotation.rotate(_runtime(), batch)
-    click.echo(f"{count} values re-encrypted with key {_runtime().cipher.current_key_id}")
+    values, files = rotation.rotate(_runtime(), batch)
+    click.echo(f"{values} values and {files} batch files re-encrypted with key "
+               f"{_runtime().cipher.current_key_id}")
 
 
 @main.command()
@@ -274,7 +275,8 @@ def erase(reference: str) -> None:
         found = register.by_reference(session, reference)
         if found is None:
             raise click.UsageError(f"no registration {reference}")
-        retention.erase(session, found)
+        rt = _runtime()
+        retention.erase(session, found, rt.cipher, rt.settings.xml_out)
         audit.record(session, None, "erase", "registration", found.id)
     click.echo(f"personal data of {reference} erased")
 
