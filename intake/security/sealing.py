@@ -22,7 +22,12 @@ ALGORITHM, ENCRYPTION = "RSA-OAEP-256", "A256GCM"
 
 
 class KeyRefused(ValueError):
-    """A key an authority cannot be given; the message names the problem (never the key)."""
+    """A key an authority cannot be given: `problem` names it for a translated text, the
+    message for the command line (never quoting the key)."""
+
+    def __init__(self, problem: str, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -37,23 +42,26 @@ def public_key(text: bytes) -> PublicKey:
     """Check a PEM or JWK public key an authority gave; refuse anything batches must not be
     sealed to (a private key, another kind, too short, declared for signatures only)."""
     if b"PRIVATE KEY" in text:  # also a PEM encrypted with a passphrase, which cannot load
-        raise KeyRefused("this is a private key: give the public key only "
-                         "(openssl pkey -in private.pem -pubout)")
+        raise KeyRefused("private", "this is a private key: give the public key only "
+                                    "(openssl pkey -in private.pem -pubout)")
     try:
         key = (jwk.JWK.from_json(text) if text.lstrip().startswith(b"{")
                else jwk.JWK.from_pem(text))
     except (JWException, ValueError, TypeError, UnicodeDecodeError) as error:
-        raise KeyRefused("not a public key in PEM or JWK form") from error
+        raise KeyRefused("not a key", "not a public key in PEM or JWK form") from error
     if key.has_private:
-        raise KeyRefused("this is a private key: give the public key only")
+        raise KeyRefused("private", "this is a private key: give the public key only")
     if key.get("kty") != "RSA":
-        raise KeyRefused(f"this is an {key.get('kty')} key: batches are sealed to RSA keys only")
+        raise KeyRefused("not RSA", f"this is an {key.get('kty')} key: batches are sealed "
+                                    "to RSA keys only")
     if key.get("use", "enc") != "enc":
-        raise KeyRefused("this key is declared for signatures (use: sig), not for encryption")
+        raise KeyRefused("for signatures",
+                         "this key is declared for signatures (use: sig), not for encryption")
     fields = key.export_public(as_dict=True)
     bits = int.from_bytes(base64url_decode(fields["n"]), "big").bit_length()
     if bits < MIN_RSA_BITS:
-        raise KeyRefused(f"this RSA key has {bits} bits: at least {MIN_RSA_BITS} are needed")
+        raise KeyRefused("too short",
+                         f"this RSA key has {bits} bits: at least {MIN_RSA_BITS} are needed")
     minimal = {name: fields[name] for name in ("e", "kty", "n")}
     return PublicKey(json.dumps(minimal, sort_keys=True), key.thumbprint())
 
