@@ -241,3 +241,21 @@ def test_a_receiver_skips_the_temporary_file_a_crash_left(client, submit_token, 
     name.with_name(f".{name.name}.0123abcd.tmp").write_bytes(b"half a file")
 
     assert len(delivered(runtime.settings)) == 1
+
+
+def test_a_batch_whose_key_changed_during_assembly_is_left_to_the_scheduler(
+    client, submit_token, runtime, pair, monkeypatch
+):
+    """Its job must not seal it to a key other than the one the batch records."""
+    post(client, submit_token, ADULT)
+    recipient = batch_files.recipient
+    monkeypatch.setattr(batch_files, "recipient", lambda session, key: keys.sealing.public_key(
+        pair.public_pem))  # as if set between the batch's commit and its file
+    process_queue(runtime)
+    assert batch_file_names(runtime.settings.xml_out) == []
+    monkeypatch.setattr(batch_files, "recipient", recipient)
+    monkeypatch.setattr(scheduler, "FILE_GRACE", dt.timedelta(0))
+
+    scheduler.queue_batches(runtime)
+
+    assert len(delivered(runtime.settings)) == 1  # under the data key, as the batch records
