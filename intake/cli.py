@@ -16,7 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from intake import config, create_app, observability, runtime, server
-from intake.authorities import directory
+from intake.authorities.commands import authorities
 from intake.authorities.demo import seed
 from intake.delivery import background, jobs, outbox, overview, scheduler
 from intake.registrations import register, retention
@@ -37,6 +37,9 @@ def _runtime() -> runtime.Runtime:
 def main() -> None:
     """Emergency intake: registration, queue and XAusländer delivery."""
     observability.configure_logging()
+
+
+main.add_command(authorities)
 
 
 @main.command()
@@ -151,27 +154,6 @@ def demo_seed() -> None:
     click.echo(f"{count} demo authorities ready")
 
 
-@main.group()
-def authorities() -> None:
-    """The authority directory."""
-
-
-@authorities.command("import")
-@click.argument("abh_list", type=click.Path(exists=True, dir_okay=False))
-@click.option("--postal-codes", type=click.Path(exists=True, dir_okay=False),
-              help="CSV of postal_code,authority_key rows to route.")
-@with_appcontext
-def authorities_import(abh_list: str, postal_codes: str | None) -> None:
-    """Load the official ABH list (genericode `abhkennung`) and, optionally, postal codes."""
-    try:
-        with _runtime().db.transaction() as session:
-            count = directory.import_abh_list(session, abh_list)
-            routed = directory.import_postal_codes(session, postal_codes) if postal_codes else 0
-    except directory.DirectoryError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"{count} authorities imported, {routed} postal codes routed")
-
-
 @main.command()
 @click.option("--authority", "authority_key", default=None, help="Only this authority.")
 @with_appcontext
@@ -204,7 +186,8 @@ def erase(reference: str) -> None:
         found = register.by_reference(session, reference)
         if found is None:
             raise click.UsageError(f"no registration {reference}")
-        retention.erase(session, found)
+        rt = _runtime()
+        retention.erase(session, found, rt.cipher, rt.settings.xml_out)
         audit.record(session, None, "erase", "registration", found.id)
     click.echo(f"personal data of {reference} erased")
 

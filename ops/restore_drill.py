@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from intake.authorities.demo import seed
 from intake.config import Settings, new_data_key, parse_data_keys
 from intake.dataset.schemas import HouseholdSchema
-from intake.delivery import batches, outbox, scheduler
+from intake.delivery import batch_files, outbox, scheduler
 from intake.delivery.redis_connection import EmbeddedRedis
 from intake.registrations import register
 from intake.runtime import Runtime
@@ -117,7 +117,7 @@ def main() -> int:
             scheduler.drain(rt)
             after = checksums(rt)
             files = {name: hashlib.sha256(xml).hexdigest()
-                     for name, xml in batches.read_files(base.xml_out).items()}
+                     for name, xml in batch_files.read_files(base.xml_out, rt.cipher).items()}
             with rt.db.read() as session:
                 in_batches = session.scalar(select(func.count(models.Message.id))
                                             .where(models.Message.batch_id.is_not(None)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from intake import xaus
+from intake.config import Settings
 from tests.helpers import official
 from tests.helpers.data import ADULT
+from tests.helpers.pipeline import unsealed_zip
 from tests.helpers.processes import (
     children,
     free_port,
@@ -85,12 +88,13 @@ def test_serve_turns_a_submission_into_a_message_file_within_5_seconds(tmp_path:
             body = json.load(response)
         application_id = body["applications"][0]["application_id"]
         folder = tmp_path / "xml_out" / "073400"
-        while not list(folder.glob("*.zip")) and time.monotonic() - started < 5:
+        while not list(folder.glob("*.zip.enc")) and time.monotonic() - started < 5:
             time.sleep(0.05)
         elapsed = time.monotonic() - started
-        [batch] = list(folder.glob("*.zip")) or [None]
+        [batch] = list(folder.glob("*.zip.enc")) or [None]
         assert batch is not None, f"no batch after {elapsed:.1f} s"
-        with zipfile.ZipFile(batch) as archive:
+        zipped = unsealed_zip(Settings.from_env(env), batch)
+        with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
             xml = archive.read(f"{application_id}.xml")
         xaus.validate(xml, official.schema())
         assert (tmp_path / "instance" / "redis.sock").exists()  # the embedded Redis served

@@ -3,7 +3,7 @@
 `assemble` moves pending messages into a new batch with one conditional UPDATE (a message
 already in a batch is never taken again), numbering batches per authority without gaps.
 The zip is made from the database alone and deterministically, so it can be written again
-after any crash and always says the same thing.
+after any crash and always says the same thing; `batch_files` writes it, never in the clear.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ import io
 import json
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
-from intake.delivery.files import write_atomic
 from intake.security.crypto import FieldCipher
 from intake.store import models
 
@@ -63,14 +61,16 @@ def assemble(
     session: Session, authority_key: str, now: dt.datetime, limit: int = MAX_MESSAGES
 ) -> models.Batch | None:
     """Put up to `limit` pending messages of an authority into a new batch (None if none wait)."""
-    # One assembly at a time per authority: sequence numbers without gaps or twins.
-    session.get(models.Authority, authority_key, with_for_update=True)
+    # One assembly at a time per authority: sequence numbers without gaps or twins. The lock
+    # also orders assembly after a key change (authorities.keys), whose key the batch takes.
+    authority = session.get(models.Authority, authority_key, with_for_update=True)
     last = session.scalar(
         select(func.max(models.Batch.sequence)).where(models.Batch.authority_key == authority_key)
     )
     batch = models.Batch(
         id=models.new_id(), authority_key=authority_key, sequence=(last or 0) + 1,
         created_at=now, count=0,
+        sealed_to=authority.public_key_thumbprint if authority is not None else None,
     )
     session.add(batch)
     session.flush()
@@ -92,10 +92,6 @@ def assemble(
         session.delete(batch)
         return None
     return batch
-
-
-def file_path(xml_out: Path, batch: models.Batch) -> Path:
-    return xml_out / batch.authority_key / f"{batch.id}.zip"
 
 
 def contents(session: Session, batch: models.Batch) -> Sequence[StoredMessage]:
@@ -147,48 +143,3 @@ def pack(cipher: FieldCipher, batch: models.Batch, messages: Sequence[StoredMess
 def archive(session: Session, cipher: FieldCipher, batch: models.Batch) -> bytes:
     """The batch's zip, from the database alone."""
     return pack(cipher, batch, contents(session, batch))
-
-
-def write_file(session: Session, cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> Path:
-    """Write the batch's zip (aside, then renamed) unless it is there already."""
-    return write_packed(xml_out, batch, lambda: archive(session, cipher, batch))
-
-
-def write_packed(xml_out: Path, batch: models.Batch, packed: Callable[[], bytes]) -> Path:
-    """Write the zip that `packed` makes (aside, then renamed) unless it is there already."""
-    path = file_path(xml_out, batch)
-    if not path.exists():
-        write_atomic(path, packed())
-    return path
-
-
-def missing_files(
-    session: Session, xml_out: Path, committed_before: dt.datetime
-) -> list[models.Batch]:
-    """Batches committed before that moment whose file a crash kept from being written."""
-    live = session.scalars(select(models.Batch).where(
-        models.Batch.erased_at.is_(None), models.Batch.created_at < committed_before
-    )).all()
-    return [batch for batch in live if not file_path(xml_out, batch).exists()]
-
-
-def read_files(xml_out: Path) -> dict[str, bytes]:
-    """Every message in the batch files under xml_out/, by file name, as a receiver reads them.
-
-    Raises ValueError for a member whose sha256 differs from its manifest, a manifest whose
-    count is wrong, or a message found in two batches.
-    """
-    found: dict[str, bytes] = {}
-    for path in sorted(xml_out.glob("*/*.zip")):
-        with zipfile.ZipFile(path) as archive:
-            manifest = json.loads(archive.read("manifest.json"))
-            if not manifest["count"] == len(manifest["members"]) == len(archive.namelist()) - 1:
-                raise ValueError(f"{path.name}: the manifest's count is wrong")
-            for member in manifest["members"]:
-                xml = archive.read(member["name"])
-                if hashlib.sha256(xml).hexdigest() != member["sha256"]:
-                    raise ValueError(f"{path.name}: {member['name']} does not match its checksum")
-                if member["name"] in found:
-                    raise ValueError(f"{member['name']} is in two batches")
-                found[member["name"]] = xml
-    return found

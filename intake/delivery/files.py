@@ -1,4 +1,4 @@
-"""Files that appear whole or not at all."""
+"""Files that appear whole or not at all, readable by this service's user only."""
 
 from __future__ import annotations
 
@@ -6,16 +6,32 @@ import os
 import secrets
 from pathlib import Path
 
+# Batch files hold personal data (sealed or encrypted, but still): no other local user lists
+# or reads them, whatever umask the process was started with.
+FILE_MODE, FOLDER_MODE = 0o600, 0o700
+
+
+def private_folder(folder: Path) -> None:
+    """Make the folder if missing, and give it FOLDER_MODE.
+
+    mkdir's mode passes through the umask, and a folder made by an earlier release has 0755:
+    the explicit chmod covers both.
+    """
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    os.chmod(folder, FOLDER_MODE)
+
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` aside, flush it to disk, then rename it into place.
+    """Write `data` aside, flush it to disk, then rename it into place (mode FILE_MODE).
 
     A reader (the authority's transport) sees either no file or the complete file, and a
     crash at any point leaves at most a hidden temporary file behind.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(temporary, "wb") as file:
+    # Created with its mode: a file opened first and chmod-ed after is readable in between.
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(handle, "wb") as file:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())

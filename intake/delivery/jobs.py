@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from intake import xaus
 from intake.config import Settings
 from intake.dataset import domain
-from intake.delivery import background, batches
+from intake.delivery import background, batch_files, batches
 from intake.registrations.booking import LOCAL_TIME, aware
 from intake.runtime import Runtime, bound
 from intake.store import models
@@ -338,8 +338,13 @@ def build_batches(authority_key: str) -> int:
         # priority would keep the log from starting over.
         with runtime.db.read() as session:
             stored = batches.contents(session, batch)
-        batches.write_packed(runtime.settings.xml_out, batch, functools.partial(
-            background.compute, batches.pack, runtime.cipher, batch, stored
-        ))
+            to = batch_files.recipient(session, authority_key)
+        if (to.thumbprint if to is not None else None) != batch.sealed_to:
+            # The authority's key changed since assembly: the scheduler writes the file
+            # sealed to the new one (batch_files.to_write).
+            continue
+        batch_files.write_packed(runtime.cipher, runtime.settings.xml_out, batch, to,
+                                 functools.partial(background.compute, batches.pack,
+                                                   runtime.cipher, batch, stored))
     log.info("authority %s: %d batch(es)", authority_key, made)
     return made

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from intake.config import Settings
-from intake.delivery import batches, jobs, outbox
+from intake.delivery import batch_files, jobs, outbox
 from intake.registrations import booking, drafts, retention
 from intake.runtime import Runtime
 from intake.store import idempotency, models
@@ -69,7 +69,8 @@ FILE_GRACE = dt.timedelta(minutes=1)
 
 
 def queue_batches(runtime: Runtime) -> int:
-    """Queue batch assembly for every authority with waiting messages; write missing files."""
+    """Queue batch assembly for every authority with waiting messages; write the files that
+    are missing or sealed to a key the authority replaced."""
     with runtime.db.read() as session:
         waiting = session.scalars(
             select(models.Message.authority_key)
@@ -79,17 +80,23 @@ def queue_batches(runtime: Runtime) -> int:
     for authority_key in waiting:
         outbox.make_room(runtime, jobs.batches_job_id(authority_key))
         jobs.enqueue_batches(runtime.queue("batches"), authority_key)
-    with runtime.db.read() as session:  # batches a crash left without their file
-        committed_before = dt.datetime.now(dt.UTC) - FILE_GRACE
-        missing = batches.missing_files(session, runtime.settings.xml_out, committed_before)
-        for batch in missing:
-            batches.write_file(session, runtime.cipher, runtime.settings.xml_out, batch)
+    committed_before = dt.datetime.now(dt.UTC) - FILE_GRACE
+    with runtime.db.read() as session:
+        owed = batch_files.to_write(session, runtime.settings.xml_out, committed_before)
+    if owed:  # a transaction: writing records what the file is sealed to
+        with runtime.db.transaction() as session:
+            for batch in owed:
+                current = session.get(models.Batch, batch.id)
+                if current is not None and current.erased_at is None:
+                    batch_files.write(session, runtime.cipher, runtime.settings.xml_out,
+                                      current, again=True)
     return len(waiting)
 
 
 def _retention(runtime: Runtime) -> int:
     with runtime.db.transaction() as session:
-        return retention.expire(session, runtime.settings.xml_out, runtime.settings.retention)
+        return retention.expire(session, runtime.cipher, runtime.settings.xml_out,
+                                runtime.settings.retention)
 
 
 def tasks(settings: Settings) -> list[Task]:

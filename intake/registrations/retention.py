@@ -1,7 +1,8 @@
 """Forgetting: personal data is deleted when its purpose ends; counts and dates remain.
 
 A registration's purpose ends a set time after the authority acknowledged the batches that
-carry all its messages, or at once on request (`intake erase REFERENCE`).
+carry all its messages, or at once on request (`intake erase REFERENCE`). Erased, a person
+leaves the batch files the service still holds too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from intake.delivery.batches import file_path
+from intake.delivery import batch_files
+from intake.security.crypto import FieldCipher
 from intake.store import idempotency, models
 
 
@@ -20,8 +22,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def erase(session: Session, registration: models.Registration) -> None:
-    """Delete a registration's personal data: fields, indexes, messages' payloads."""
+def erase(
+    session: Session, registration: models.Registration, cipher: FieldCipher, xml_out: Path
+) -> None:
+    """Delete a registration's personal data: fields, indexes, messages' payloads, and its
+    messages in the batch files still held (written again without them)."""
     registration.data = None
     registration.erased_at = _now()
     session.execute(
@@ -39,9 +44,21 @@ def erase(session: Session, registration: models.Registration) -> None:
         .values(erased_at=registration.erased_at)
     )
     idempotency.forget_token(session, registration.id)
+    # Written again inside the transaction: a failed commit leaves a file short of a message
+    # the database still holds (written whole at the next erasure, key change or rotation),
+    # never the reverse, a person still in a file after `intake erase` said done.
+    carriers = session.scalars(select(models.Batch).where(
+        models.Batch.erased_at.is_(None),
+        models.Batch.id.in_(select(models.Message.batch_id).where(
+            models.Message.registration_id == registration.id)),
+    )).all()
+    for batch in carriers:
+        batch_files.write(session, cipher, xml_out, batch, again=True)
 
 
-def expire(session: Session, xml_out: Path, retention: dt.timedelta) -> int:
+def expire(
+    session: Session, cipher: FieldCipher, xml_out: Path, retention: dt.timedelta
+) -> int:
     """Erase batches acknowledged longer than `retention` ago, and their registrations."""
     cutoff = _now() - retention
     done = session.scalars(
@@ -49,9 +66,11 @@ def expire(session: Session, xml_out: Path, retention: dt.timedelta) -> int:
             models.Batch.acknowledged_at < cutoff, models.Batch.erased_at.is_(None)
         )
     ).all()
-    for batch in done:
-        file_path(xml_out, batch).unlink(missing_ok=True)
+    for batch in done:  # all of them first: erasing a registration rewrites only live batches
+        batch_files.remove(xml_out, batch)
         batch.erased_at = _now()
+    session.flush()
+    for batch in done:
         registrations = session.scalars(
             select(models.Registration).where(
                 models.Registration.erased_at.is_(None),
@@ -64,7 +83,7 @@ def expire(session: Session, xml_out: Path, retention: dt.timedelta) -> int:
         ).all()
         for registration in registrations:
             if _all_delivered_before(session, registration, cutoff):
-                erase(session, registration)
+                erase(session, registration, cipher, xml_out)
     return len(done)
 
 

@@ -112,10 +112,11 @@ def keys() -> None:
 @with_appcontext
 def keys_rotate(batch: int) -> None:
     """Re-encrypt every personal field with INTAKE_DATA_KEYS' newest key (service stays up)."""
-    count = rotation.rotate(_runtime(), batch)
+    values, files = rotation.rotate(_runtime(), batch)
     with _runtime().db.transaction() as session:
         audit.record(session, None, "rotate", "data_key", _runtime().cipher.current_key_id)
-    click.echo(f"{count} values re-encrypted with key {_runtime().cipher.current_key_id}")
+    click.echo(f"{values} values and {files} batch files re-encrypted with key "
+               f"{_runtime().cipher.current_key_id}")
 
 
 @click.group()

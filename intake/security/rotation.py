@@ -1,4 +1,5 @@
-"""Key rotation: re-encrypt stored personal fields with the newest data key, in batches.
+"""Key rotation: re-encrypt stored personal fields with the newest data key, in batches,
+then write again the batch files under an older data key (sealed ones use no data key).
 
 Safe while the service runs: each batch is its own transaction, rows already on the newest
 key are skipped, and a value is rewritten only if it still holds what was read (so a row
@@ -10,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import inspect, update
+from sqlalchemy import inspect, select, update
 
-from intake.delivery import batches
+from intake.delivery import batch_files, batches
 from intake.runtime import Runtime
 from intake.store import household_rows, idempotency, models
 
@@ -29,8 +30,9 @@ ENCRYPTED: tuple[tuple[type[models.Base], str, Callable[[Any], str]], ...] = (
 )
 
 
-def rotate(runtime: Runtime, batch: int = 500) -> int:
-    """Re-encrypt every value not yet under the current key; returns how many were rewritten."""
+def rotate(runtime: Runtime, batch: int = 500) -> tuple[int, int]:
+    """Re-encrypt every value not yet under the current key, then the batch files; returns
+    how many values and how many files were rewritten."""
     cipher = runtime.cipher
     prefix = f"{cipher.current_key_id}."
     total = 0
@@ -60,4 +62,18 @@ def rotate(runtime: Runtime, batch: int = 500) -> int:
             if len(rows) < batch:
                 break
             last = getattr(rows[-1], key_name)
-    return total
+    return total, _rewrite_batch_files(runtime)
+
+
+def _rewrite_batch_files(runtime: Runtime) -> int:
+    """Write again, from the database, every live batch file under an older data key, so
+    that the old key can go."""
+    cipher, xml_out = runtime.cipher, runtime.settings.xml_out
+    with runtime.db.transaction() as session:
+        unsealed = session.scalars(select(models.Batch).where(
+            models.Batch.erased_at.is_(None), models.Batch.sealed_to.is_(None)
+        )).all()
+        stale = [found for found in unsealed if batch_files.on_old_data_key(cipher, xml_out, found)]
+        for found in stale:
+            batch_files.write(session, cipher, xml_out, found, again=True)
+    return len(stale)

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, g, jsonify, redirect, render_templ
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from intake.delivery import batches
+from intake.delivery import batch_files
 from intake.security import audit
 from intake.security.access import roles
 from intake.store import models
@@ -58,17 +58,27 @@ def _listing(authority_key: str | None) -> list[models.Batch]:
 
 
 def _zip(batch_id: str, authority_key: str | None, user_id: int | None) -> Response:
-    """A batch's file, its download audited (by the staff member, or the API's token)."""
+    """A batch's file, its download audited (by the staff member, or the API's token): a
+    sealed one as it is (JWE, only the authority's private key opens it), one under the
+    data key opened."""
     app_runtime = runtime()
-    with app_runtime.db.read() as session:
+    # One transaction: the audit entry, and the file written when a crash lost it, which
+    # records what it is sealed to.
+    with app_runtime.db.transaction() as session:
         batch = _batch(session, batch_id, authority_key)
-        path = batches.write_file(
+        path = batch_files.write(
             session, app_runtime.cipher, app_runtime.settings.xml_out, batch
         )
-    with app_runtime.db.transaction() as session:
+        stored = path.read_bytes()
         audit.record(session, user_id, "download", "batch", batch_id)
-    response = Response(path.read_bytes(), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{batch_id}.zip"'
+    if batch.sealed_to is not None:
+        response = Response(stored, mimetype="application/jose")
+        name = f"{batch_id}{batch_files.SEALED}"
+    else:
+        response = Response(batch_files.opened(app_runtime.cipher, batch_id, stored),
+                            mimetype="application/zip")
+        name = f"{batch_id}.zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

@@ -1,8 +1,9 @@
-"""bp "desk": finding registrations, check-in, day lists, assisted registration, operations.
+"""bp "desk": finding registrations, check-in, day lists, assisted registration, operations,
+and the authorities' public keys.
 
 Who sees what: volunteers and authority staff see the registrations of the authorities they
 work for (intake.security.staff.Staff.may_see_authority); admins run the service (accounts,
-authorities, undelivered messages, the audit log) and see no personal data.
+authorities and their keys, undelivered messages, the audit log) and see no personal data.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from intake.authorities import keys
 from intake.delivery import outbox
 from intake.registrations import booking, drafts, register
-from intake.security import audit
+from intake.security import audit, sealing
 from intake.security.access import roles
 from intake.store import blind_index, household_rows, models
 from intake.web import qr, runtime
@@ -159,3 +163,67 @@ def handover() -> str:
         token = drafts.hand_over(db_session, runtime().cipher, draft_token)
     url = absolute(url_for("steps.pick_up", lang=select_locale(), token=token))
     return render_template("desk/handover.html", qr_svg=qr.svg(url))
+
+
+def _refusal(problem: str) -> str:
+    """Why a key is refused, as the desk says it (sealing.KeyRefused.problem), translated."""
+    texts: dict[str, str] = {
+        "private": _("This is a private key. Give the public key only."),
+        "not a key": _("This is not a public key in PEM or JWK form."),
+        "not RSA": _("This is not an RSA key. Batches are sealed to RSA keys only."),
+        "for signatures": _("This key is declared for signatures, not for encryption."),
+        "too short": _("This RSA key is too short: at least %(bits)s bits are needed.",
+                       bits=sealing.MIN_RSA_BITS),
+    }
+    return texts[problem]
+
+
+def _authorities_page(error: str | None = None, error_key: str | None = None) -> Any:
+    with runtime().db.read() as db_session:
+        listed = db_session.scalars(select(models.Authority).order_by(models.Authority.key)).all()
+    page = render_template("desk/authorities.html", authorities=listed, error=error,
+                           error_key=error_key)
+    return page, (422 if error else 200)
+
+
+@bp.get("/authorities")
+@roles("admin")
+def authorities() -> Any:
+    """Every authority with the thumbprint of its public key, and a form to set one."""
+    return _authorities_page()
+
+
+@bp.post("/authorities/<authority_key>/key")
+@roles("admin")
+def set_authority_key(authority_key: str) -> Any:
+    """Seal the authority's batches to the uploaded public key (audited; as `intake
+    authorities key set`)."""
+    upload = request.files.get("key_file")
+    text = (upload.read() if upload and upload.filename else b"") or (
+        request.form.get("key_text", "").strip().encode())
+    if not text:
+        return _authorities_page(_("Choose a key file or paste a key."), authority_key)
+    app_runtime = runtime()
+    try:
+        with app_runtime.db.transaction() as db_session:
+            keys.set_key(db_session, app_runtime.cipher, app_runtime.settings.xml_out,
+                         authority_key, text, g.staff.id)
+    except keys.UnknownAuthority:
+        abort(404)
+    except sealing.KeyRefused as refused:
+        return _authorities_page(_refusal(refused.problem), authority_key)
+    return redirect(url_for("desk.authorities"), code=303)
+
+
+@bp.post("/authorities/<authority_key>/key/remove")
+@roles("admin")
+def remove_authority_key(authority_key: str) -> Response:
+    """Batches under the data key again (audited; as `intake authorities key remove`)."""
+    app_runtime = runtime()
+    try:
+        with app_runtime.db.transaction() as db_session:
+            keys.remove_key(db_session, app_runtime.cipher, app_runtime.settings.xml_out,
+                            authority_key, g.staff.id)
+    except keys.UnknownAuthority:
+        abort(404)
+    return redirect(url_for("desk.authorities"), code=303)

@@ -33,7 +33,8 @@ def _unlimited() -> bool:
     """
     if request.method in READ_ONLY_METHODS:
         return True
-    return request.endpoint is not None and policy(current_app, request.endpoint) == ("bearer",)
+    rule = policy(current_app, request.endpoint) if request.endpoint else None
+    return rule is not None and rule[0] == "bearer"
 
 
 class JSONBodies(DefaultJSONProvider):

@@ -16,14 +16,9 @@ from intake.delivery import batches
 from intake.registrations import retention
 from intake.security import tokens
 from intake.store import models
-from tests.helpers.api import post
+from tests.helpers.api import authority_token, post
 from tests.helpers.data import ADULT
-from tests.helpers.pipeline import delivered, process_queue
-
-
-def authority_token(runtime, key: str) -> str:  # type: ignore[no-untyped-def]
-    with runtime.db.transaction() as session:
-        return tokens.create(session, f"authority {key}", f"authority:{key}")
+from tests.helpers.pipeline import batch_file_names, delivered, process_queue, unsealed_zip
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -117,8 +112,8 @@ def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(
 ):
     registrations(client, submit_token, ["14467"])
     process_queue(runtime)
-    [path] = list(runtime.settings.xml_out.glob("*/*.zip"))
-    original = path.read_bytes()
+    [path] = batch_file_names(runtime.settings.xml_out)
+    original = unsealed_zip(runtime.settings, path)
     path.unlink()  # as if the process died between commit and rename
 
     from intake.delivery import scheduler
@@ -129,7 +124,7 @@ def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(
     monkeypatch.setattr(scheduler, "FILE_GRACE", dt.timedelta(0))  # a minute later
     scheduler.queue_batches(runtime)
 
-    assert path.read_bytes() == original  # the same bytes: nothing differs for the receiver
+    assert unsealed_zip(runtime.settings, path) == original  # the same zip, byte for byte
 
 
 def test_messages_are_stored_compressed_and_earlier_uncompressed_ones_read_alike(
@@ -138,7 +133,7 @@ def test_messages_are_stored_compressed_and_earlier_uncompressed_ones_read_alike
     registrations(client, submit_token, ["14467"])
     process_queue(runtime)
     [xml] = delivered(runtime.settings).values()
-    [path] = list(runtime.settings.xml_out.glob("*/*.zip"))
+    [path] = batch_file_names(runtime.settings.xml_out)
     with runtime.db.transaction() as session:
         message = session.scalars(select(models.Message)).one()
         sealed = session.get(models.MessagePayload, message.id)
@@ -149,7 +144,7 @@ def test_messages_are_stored_compressed_and_earlier_uncompressed_ones_read_alike
         sealed.payload = runtime.cipher.encrypt(xml.decode(), context)  # as stored before
         session.flush()
         batch = session.get(models.Batch, message.batch_id)
-        assert batches.archive(session, runtime.cipher, batch) == path.read_bytes()
+        assert batches.archive(session, runtime.cipher, batch) == unsealed_zip(runtime.settings, path)
 
 
 def test_acknowledged_data_is_forgotten_after_the_retention_time(client, submit_token, runtime):
@@ -159,12 +154,12 @@ def test_acknowledged_data_is_forgotten_after_the_retention_time(client, submit_
     [batch] = client.get("/api/v1/batches", headers=bearer(token)).json["batches"]
     client.post(f"/api/v1/batches/{batch['id']}/ack", headers=bearer(token))
     with runtime.db.transaction() as session:
-        assert retention.expire(session, runtime.settings.xml_out, dt.timedelta(days=30)) == 0
+        assert retention.expire(session, runtime.cipher, runtime.settings.xml_out, dt.timedelta(days=30)) == 0
         session.execute(update(models.Batch).values(
             acknowledged_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31)))
-        assert retention.expire(session, runtime.settings.xml_out, dt.timedelta(days=30)) == 1
+        assert retention.expire(session, runtime.cipher, runtime.settings.xml_out, dt.timedelta(days=30)) == 1
 
-    assert not list(runtime.settings.xml_out.glob("*/*.zip"))
+    assert not batch_file_names(runtime.settings.xml_out)
     with runtime.db.read() as session:
         found = session.scalar(select(models.Registration))
         assert found.data is None and found.erased_at is not None

@@ -10,6 +10,7 @@ sends it again, with the same key, when the connection fails or the answer is 5x
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import random
@@ -27,9 +28,11 @@ from pathlib import Path
 
 import pytest
 
-from intake.delivery.batches import read_files
+from intake.config import Settings
+from intake.delivery.batch_files import read_files
 from intake.delivery.redis_connection import EmbeddedRedis
 from tests.helpers.data import ADULT
+from tests.helpers.pipeline import batch_file_names, cipher_of, unsealed_zip
 from tests.helpers.processes import (
     children,
     free_port,
@@ -87,11 +90,11 @@ class Run:
             time.sleep(0.05)
 
 
-def delivered_count(xml_out: Path) -> int:
+def delivered_count(settings: Settings) -> int:
     total = 0
-    for path in xml_out.glob("*/*.zip"):
+    for path in batch_file_names(settings.xml_out):
         try:
-            with zipfile.ZipFile(path) as archive:
+            with zipfile.ZipFile(io.BytesIO(unsealed_zip(settings, path))) as archive:
                 total += json.loads(archive.read("manifest.json"))["count"]
         except (OSError, zipfile.BadZipFile, KeyError):
             continue
@@ -121,6 +124,7 @@ def test_chaos_loses_nothing_and_duplicates_nothing(tmp_path: Path):
         "INTAKE_BATCH_INTERVAL": "2",  # batches soon; the reconcile settings stay the defaults
     }
     intake(env, "db", "upgrade")
+    settings = Settings.from_env(env)  # the data keys it generated open the batch files
     intake(env, "demo-seed")
     token = intake(env, "token", "create", "partner", "--scope", "submit").strip()
     log = (tmp_path / "serve.log").open("wb")
@@ -136,7 +140,7 @@ def test_chaos_loses_nothing_and_duplicates_nothing(tmp_path: Path):
 
     def sample() -> None:
         while not sampling.is_set():
-            timeline.append((time.monotonic() - started, delivered_count(tmp_path / "xml_out")))
+            timeline.append((time.monotonic() - started, delivered_count(settings)))
             time.sleep(0.25)
 
     def at(moment: float, name: str, action) -> None:  # type: ignore[no-untyped-def]
@@ -170,10 +174,10 @@ def test_chaos_loses_nothing_and_duplicates_nothing(tmp_path: Path):
             client.join(timeout=60)
         wanted = len(run.acknowledged)
         deadline = time.monotonic() + 150
-        while delivered_count(tmp_path / "xml_out") < wanted and time.monotonic() < deadline:
+        while delivered_count(settings) < wanted and time.monotonic() < deadline:
             time.sleep(0.5)
         sampling.set()
-        delivered = read_files(tmp_path / "xml_out")  # raises for a member in two batches
+        delivered = read_files(settings.xml_out, cipher_of(settings))  # raises for twins
 
         assert serve.poll() is None, "intake serve gave up"
         assert set(roles_of(serve.pid)) == {"web", "worker", "scheduler"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 import os
 import re
@@ -24,14 +25,14 @@ from tests.helpers import official
 from tests.helpers.api import post
 from tests.helpers.data import ADULT
 from tests.helpers.forms import APPLICANT, register
-from tests.helpers.pipeline import delivered, process_queue
+from tests.helpers.pipeline import batch_file_names, delivered, process_queue, unsealed_zip
 
 NS = {"xa": "http://www.osci.de/xauslaender2611"}
 
 
 def message_files(settings: Settings) -> list[Path]:
     """The batch files under xml_out/<authority>/."""
-    return sorted(settings.xml_out.glob("*/*.zip"))
+    return batch_file_names(settings.xml_out)
 
 
 def test_api_registration_becomes_a_valid_message(client, submit_token, runtime):
@@ -48,7 +49,7 @@ def test_api_registration_becomes_a_valid_message(client, submit_token, runtime)
 
     [path] = message_files(runtime.settings)
     assert path.parent == runtime.settings.xml_out / "073400"
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(io.BytesIO(unsealed_zip(runtime.settings, path))) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         xml = archive.read(f"{application['application_id']}.xml")
     assert (manifest["authority"], manifest["sequence"], manifest["count"]) == ("073400", 1, 1)

@@ -17,6 +17,14 @@ def post(client, token: str, body: dict, **headers: str):  # type: ignore[no-unt
     )
 
 
+def authority_token(runtime, key: str) -> str:  # type: ignore[no-untyped-def]
+    """An API token of scope authority:KEY."""
+    from intake.security import tokens
+
+    with runtime.db.transaction() as session:
+        return tokens.create(session, f"authority {key}", f"authority:{key}")
+
+
 def api(client, token: str, method: str, path: str, body=None):  # type: ignore[no-untyped-def]
     return client.open(path, method=method, json=body, headers={"Authorization": f"Bearer {token}"})
 

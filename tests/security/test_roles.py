@@ -22,12 +22,12 @@ from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
-from intake.delivery import batches, outbox, scheduler
+from intake.delivery import batch_files, outbox, scheduler
 from intake.registrations import retention
 from intake.store import models
 from tests.helpers.api import post
 from tests.helpers.data import ADULT
-from tests.helpers.pipeline import delivered, process_queue
+from tests.helpers.pipeline import batch_file_names, delivered, process_queue
 
 
 def dead_worker(runtime, name: str = "killed") -> Worker:  # type: ignore[no-untyped-def]
@@ -90,13 +90,15 @@ def test_a_missing_batch_file_is_written_without_a_person_erased_since(
     process_queue(runtime)
     with runtime.db.transaction() as session:
         retention.erase(session, session.scalar(select(models.Registration).where(
-            models.Registration.reference == erased["reference"])))
-    [path] = runtime.settings.xml_out.glob("*/*.zip")
+            models.Registration.reference == erased["reference"])), runtime.cipher,
+            runtime.settings.xml_out)
+    [path] = batch_file_names(runtime.settings.xml_out)
     path.unlink()  # lost from disk
 
-    with runtime.db.read() as session:
-        [batch] = batches.missing_files(session, runtime.settings.xml_out, dt.datetime.now(dt.UTC))
-        batches.write_file(session, runtime.cipher, runtime.settings.xml_out, batch)
+    with runtime.db.transaction() as session:
+        [batch] = batch_files.to_write(session, runtime.settings.xml_out, dt.datetime.now(dt.UTC))
+        batch_files.write(session, runtime.cipher, runtime.settings.xml_out,
+                          session.get(models.Batch, batch.id))
 
     assert list(delivered(runtime.settings)) == [f"{kept['applications'][0]['application_id']}.xml"]
 

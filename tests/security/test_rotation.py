@@ -16,7 +16,7 @@ from tests.helpers.api import post
 from tests.helpers.data import ADULT
 from tests.helpers.forms import APPLICANT
 from tests.helpers.forms import post as form_post
-from tests.helpers.pipeline import process_queue
+from tests.helpers.pipeline import delivered, process_queue
 from tests.helpers.privacy import SECRETS, raw_database_text
 
 
@@ -29,10 +29,10 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(client, submit_t
     new_keys = parse_data_keys(new_data_key("t2")) + runtime.settings.data_keys
     rotated = Runtime(dataclasses.replace(runtime.settings, data_keys=new_keys))
 
-    count = rotation.rotate(rotated, batch=2)  # small batches: several transactions
+    counts = rotation.rotate(rotated, batch=2)  # small batches: several transactions
 
-    assert count == 3 + 3 + 1 + 3  # registrations, persons, the draft, messages
-    assert rotation.rotate(rotated, batch=2) == 0  # nothing left on the old key
+    assert counts == (3 + 3 + 1 + 3, 1)  # registrations, persons, the draft, messages; a file
+    assert rotation.rotate(rotated, batch=2) == (0, 0)  # nothing left on the old key
     with rotated.db.read() as session:
         values = [
             value
@@ -49,6 +49,7 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(client, submit_t
             assert household_rows.load_household(only_new.cipher, found).applicant.given_names
         for batch in session.scalars(select(models.Batch)):  # a lost file can be written again
             assert batches.archive(session, only_new.cipher, batch)
+    assert len(delivered(only_new.settings)) == 3  # the batch file opens without the old key
     app = create_app(only_new.settings)
     assert app.test_client().get("/en/").status_code == 200
     app.extensions["intake"].close()
@@ -60,4 +61,4 @@ def test_cli_rotates(app, runtime):
     from intake.cli import main
 
     result = app.test_cli_runner().invoke(main, ["keys", "rotate"])
-    assert result.exit_code == 0 and "0 values re-encrypted with key t1" in result.output
+    assert result.exit_code == 0 and "0 values and 0 batch files re-encrypted with key t1" in result.output

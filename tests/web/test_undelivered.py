@@ -102,7 +102,8 @@ def test_an_erased_registration_owes_nothing(client, submit_token, runtime):
 
     post(client, submit_token, ADULT)
     with runtime.db.transaction() as session:
-        retention.erase(session, session.scalar(select(models.Registration)))
+        retention.erase(session, session.scalar(select(models.Registration)), runtime.cipher,
+                        runtime.settings.xml_out)
     process_queue(runtime)
 
     with runtime.db.read() as session:

@@ -5,6 +5,8 @@ Revision ID: 0014
 Revises: 0013
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,7 +15,7 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-_COLUMNS: dict[str, list[sa.Column[object]]] = {
+_COLUMNS: dict[str, list[sa.Column[Any]]] = {
     "staff_user": [
         sa.Column("password_set_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("totp_secret", sa.Text(), nullable=True),

@@ -1,0 +1,182 @@
+"""Batch files under xml_out/<authority>/: sealed to their authority, or encrypted at rest.
+
+Nothing under xml_out is plaintext:
+
+- `<batch id>.zip.jwe`: the zip as JWE compact serialization sealed to the authority's
+  public key (`security.sealing`); only the authority can open it, not this service's
+  operator. These are the files an authority's transport picks up.
+- `<batch id>.zip.enc`: for an authority without a key, the zip under the service's data key
+  (`FieldCipher`, context `batch:<id>`), opened only when that authority downloads it.
+
+`write` is the one way a file is written, the first time and again: after an erasure, a
+change of the authority's key, a data-key rotation, or a crash that lost it. The file is
+always made from the database, so it says what the database says at that moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
+
+from jwcrypto import jwk
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.delivery import batches
+from intake.delivery.files import private_folder, write_atomic
+from intake.security import sealing
+from intake.security.crypto import FieldCipher
+from intake.store import models
+
+SEALED, AT_REST = ".zip.jwe", ".zip.enc"
+# What releases before sealing wrote: complete XML in the clear, removed when rewritten.
+PLAINTEXT = ".zip"
+
+
+def context(batch_id: str) -> str:
+    """Associated data of a batch file under the data key: it opens as this batch only."""
+    return f"batch:{batch_id}"
+
+
+def path(xml_out: Path, batch: models.Batch) -> Path:
+    """The batch's file, as the database records how it is sealed."""
+    suffix = SEALED if batch.sealed_to is not None else AT_REST
+    return xml_out / batch.authority_key / f"{batch.id}{suffix}"
+
+
+def recipient(session: Session, authority_key: str) -> sealing.PublicKey | None:
+    """The authority's public key its batches are sealed to; None: the data key."""
+    authority = session.get(models.Authority, authority_key)
+    if authority is None or authority.public_key is None:
+        return None
+    return sealing.PublicKey(authority.public_key, str(authority.public_key_thumbprint))
+
+
+def write(
+    session: Session, cipher: FieldCipher, xml_out: Path, batch: models.Batch, *,
+    again: bool = False,
+) -> Path:
+    """Write the batch's file from the database, sealed to its authority's current key (or
+    under the data key), unless it is there already; `again`: in any case.
+
+    Sets `batch.sealed_to`: the caller's transaction records what the file is sealed to.
+    """
+    existing = path(xml_out, batch)
+    if not again and existing.exists():
+        return existing
+    return write_packed(cipher, xml_out, batch, recipient(session, batch.authority_key),
+                        lambda: batches.archive(session, cipher, batch))
+
+
+def write_packed(
+    cipher: FieldCipher, xml_out: Path, batch: models.Batch,
+    to: sealing.PublicKey | None, packed: Callable[[], bytes],
+) -> Path:
+    """Write the zip that `packed` makes, sealed to `to` (None: under the data key), aside
+    and then renamed; the file under the batch's other name, if any, goes."""
+    batch.sealed_to = to.thumbprint if to is not None else None
+    target = path(xml_out, batch)
+    zipped = packed()
+    protected = (sealing.seal(to, zipped) if to is not None
+                 else cipher.encrypt_bytes(zipped, context(batch.id)).encode())
+    private_folder(xml_out)
+    write_atomic(target, protected)
+    for other in _names(xml_out, batch):
+        if other != target:
+            other.unlink(missing_ok=True)
+    return target
+
+
+def _names(xml_out: Path, batch: models.Batch) -> list[Path]:
+    folder = xml_out / batch.authority_key
+    return [folder / f"{batch.id}{suffix}" for suffix in (SEALED, AT_REST, PLAINTEXT)]
+
+
+def remove(xml_out: Path, batch: models.Batch) -> None:
+    """Delete the batch's file, whatever its name."""
+    for name in _names(xml_out, batch):
+        name.unlink(missing_ok=True)
+
+
+def opened(cipher: FieldCipher, batch_id: str, stored: bytes) -> bytes:
+    """The zip of a file under the data key (a sealed file only its authority opens)."""
+    return cipher.decrypt_bytes(stored.decode(), context(batch_id))
+
+
+def batch_id_of(name: Path) -> str:
+    """The batch a file under xml_out/<authority>/ belongs to, by its name."""
+    return name.name.split(".", 1)[0]
+
+
+def to_write(session: Session, xml_out: Path, committed_before: dt.datetime) -> list[models.Batch]:
+    """Batches committed before that moment whose file must be written (again): missing (a
+    crash came between commit and rename; or written by a release that wrote plaintext), or
+    unacknowledged and not sealed to the authority's current key (it changed while the
+    batch was being written)."""
+    live = session.execute(
+        select(models.Batch, models.Authority.public_key_thumbprint)
+        .join(models.Authority, models.Authority.key == models.Batch.authority_key)
+        .where(models.Batch.erased_at.is_(None), models.Batch.created_at < committed_before)
+    ).all()
+    return [
+        batch for batch, current in live
+        if not path(xml_out, batch).exists()
+        or (batch.acknowledged_at is None and _sealed_to(xml_out, batch) != current)
+    ]
+
+
+def _sealed_to(xml_out: Path, batch: models.Batch) -> str | None:
+    """The thumbprint the file itself names (its JWE header), not what the database says."""
+    if batch.sealed_to is None:
+        return None
+    with path(xml_out, batch).open("rb") as file:
+        return sealing.kid(file.read(1024))
+
+
+def on_old_data_key(cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> bool:
+    """Whether the batch's file is under the data key, but not its newest one."""
+    found = path(xml_out, batch)
+    if batch.sealed_to is not None or not found.exists():
+        return False
+    with found.open("rb") as file:
+        return cipher.key_id(file.read(64).decode(errors="replace")) != cipher.current_key_id
+
+
+def read_files(
+    xml_out: Path, cipher: FieldCipher, private_keys: jwk.JWKSet | None = None
+) -> dict[str, bytes]:
+    """Every message in the batch files under xml_out/, by file name, as the receivers read
+    them: sealed files opened with their authorities' private keys, the others with the data
+    key.
+
+    Raises ValueError for a member whose sha256 differs from its manifest, a manifest whose
+    count is wrong, or a message found in two batches.
+    """
+    found: dict[str, bytes] = {}
+    for name in sorted([*xml_out.glob(f"*/*{SEALED}"), *xml_out.glob(f"*/*{AT_REST}")]):
+        stored = name.read_bytes()
+        if name.name.endswith(SEALED):
+            zipped = sealing.unseal(private_keys or jwk.JWKSet(), stored)
+        else:
+            zipped = opened(cipher, batch_id_of(name), stored)
+        _read_zip(name.name, zipped, found)
+    return found
+
+
+def _read_zip(name: str, zipped: bytes, found: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(BytesIO(zipped)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        if not manifest["count"] == len(manifest["members"]) == len(archive.namelist()) - 1:
+            raise ValueError(f"{name}: the manifest's count is wrong")
+        for member in manifest["members"]:
+            xml = archive.read(member["name"])
+            if hashlib.sha256(xml).hexdigest() != member["sha256"]:
+                raise ValueError(f"{name}: {member['name']} does not match its checksum")
+            if member["name"] in found:
+                raise ValueError(f"{member['name']} is in two batches")
+            found[member["name"]] = xml
