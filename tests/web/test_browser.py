@@ -179,3 +179,45 @@ def test_every_public_page_is_accessible_and_light(browser, live_url, lang):
     heavy = {name: size for name, size in visit.measured.items() if size > PAGE_BUDGET}
     assert not heavy, heavy
     print(lang, visit.measured)  # the figures for the record (pytest -s)
+
+
+@pytest.mark.parametrize("lang", ["uk", "ar"])
+def test_a_volunteers_first_sign_in_on_a_phone(browser, live_url, runtime, lang):
+    """One-time password, own password (a wrong one first), authenticator, recovery codes,
+    the desk: in the volunteer's language, at 360×640, each page without axe findings."""
+    import pyotp
+
+    from intake.security import staff
+
+    with runtime.db.transaction() as session:
+        one_time = staff.create_user(session, "olena@example.org", "volunteer", ["073400"])
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    visit = Visit(page, check_accessibility=True)
+
+    def go_on(name: str) -> None:  # the step's own form, not "Cancel and sign out"
+        page.locator("main form:not(.inline) button[type=submit]").first.click()
+        visit.settled(name)
+
+    page.goto(f"{live_url}/language/{lang}?next=/desk/")
+    visit.settled("sign-in")
+    assert page.locator("html").get_attribute("lang") == lang
+    visit.fill({"email": "olena@example.org", "password": one_time})
+    go_on("password")
+    visit.fill({"new_password": "password1234", "repeat_password": "password1234"})
+    go_on("password-refused")
+    assert page.locator("#new_password-error").count() == 1
+    visit.fill({"new_password": "соняшник велосипед чорнило",
+                "repeat_password": "соняшник велосипед чорнило"})
+    go_on("enrol")
+    assert page.locator(".qr svg").count() == 1
+    key = page.locator("code.key").inner_text().replace(" ", "")
+    visit.fill({"code": pyotp.TOTP(key).now()})
+    go_on("recovery codes")
+    assert page.locator(".recovery-codes li").count() == 10
+    page.locator("main a.button").click()
+    visit.settled("desk")
+
+    assert page.url.endswith("/desk/") and page.locator("#reference").count() == 1
+    assert visit.violations == {}
+    context.close()
