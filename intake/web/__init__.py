@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         deliveries,
         desk,
         display,
+        errors,
         health,
         public,
         sign_in,
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     from intake.web.extensions import csrf
 
     display.init_app(app)
+    errors.init_app(app)
     for blueprint in (public.bp, steps.bp, appointments.bp, sign_in.bp, desk.bp, deliveries.bp,
                       health.bp, api.bp):
         app.register_blueprint(blueprint)

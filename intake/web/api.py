@@ -8,10 +8,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException, InternalServerError
 
 from intake.dataset.languages import LANGUAGES
 from intake.dataset.schemas import HOUSEHOLD, messages
@@ -24,34 +22,6 @@ from intake.web.language import select_locale
 from intake.web.links import status_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-@bp.app_errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Any:
-    """Every error under /api/ as JSON, whichever blueprint (or none) the path reached."""
-    if not request.path.startswith("/api/"):
-        return error  # pages: Werkzeug's answer
-    message = _API_ERRORS.get(error.code or 500)
-    response = jsonify({"error": str(message) if message else error.name})
-    for name, value in error.get_headers():  # Allow on a 405, Retry-After ...
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response, error.code or 500
-
-
-@bp.app_errorhandler(InternalServerError)
-def server_error(error: InternalServerError) -> Any:
-    return http_error(error)
-
-
-_API_ERRORS = {
-    400: _l("The request could not be read."),
-    404: _l("Not found."),
-    405: _l("This method is not allowed here."),
-    413: _l("The request is too large."),
-    415: _l("Send JSON, with the header Content-Type: application/json."),
-    500: _l("Something went wrong on our side; nothing was stored. Please try again."),
-}
 
 
 def _json_body() -> Any:

@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from intake.delivery import batch_files
@@ -108,11 +107,6 @@ def api_acknowledge(batch_id: str) -> Response:
     _acknowledge(batch_id, _authority_of_token(), None)
     with runtime().db.read() as session:
         return jsonify(_describe(_batch(session, batch_id, _authority_of_token())))
-
-
-@bp.errorhandler(404)
-def not_found(_error: Exception) -> Any:
-    return jsonify(error=_("Not found.")), 404
 
 
 def _own() -> str | None:
