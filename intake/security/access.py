@@ -66,6 +66,10 @@ def signing_in(*stages: str) -> Callable[[View], View]:
     """Staff of any role whose session is at one of these stages of its sign-in
     (intake.security.staff): the pages that lead to the desk, and signing out."""
 
+    unknown = set(stages) - set(staff.STAGES)
+    if unknown:
+        raise ValueError(f"unknown stages {unknown}")
+
     def decorate(view: View) -> View:
         view.access = ("stage", frozenset(stages))  # type: ignore[attr-defined]
         return view
@@ -74,8 +78,8 @@ def signing_in(*stages: str) -> Callable[[View], View]:
 
 
 # The page of each stage of a sign-in; a session at a stage is sent to its page from any other.
-STAGE_PAGES = {"code": "sign_in.code", "password": "sign_in.password",
-               "enrol": "sign_in.enrol", "ready": "desk.home"}
+STAGE_PAGES = {staff.CODE: "sign_in.code", staff.PASSWORD: "sign_in.password",
+               staff.ENROL: "sign_in.enrol", staff.READY: "desk.home"}
 
 
 def policy(app: Flask, endpoint: str) -> tuple[Any, ...] | None:

@@ -28,7 +28,8 @@ _CONTEXT = ["intake", "desk", "staff", "password", "passwort"]
 
 
 def normalized(password: str) -> str:
-    """NFKC, as the guideline asks, so the same password typed on another keyboard matches."""
+    """NFKC, as the guideline asks, so the same password typed on another keyboard matches:
+    applied wherever a password is hashed or checked (intake.security.staff)."""
     return unicodedata.normalize("NFKC", password)
 
 

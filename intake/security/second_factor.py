@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+import unicodedata
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from intake.security.crypto import FieldCipher
@@ -71,13 +72,26 @@ def check_code(cipher: FieldCipher, user: models.StaffUser, code: str, now: dt.d
     return True
 
 
-def _matching_step(secret: str, code: str, now: dt.datetime, last: int | None) -> int | None:
+def _digits(typed: str) -> str | None:
+    """The code as ASCII digits, however typed: with spaces, or in Arabic-Indic or Persian
+    digits (a phone set to Arabic or Persian may show and type them); None if not digits."""
+    digits = [unicodedata.digit(char, None) for char in typed if not char.isspace()]
+    if not digits or None in digits:
+        return None
+    return "".join(str(digit) for digit in digits)
+
+
+def _matching_step(secret: str, typed: str, now: dt.datetime, last: int | None) -> int | None:
     """The time step whose code this is, if it is near now and after the last one used."""
-    code = "".join(code.split())
+    code = _digits(typed)
+    if code is None:
+        return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(now)
     for step in range(current - _DRIFT_STEPS, current + _DRIFT_STEPS + 1):
-        if (last is None or step > last) and hmac.compare_digest(totp.generate_otp(step), code):
+        if (last is None or step > last) and hmac.compare_digest(
+            totp.generate_otp(step).encode(), code.encode()
+        ):
             return step
     return None
 
@@ -103,21 +117,16 @@ def _hashed(cipher: FieldCipher, code: str) -> str:
 def use_recovery_code(
     session: Session, cipher: FieldCipher, user: models.StaffUser, code: str, now: dt.datetime
 ) -> bool:
-    found = session.scalar(select(models.RecoveryCode).where(
-        models.RecoveryCode.user_id == user.id,
-        models.RecoveryCode.code_hash == _hashed(cipher, code),
-        models.RecoveryCode.used_at.is_(None),
-    ))
-    if found is None:
-        return False
-    found.used_at = now
-    return True
-
-
-def remaining_recovery_codes(session: Session, user: models.StaffUser) -> int:
-    return len(session.scalars(select(models.RecoveryCode.code_hash).where(
-        models.RecoveryCode.user_id == user.id, models.RecoveryCode.used_at.is_(None)
-    )).all())
+    """Use up a recovery code of this account; False if it is none, or used. One statement
+    marks it, so two requests racing with the same code cannot both succeed."""
+    used = session.execute(
+        update(models.RecoveryCode)
+        .where(models.RecoveryCode.user_id == user.id,
+               models.RecoveryCode.code_hash == _hashed(cipher, code),
+               models.RecoveryCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return bool(used.rowcount)  # type: ignore[attr-defined]
 
 
 def remove(session: Session, user: models.StaffUser) -> None:

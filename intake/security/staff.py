@@ -23,9 +23,13 @@ from sqlalchemy.orm import Session
 
 from intake.security import audit, second_factor
 from intake.security.crypto import random_token, token_hash
+from intake.security.passwords import normalized
 from intake.store import models
 
 ROLES = ("volunteer", "authority", "admin")
+# The stages of a sign-in, in order; a session opens the desk at READY only.
+CODE, PASSWORD, ENROL, READY = "code", "password", "enrol", "ready"
+STAGES = (CODE, PASSWORD, ENROL, READY)
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
 SIGN_IN_TIMEOUT = dt.timedelta(minutes=10)
@@ -83,16 +87,18 @@ def create_user(session: Session, email: str, role: str, authorities: Sequence[s
 
 
 # How many authorities each role works for, and how the command line says so.
-_BINDINGS = {
-    "authority": (range(1, 2), "an authority account takes exactly one --authority KEY"),
-    "volunteer": (range(1, 1000), "a volunteer account takes at least one --authority KEY"),
-    "admin": (range(1), "an admin account takes no --authority (admins see no registrations)"),
+# (fewest, most: None for no limit, the command line's rule)
+_BINDINGS: dict[str, tuple[int, int | None, str]] = {
+    "authority": (1, 1, "an authority account takes exactly one --authority KEY"),
+    "volunteer": (1, None, "a volunteer account takes at least one --authority KEY"),
+    "admin": (0, 0, "an admin account takes no --authority (admins see no registrations)"),
 }
 
 
 def _check_authorities(session: Session, role: str, authorities: Sequence[str]) -> None:
-    allowed, rule = _BINDINGS[role]
-    if len(set(authorities)) not in allowed:
+    fewest, most, rule = _BINDINGS[role]
+    count = len(set(authorities))
+    if count < fewest or (most is not None and count > most):
         raise ValueError(rule)
     for key in authorities:
         if session.get(models.Authority, key) is None:
@@ -166,7 +172,7 @@ def change_password(
 ) -> None:
     """Set a password the user chose (checked by intake.security.passwords); every other
     session of the account ends (audited)."""
-    user.password_hash = _HASHER.hash(password)
+    user.password_hash = _HASHER.hash(normalized(password))
     user.password_set_at = _now()
     session.execute(
         update(models.StaffSession)
@@ -179,7 +185,7 @@ def change_password(
 
 def verify_password(user: models.StaffUser, password: str) -> bool:
     try:
-        return _HASHER.verify(user.password_hash, password)
+        return _HASHER.verify(user.password_hash, normalized(password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -224,9 +230,8 @@ def _end_sessions(session: Session, user_id: int) -> None:
 
 def authenticate(session: Session, email: str, password: str) -> models.StaffUser | None:
     """The account if the password is right (and it is enabled), else None."""
-    user = session.scalar(
-        select(models.StaffUser).where(models.StaffUser.email == email.strip().lower())
-    )
+    user = by_email(session, email)
+    password = normalized(password)
     try:
         _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):

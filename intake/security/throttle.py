@@ -4,8 +4,12 @@ Two counters count failed sign-ins (a wrong password or a wrong second-factor co
 for the account and the address together, one for the account from anywhere. The first
 slows a guesser at one address quickly (1 s after the third failure, doubling up to 15
 minutes) while its owner, elsewhere, signs in as usual; the second slows a guesser who
-spreads across many addresses, gently, so that the owner waits a minute at most. A success
+spreads across many addresses, gently: a minute at most between attempts. A success
 clears both. A refused attempt checks no password and counts nothing.
+
+A browser the account signed in on before carries a device cookie (intake.web.sign_in):
+its attempts count against that device alone, so neither a guesser elsewhere nor one sharing
+its address (a reception centre's NAT) slows the owner down there.
 
 Keys are keyed hashes (the blind index), so no e-mail or address is stored.
 """
@@ -41,8 +45,13 @@ FROM_ANYWHERE = Rule("account", free_failures=20, longest_wait=dt.timedelta(minu
 _FORGET_AFTER = dt.timedelta(days=1)  # a counter without failures for this long is deleted
 
 
-def keys(cipher: FieldCipher, email: str, address: str) -> dict[Rule, str]:
+def keys(
+    cipher: FieldCipher, email: str, address: str, device: str | None = None
+) -> dict[Rule, str]:
+    """The counters an attempt at this account counts against."""
     account = email.strip().lower()
+    if device is not None:  # a device this account has signed in on: it alone
+        return {FROM_ONE_ADDRESS: cipher.blind_index(f"sign-in:{account}|device:{device}")[:64]}
     return {
         FROM_ONE_ADDRESS: cipher.blind_index(f"sign-in:{account}|{address}")[:64],
         FROM_ANYWHERE: cipher.blind_index(f"sign-in:{account}")[:64],
@@ -56,8 +65,8 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 def seconds_to_wait(session: Session, counters: dict[Rule, str], now: dt.datetime) -> int:
     """How long the next attempt must wait (0: it may go ahead)."""
     longest = 0.0
-    for key in counters.values():
-        found = session.get(models.SignInThrottle, key)
+    for key in counters.values():  # locked: parallel attempts are counted one after another
+        found = session.get(models.SignInThrottle, key, with_for_update=True)
         if found is not None:
             longest = max(longest, (_aware(found.not_before) - now).total_seconds())
     return math.ceil(longest)

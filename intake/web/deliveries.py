@@ -117,7 +117,14 @@ def _own() -> str | None:
 @bp.get("/desk/batches")
 @roles("authority", "admin")
 def portal() -> str:
-    return render_template("desk/batches.html", batches=_listing(_own()))
+    """The batches; for authority staff also the key their batches are sealed to, so that a
+    key set by anyone else (audited) is seen where the authority looks."""
+    own = _own()
+    with runtime().db.read() as session:
+        authority = session.get(models.Authority, own) if own else None
+        thumbprint = authority.public_key_thumbprint if authority else None
+    return render_template("desk/batches.html", batches=_listing(own),
+                           thumbprint=thumbprint)
 
 
 # Only the authority reads and acknowledges its batches: an admin sees that they exist (the

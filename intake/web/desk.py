@@ -198,6 +198,9 @@ def authorities() -> Any:
 def set_authority_key(authority_key: str) -> Any:
     """Seal the authority's batches to the uploaded public key (audited; as `intake
     authorities key set`)."""
+    with runtime().db.read() as db_session:
+        if db_session.get(models.Authority, authority_key) is None:
+            abort(404)  # before the key: an unknown authority is not a key problem
     upload = request.files.get("key_file")
     text = (upload.read() if upload and upload.filename else b"") or (
         request.form.get("key_text", "").strip().encode())

@@ -12,13 +12,24 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from intake.security import audit, passwords, second_factor, staff, throttle
 from intake.security.access import STAGE_PAGES, public, signing_in, staff_cookie
+from intake.security.crypto import random_token
 from intake.store import models
 from intake.web import qr, runtime
 from intake.web.extensions import limiter
@@ -28,8 +39,11 @@ bp = Blueprint("sign_in", __name__, url_prefix="/desk")
 SIGNING_IN = ("code", "password", "enrol")
 
 
+DEVICE_AGE = dt.timedelta(days=90)
+
+
 def _failed(response: Response) -> bool:
-    return response.status_code in (401, 422)
+    return response.status_code == 401
 
 
 def _now() -> dt.datetime:
@@ -37,7 +51,44 @@ def _now() -> dt.datetime:
 
 
 def _counters(email: str) -> dict[throttle.Rule, str]:
-    return throttle.keys(runtime().cipher, email, request.remote_addr or "")
+    return throttle.keys(runtime().cipher, email, request.remote_addr or "", _device_of(email))
+
+
+# A browser that completed a sign-in keeps a signed device cookie (a random id, and a keyed
+# hash of the account's e-mail): its later attempts at that account count against it alone
+# (intake.security.throttle), as OWASP's "device cookies" describe.
+def _device_cookie() -> str:
+    return "__Host-device" if current_app.config["SESSION_COOKIE_SECURE"] else "device"
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="intake staff device")
+
+
+def _account_mark(email: str) -> str:
+    return runtime().cipher.blind_index("device:" + email.strip().lower())[:32]
+
+
+def _device_of(email: str) -> str | None:
+    """The device id of this browser's cookie, if it signed in to this account before."""
+    cookie = request.cookies.get(_device_cookie())
+    if not cookie:
+        return None
+    try:
+        mark, device = _devices().loads(cookie, max_age=int(DEVICE_AGE.total_seconds()))
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return str(device) if mark == _account_mark(email) else None
+
+
+def _remember_device(response: Response, email: str) -> Response:
+    if _device_of(email) is None:
+        response.set_cookie(
+            _device_cookie(), _devices().dumps([_account_mark(email), random_token(16)]),
+            max_age=int(DEVICE_AGE.total_seconds()), httponly=True, samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"], path="/",
+        )
+    return response
 
 
 def _too_soon(template: str, seconds: int, **context: Any) -> tuple[str, int, dict[str, str]]:
@@ -98,6 +149,7 @@ def _complete(db_session: Session, user: models.StaffUser, passed: str) -> Respo
     if stage == "ready":
         throttle.succeeded(db_session, _counters(user.email))
         audit.record(db_session, user.id, "sign-in", "staff_user", str(user.id))
+        return _remember_device(_go_on(stage), user.email)
     return _go_on(stage)
 
 
@@ -136,9 +188,9 @@ def password() -> Any:
         chosen = request.form.get("new_password", "")
         with runtime().db.transaction() as db_session:
             user = db_session.get_one(models.StaffUser, g.staff.id)
-            errors = _password_errors(user, chosen)
+            errors = _password_errors(db_session, user, chosen)
             if not errors:
-                staff.change_password(db_session, user, passwords.normalized(chosen),
+                staff.change_password(db_session, user, chosen,
                                       request.cookies.get(staff_cookie(current_app)))
                 if g.staff.stage == "password":
                     return _complete(db_session, user, "password")
@@ -147,16 +199,30 @@ def password() -> Any:
                            shortest=passwords.SHORTEST), (422 if errors else 200)
 
 
-def _password_errors(user: models.StaffUser, chosen: str) -> dict[str, str]:
+def _current_password_error(db_session: Session, user: models.StaffUser) -> str | None:
+    """A signed-in member changing a credential proves it is them (a desk left open): the
+    current password, counted by the throttle like a sign-in."""
+    counters, now = _counters(user.email), _now()
+    wait = throttle.seconds_to_wait(db_session, counters, now)
+    if wait:
+        return str(_("Too many wrong attempts. Please wait %(seconds)d seconds, then try "
+                     "again.", seconds=wait))
+    if staff.verify_password(user, request.form.get("current_password", "")):
+        return None
+    throttle.failed(db_session, counters, now)
+    audit.record(db_session, None, "sign-in failed", "staff_user", str(user.id))
+    return str(_("This is not your current password."))
+
+
+def _password_errors(db_session: Session, user: models.StaffUser, chosen: str) -> dict[str, str]:
     errors = {}
-    if g.staff.stage == "ready" and not staff.verify_password(
-        user, request.form.get("current_password", "")
-    ):
-        errors["current_password"] = _("This is not your current password.")
+    wrong = _current_password_error(db_session, user) if g.staff.stage == "ready" else None
+    if wrong:
+        errors["current_password"] = wrong
     problem = passwords.problem(chosen, user.email)
     if problem:
         errors["new_password"] = problem
-    elif staff.verify_password(user, passwords.normalized(chosen)):
+    elif staff.verify_password(user, chosen):
         errors["new_password"] = _("Choose a password other than the one you have now.")
     elif request.form.get("repeat_password", "") != chosen:
         errors["repeat_password"] = _("The two passwords are not the same.")
@@ -171,15 +237,20 @@ def enrol() -> Any:
     with runtime().db.transaction() as db_session:
         user = db_session.get_one(models.StaffUser, g.staff.id)
         if request.method == "POST":
-            if second_factor.confirm(cipher, user, request.form.get("code", ""), _now()):
+            # A new phone for a signed-in member replaces the old one: only with the password.
+            error = _current_password_error(db_session, user) if g.staff.stage == "ready" else None
+            if error is None and second_factor.confirm(
+                cipher, user, request.form.get("code", ""), _now()
+            ):
                 codes = second_factor.new_recovery_codes(db_session, cipher, user)
                 audit.record(db_session, user.id, "second factor enrolled", "staff_user",
                              str(user.id))
-                going_on = (_go_on("ready") if g.staff.stage == "ready"  # a new phone
+                going_on = (_go_on("ready") if g.staff.stage == "ready"
                             else _complete(db_session, user, "enrol"))
-                return render_template("desk/recovery_codes.html", codes=codes,
-                                       next_url=going_on.location)
-            error = _("This code is not right. Type the 6 digits your app shows now.")
+                page = make_response(render_template(
+                    "desk/recovery_codes.html", codes=codes, next_url=going_on.location))
+                return _remember_device(page, user.email)
+            error = error or _("This code is not right. Type the 6 digits your app shows now.")
         secret = second_factor.pending_secret(cipher, user)
     issuer = urlsplit(runtime().settings.public_url or request.host_url).hostname or "intake"
     uri = second_factor.provisioning_uri(secret, f"staff {user.id}", f"intake {issuer}")

@@ -259,3 +259,15 @@ def test_a_batch_whose_key_changed_during_assembly_is_left_to_the_scheduler(
     scheduler.queue_batches(runtime)
 
     assert len(delivered(runtime.settings)) == 1  # under the data key, as the batch records
+
+
+def test_the_authority_sees_which_key_its_batches_are_sealed_to(staff_clients, runtime, pair):
+    """Found in review: an administrator can replace an authority's key; the authority must
+    be able to see it where it fetches its batches."""
+    assert "no public key here" in staff_clients["authority_a"].get("/desk/batches").text
+    set_key(runtime, pair)
+
+    page = staff_clients["authority_a"].get("/desk/batches").text
+
+    assert pair.thumbprint in page
+    assert pair.thumbprint not in staff_clients["authority_b"].get("/desk/batches").text

@@ -37,6 +37,9 @@ def upgrade() -> None:
     for table, columns in _COLUMNS.items():
         for column in columns:
             op.add_column(table, column)
+    # Sessions open at the upgrade were signed in with a password alone: they end, and the
+    # next sign-in walks the new stages (a one-time password replaced, a second factor).
+    op.execute("UPDATE staff_session SET ended_at = CURRENT_TIMESTAMP WHERE ended_at IS NULL")
     op.create_table(
         "staff_authority",
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("staff_user.id"), primary_key=True),
