@@ -72,8 +72,14 @@ def _go(endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values), code=303)
 
 
-def _expired() -> Response:
-    session["notice"] = "expired"
+def _no_draft() -> Response:
+    """A step opened with nothing to show. Back in the browser after sending: the status
+    page of what was sent (its reference and QR code). Otherwise the start page, saying
+    why: the entries expired, or none were ever made in this browser."""
+    sent = session.get("sent")
+    if sent:
+        return _go("public.status", token=sent, notice="sent")
+    session["notice"] = "expired" if session.pop("draft", None) else "none"
     return _go("steps.start")
 
 
@@ -84,6 +90,7 @@ def start() -> Any:
     if request.method == "POST":
         who = request.form.get("who")
         if who in WHO:
+            session.pop("sent", None)  # a new registration: Back leads into it now
             draft = _load() or {"persons": []}
             draft["who"] = who
             _store(draft)
@@ -125,7 +132,7 @@ def _first_visit_page() -> str:
 def person(n: int) -> Any:
     draft = _load()
     if draft is None:
-        return _expired()
+        return _no_draft()
     persons: list[dict[str, Any]] = draft["persons"]
     if n > len(persons) or n >= MAX_PERSONS or (n > 0 and draft["who"] != "family"):
         abort(404)
@@ -189,7 +196,7 @@ def _render_person(
 def remove(n: int) -> Any:
     draft = _load()
     if draft is None:
-        return _expired()
+        return _no_draft()
     if 0 < n < len(draft["persons"]):
         del draft["persons"][n]
         _store(draft)
@@ -201,7 +208,7 @@ def remove(n: int) -> Any:
 def household() -> Any:
     draft = _load()
     if draft is None:
-        return _expired()
+        return _no_draft()
     if not draft["persons"]:
         return _go("steps.person", n=0)
     if request.method == "POST":
@@ -231,7 +238,7 @@ def _section(
     """A step that fills household-level fields, checked by the household schema's rules."""
     draft = _load()
     if draft is None:
-        return _expired()
+        return _no_draft()
     if not draft["persons"]:
         return _go("steps.person", n=0)
     values: dict[str, str] = {}
@@ -272,7 +279,7 @@ def _check_section(
 def review() -> Any:
     draft = _load()
     if draft is None:
-        return _expired()
+        return _no_draft()
     document = {key: draft[key] for key in DRAFT_KEYS if key in draft}
     document["language"] = g.lang
     errors: dict[str, str] = {}
@@ -290,6 +297,8 @@ def review() -> Any:
             errors = {"form": register.unknown_postal_code_message()}
         else:
             session.pop("draft", None)
+            # Back from the status page comes here again: it leads to what was sent.
+            session["sent"] = receipt.status_token
             return _go("public.status", token=receipt.status_token, notice="new")
     duplicates = []
     if g.staff is not None and g.staff.stage == "ready":
@@ -322,6 +331,8 @@ def pick_up(token: str) -> Any:
     with runtime().db.transaction() as db_session:
         draft_token = drafts.pick_up(db_session, runtime().cipher, token)
     if draft_token is None:
-        return _expired()
+        session["notice"] = "hand-over"  # opened before, or expired
+        return _go("steps.start")
+    session.pop("sent", None)
     session["draft"] = draft_token
     return _go("steps.review")

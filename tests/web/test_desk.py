@@ -129,6 +129,10 @@ def test_a_volunteer_hands_a_registration_over_to_the_applicants_phone(
     review_on_phone = phone.get("/en/review")
     assert "Kovalenko, Tarass" in review_on_phone.text
     assert phone.get(url.removeprefix("http://localhost")).status_code == 303  # once only
+    second_phone = app.test_client()
+    again = second_phone.get(url.removeprefix("http://localhost"), follow_redirects=True)
+    assert "opened already, or it has expired" in again.text  # not "deleted after 24 hours"
+    assert "24 hours" not in again.text
     token = CSRF.search(review_on_phone.text).group(1)  # type: ignore[union-attr]
     assert phone.post("/en/review", data={"csrf_token": token, "consent": "yes"}).status_code == 303
 

@@ -108,8 +108,18 @@ def test_an_unknown_postal_code_is_an_error_on_the_address_step(client):
     assert 'href="#postal_code"' in response.text and "postal code" in response.text
 
 
-def test_steps_without_a_draft_go_back_to_the_start(client):
+def test_entries_left_for_a_day_are_gone_and_the_start_page_says_why(client, runtime):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    post(client, "/en/", {"who": "self"})
+    with runtime.db.transaction() as session:
+        session.execute(update(models.Draft).values(
+            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+
     response = client.get("/en/person/0")
+
     assert response.status_code == 303 and response.headers["Location"].endswith("/en/")
     assert "deleted after 24 hours" in client.get("/en/").text
 
@@ -168,3 +178,26 @@ def test_language_menu_switches_and_remembers(client):
     assert client.get("/").headers["Location"].endswith("/ar/")
     assert client.get("/language/de?next=//evil.example").headers["Location"] == "/"
     assert client.get("/xx/").status_code == 404
+
+
+def test_back_after_sending_leads_to_what_was_sent(client):
+    """Issue #26: Back after sending said the entries were deleted after 24 hours, with no way
+    back to the reference or the QR code."""
+    from tests.helpers.forms import APPLICANT, register
+
+    sent = register(client, "uk", [APPLICANT], "14467")  # sent, with consent
+    status_path = sent.headers["Location"].split("?")[0]
+
+    for step in ("/uk/review", "/uk/contact", "/uk/person/0"):  # Back, Back, Back
+        back = client.get(step)
+        assert back.status_code == 303 and back.headers["Location"].startswith(status_path)
+    page = client.get(back.headers["Location"])
+    assert "Ви вже надіслали цю реєстрацію" in page.text and "<svg" in page.text
+    assert "24 годин" not in page.text  # the false "deleted after 24 hours"
+
+
+def test_a_step_opened_without_entries_says_so_truthfully(client):
+    answer = client.get("/de/contact", follow_redirects=True)
+
+    assert "In diesem Browser wird gerade keine Registrierung ausgefüllt" in answer.text
+    assert "24 Stunden" not in answer.text
