@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from intake.registrations import booking, register
 from intake.security.access import public
@@ -25,10 +26,30 @@ def _registration(session: Any, token: str) -> models.Registration:
     return found
 
 
+# Why the slots page is shown again after a booking attempt (?error=...): the attempt
+# redirects there, so that the page's own links and forms go on from a page that has a GET.
+_BOOKING_ERRORS = {
+    "choose": _l("Choose a time."),
+    "taken": _l("Sorry, this time has just been taken. Please choose another."),
+}
+
+
+def _slots_again(token: str, priority: bool, error: str | None = None) -> Any:
+    values: dict[str, Any] = {"token": token, "priority": _answer(priority)}
+    if error:
+        values["error"] = error
+    return redirect(url_for("appointments.slots", **values) + "#times", code=303)
+
+
+def _answer(priority: bool) -> str:
+    return "yes" if priority else "no"
+
+
 @bp.get("/slots")
 @public
-def slots(token: str, error: str | None = None) -> Any:
+def slots(token: str) -> Any:
     priority = request.args.get("priority") == "yes"
+    error = _BOOKING_ERRORS.get(request.args.get("error", ""))
     now = dt.datetime.now(dt.UTC)
     with runtime().db.read() as session:
         found = _registration(session, token)
@@ -46,16 +67,20 @@ def slots(token: str, error: str | None = None) -> Any:
         priority=priority,
         status=status_of(token),
         error=error,
-    ), (409 if error else 200)
+    )
 
 
 @bp.post("/appointment")
 @public
 def book(token: str) -> Any:
+    """Book the chosen time, with the priority answer given in the same form (so it counts
+    whether or not the times were shown for it); "Show times" shows the times for it."""
     priority = request.form.get("priority") == "yes"
+    if request.form.get("action") == "show":
+        return _slots_again(token, priority)
     slot_id = booking.slot_id(request.form.get("slot"))
     if slot_id is None:
-        return slots(token, _("Choose a time."))
+        return _slots_again(token, priority, "choose")
     try:
         with runtime().db.transaction() as session:
             booking.book(
@@ -63,7 +88,7 @@ def book(token: str) -> Any:
                 dt.datetime.now(dt.UTC),
             )
     except (booking.SlotFull, booking.NoSuchSlot):
-        return slots(token, _("Sorry, this time has just been taken. Please choose another."))
+        return _slots_again(token, priority, "taken")
     return redirect(url_for("public.status", token=token, notice="booked"), code=303)
 
 

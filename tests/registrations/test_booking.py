@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from intake.dataset.schemas import HouseholdSchema
@@ -245,3 +246,63 @@ def test_households_booking_cancelling_and_rebooking_at_once_never_overbook(
     print(f"\nbooking race, 12 households x 4 calls: {sorted(Counter(codes).items())}")
     assert set(codes) <= {201, 204, 404, 409}, codes
     seats_add_up(runtime)
+
+
+def _slots_form(client, status_path: str, query: str = "") -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    page = client.get(f"{status_path}/slots{query}")
+    first_slot = page.text.split('name="slot" value="', 1)[1].split('"', 1)[0]
+    return first_slot, CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+
+
+def test_the_priority_answer_counts_without_pressing_show_times(client, submit_token, runtime):
+    """Issue #26: the answer was dropped unless "Show times" was pressed first."""
+    status_path = new_registration(client, submit_token)["status_url"].removeprefix(
+        "http://localhost")
+    slot, csrf = _slots_form(client, status_path)
+    page = client.get(f"{status_path}/slots").text
+    booking_form = page.split('<form method="post"', 1)[1].split("</form>", 1)[0]
+    # The question is answered in the form that books: what the browser sends is the answer.
+    assert 'type="radio" id="priority_yes" name="priority" value="yes"' in booking_form
+    assert 'type="hidden" name="priority"' not in booking_form
+
+    booked = client.post(f"{status_path}/appointment", data={
+        "csrf_token": csrf, "slot": slot, "priority": "yes", "action": "book"})
+
+    assert booked.status_code == 303
+    with runtime.db.read() as session:
+        assert session.scalar(select(models.Appointment.priority)) is True
+
+
+def test_show_times_shows_them_for_the_answer_given(client, submit_token):
+    status_path = new_registration(client, submit_token)["status_url"].removeprefix(
+        "http://localhost")
+    _slot, csrf = _slots_form(client, status_path)
+
+    shown = client.post(f"{status_path}/appointment", data={
+        "csrf_token": csrf, "priority": "yes", "action": "show"})
+
+    assert shown.status_code == 303 and "priority=yes" in shown.headers["Location"]
+    assert 'id="priority_yes" name="priority" value="yes" checked' in client.get(
+        shown.headers["Location"]).text
+
+
+def test_after_a_booking_error_every_link_and_form_on_the_page_works(client, submit_token,
+                                                                     runtime):
+    """Issue #26: after a booking error, "Show times" or a language link answered 405."""
+    status_path = new_registration(client, submit_token)["status_url"].removeprefix(
+        "http://localhost")
+    slot, csrf = _slots_form(client, status_path)
+    with runtime.db.transaction() as session:  # someone else took the last seats meanwhile
+        session.execute(update(models.Slot).where(models.Slot.id == int(slot))
+                        .values(taken=models.Slot.capacity))
+
+    refused = client.post(f"{status_path}/appointment", data={
+        "csrf_token": csrf, "slot": slot, "priority": "no", "action": "book"})
+    page = client.get(refused.headers["Location"])
+
+    assert refused.status_code == 303 and "just been taken" in page.text
+    for link in re.findall(r'href="(/language/[^"]+)"', page.text):
+        followed = client.get(link.replace("&amp;", "&"), follow_redirects=True)
+        assert followed.status_code == 200, link
+    for form_target in re.findall(r'<form method="post" action="([^"]+)"', page.text):
+        assert form_target.endswith("/appointment")
