@@ -12,6 +12,7 @@ from flask_babel import format_datetime, format_time, get_locale, get_translatio
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from intake.dataset import domain, territories
 from intake.dataset.languages import LANGUAGES, NATIVE_NAMES, direction
@@ -121,12 +122,19 @@ def _catalog(context: Context) -> Any:
     return context.get(_CATALOG) or get_translations()
 
 
+def left_to_right(value: object) -> Markup:
+    """A phone number, e-mail address, reference or code kept in its own order on a
+    right-to-left page: "+49 151 2345678" is not shown as "2345678 151 49+"."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(page_globals)
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
     app.add_template_filter(partial_date, "partial_date")
+    app.add_template_filter(left_to_right, "ltr")
     app.add_template_filter(country, "country")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_datetime, "local_datetime")

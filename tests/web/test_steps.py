@@ -201,3 +201,24 @@ def test_a_step_opened_without_entries_says_so_truthfully(client):
 
     assert "In diesem Browser wird gerade keine Registrierung ausgefüllt" in answer.text
     assert "24 Stunden" not in answer.text
+
+
+def test_numbers_and_addresses_keep_their_order_on_right_to_left_pages(client):
+    """Issue #26: "+49 151 12345678" showed as "12345678 151 49+" on Arabic and Persian pages."""
+    post(client, "/ar/", {"who": "self"})
+    post(client, "/ar/person/0", APPLICANT)
+    post(client, "/ar/address", {"postal_code": "14467"})
+    contact = client.get("/ar/contact").text
+    assert re.search(r'<input id="phone"[^>]* dir="ltr"', contact)
+    assert re.search(r'<input id="email"[^>]* dir="ltr"', contact)
+    post(client, "/ar/contact", {"email": "olena@example.org", "phone": "+49 151 12345678"})
+
+    review = client.get("/ar/review").text
+
+    assert 'dir="rtl"' in review
+    assert '<bdi dir="ltr">+49 151 12345678</bdi>' in review
+    assert '<bdi dir="ltr">olena@example.org</bdi>' in review
+    sent = client.post("/ar/review", data={"csrf_token": CSRF.search(review).group(1),  # type: ignore[union-attr]
+                                           "consent": "yes"})
+    status = client.get(sent.headers["Location"]).text
+    assert re.search(r'<dd class="reference"><bdi dir="ltr">[0-9A-Z]{5}-[0-9A-Z]{5}</bdi>', status)
