@@ -12,7 +12,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from intake.dataset import domain, names, territories, transliteration
 
-_REQUIRED = {"required": _l("This field is required."), "null": _l("This field is required.")}
+REQUIRED_MESSAGE = _l("This field is required.")  # the form names the field (web/forms.py)
+_REQUIRED = {"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE}
 
 
 def invalid(message: Any) -> ValidationError:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from intake.dataset import names
+from intake.dataset import fields, names
 
 Form = MultiDict[str, str]
 UNKNOWN = "unknown"
@@ -159,7 +160,9 @@ def contact_document(form: Form) -> dict[str, Any]:
 
 
 def flatten(errors: dict[str, Any], inputs: dict[str, str]) -> dict[str, str]:
-    """The first message per input, from the schema's nested errors (path -> input name)."""
+    """The first message per input, from the schema's nested errors (path -> input name), in
+    the order the inputs have on the page (`inputs` lists them so), so that the error summary
+    reads as the page does. A bare "required" says which answer is missing (REQUIRED)."""
     flat: dict[str, str] = {}
 
     def walk(node: Any, path: str) -> None:
@@ -168,14 +171,41 @@ def flatten(errors: dict[str, Any], inputs: dict[str, str]) -> dict[str, str]:
                 walk(child, f"{path}.{key}" if path else str(key))
         elif node:
             name = inputs.get(path) or inputs.get(path.rsplit(".", 1)[0], "form")
-            flat.setdefault(name, node[0] if isinstance(node, list) else str(node))
+            message = str(node[0] if isinstance(node, list) else node)
+            if message == str(fields.REQUIRED_MESSAGE) and name in REQUIRED:
+                message = str(REQUIRED[name])
+            flat.setdefault(name, message)
 
     walk(errors, "")
-    return flat
+    order = {name: position for position, name in enumerate(dict.fromkeys(inputs.values()))}
+    return dict(sorted(flat.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+# What a missing answer's message says, by input: GOV.UK's "say what to do, for this field".
+REQUIRED = {
+    "role": _l("Choose how this person is related to you."),
+    "family_name": _l("Enter the family name as in the passport."),
+    "given_names": _l("Enter the given names as in the passport."),
+    "sex": _l("Choose the sex as in the passport."),
+    "birth_day": _l("Enter the date of birth, or tick that it is not known."),
+    "place_of_birth": _l("Enter the place of birth, or tick that it is not known."),
+    "country_of_birth": _l("Choose the country of birth."),
+    "nationality": _l("Choose the nationality."),
+    "lived_in_ukraine": _l("Answer whether this person lived in Ukraine on 24 February 2022."),
+    "status_in_ukraine": _l("Choose this person's status in Ukraine."),
+    "marital_status": _l("Choose the marital status."),
+    "document_type": _l("Choose the kind of document."),
+    "document_number": _l("Enter the document number."),
+    "postal_code": _l("Enter the postal code of where you are staying."),
+    "street": _l("Enter the street."),
+    "house_number": _l("Enter the house number."),
+    "city": _l("Enter the town or city."),
+    "consent": _l("Tick the box to agree, or the registration cannot be sent."),
+}
 
 
 # Where each field's error is shown: dataset path (relative to the step) -> the input's id.
-PERSON_INPUTS = {
+PERSON_INPUTS = {  # in the order of the page
     "role": "role",
     "family_name": "family_name",
     "given_names": "given_names",
@@ -184,14 +214,14 @@ PERSON_INPUTS = {
     "place_of_birth": "place_of_birth",
     "country_of_birth": "country_of_birth",
     "nationalities": "nationality",
-    "marital_status": "marital_status",
-    "document.number": "document_number",
-    "document.type": "document_type",
-    "document.mrz": "mrz",
-    "document": "document_number",
     "eligibility.lived_in_ukraine": "lived_in_ukraine",
     "eligibility.status_in_ukraine": "status_in_ukraine",
     "eligibility": "lived_in_ukraine",
+    "marital_status": "marital_status",
+    "document.type": "document_type",
+    "document.number": "document_number",
+    "document": "document_number",
+    "document.mrz": "mrz",
 }
 ADDRESS_INPUTS = {
     "postal_code": "postal_code",

@@ -222,3 +222,22 @@ def test_numbers_and_addresses_keep_their_order_on_right_to_left_pages(client):
                                            "consent": "yes"})
     status = client.get(sent.headers["Location"]).text
     assert re.search(r'<dd class="reference"><bdi dir="ltr">[0-9A-Z]{5}-[0-9A-Z]{5}</bdi>', status)
+
+
+def test_errors_say_which_answer_is_missing_in_the_order_of_the_page(client):
+    """Issue #26: "This field is required." did not say which; the summary's order differed
+    from the page's; the start page's title lacked "Error:" and its radios were not marked."""
+    refused = post(client, "/uk/", {})
+    assert re.search(r"<title>Помилка: ", refused.text)
+    assert 'aria-describedby="who_self-error"' in refused.text
+    assert refused.text.count('aria-invalid="true"') == 3
+
+    post(client, "/en/", {"who": "self"})
+    person = post(client, "/en/person/0", {})
+
+    summary = re.findall(r'<li><a href="#([^"]+)">(.*?)</a>', person.text)
+    assert "This field is required." not in person.text
+    page_order = [name for name in ("family_name", "given_names", "sex", "birth_day",
+                                    "place_of_birth", "nationality", "lived_in_ukraine")]
+    assert [name for name, _message in summary] == page_order
+    assert dict(summary)["sex"] == "Choose the sex as in the passport."
