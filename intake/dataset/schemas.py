@@ -51,7 +51,7 @@ NAME_MAX = 80
 
 class DocumentSchema(StrictSchema):
     type = Text(required=True, validate=choice(domain.DOCUMENT_TYPES))
-    number = Text(
+    number = Numeric(  # letters and digits; digits of any script are taken as 0-9
         required=True,
         validate=[
             length(1, 30),

@@ -135,8 +135,9 @@ def person_inputs(person: dict[str, Any]) -> dict[str, str]:
 def address_document(form: Form) -> dict[str, Any]:
     """`postal_code` and, when any part is given, `address`."""
     document: dict[str, Any] = {}
-    if _value(form, "postal_code"):
-        document["postal_code"] = _value(form, "postal_code")
+    postal_code = _value(form, "postal_code")
+    if postal_code:  # as digits 0-9 already: the authority is looked up by it at once
+        document["postal_code"] = names.ascii_digits(postal_code)
     parts = {key: _value(form, key) for key in ("street", "house_number", "city")}
     if any(parts.values()):
         address: dict[str, str | None] = {k: v for k, v in parts.items() if v}

@@ -241,3 +241,21 @@ def test_errors_say_which_answer_is_missing_in_the_order_of_the_page(client):
                                     "place_of_birth", "nationality", "lived_in_ukraine")]
     assert [name for name, _message in summary] == page_order
     assert dict(summary)["sex"] == "Choose the sex as in the passport."
+
+
+@pytest.mark.parametrize("digits", ["۰۱۲۳۴۵۶۷۸۹", "٠١٢٣٤٥٦٧٨٩"], ids=["persian", "arabic-indic"])
+def test_every_numeric_answer_takes_persian_and_arabic_indic_digits(client, digits):
+    """Issue #26: a postal code "۱۴۴۶۷" was "unknown"; a document number in them refused."""
+    def native(text: str) -> str:
+        return "".join(digits[int(c)] if c.isdigit() else c for c in text)
+
+    post(client, "/fa/", {"who": "self"})
+    person = post(client, "/fa/person/0", {
+        **APPLICANT, "birth_year": native("1985"), "document_number": native("FA987654")})
+    assert person.status_code == 303, re.findall(r'class="error"[^>]*>(.*?)</p>', person.text)
+    assert post(client, "/fa/address", {
+        "postal_code": native("14467"), "street": "Friedrich-Ebert-Str.",
+        "house_number": native("79"), "city": "Potsdam"}).status_code == 303
+    assert post(client, "/fa/contact", {"phone": native("+49 151 12345678")}).status_code == 303
+    review = client.get("/fa/review").text
+    assert "FA987654" in review and "14467" in review
