@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from intake.dataset import domain
 from intake.security.crypto import FieldCipher
-from intake.store import models
+from intake.store import household_rows, models
 
 # Spellings that differ between transliteration systems, reduced to one (order matters).
 _VARIANTS = (
@@ -59,12 +60,22 @@ def person_indexes(cipher: FieldCipher, person: domain.Person) -> tuple[str, str
     return name_index(cipher, person.family_name, person.given_names, born), document
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """An earlier registration with a matching person, as the desk names it."""
+
+    reference: str
+    name: str  # the matching person, "Family, Given"
+    household: int  # persons registered together
+
+
 def duplicates(
     session: Session, cipher: FieldCipher, persons: list[dict[str, Any]], within: Collection[str]
-) -> list[str]:
-    """References of earlier registrations with a person of the same document number, or the
-    same name skeleton and date of birth, as one of these (stored-form) persons, among the
-    registrations of the authorities `within` (those the viewer may see).
+) -> list[Duplicate]:
+    """Earlier registrations with a person of the same document number, or the same name
+    skeleton and date of birth, as one of these (stored-form) persons, among the
+    registrations of the authorities `within` (those the viewer may see); each names the
+    person that matched, so that a volunteer can tell a namesake from the same person.
 
     The persons of one household are never compared with each other: twins are not duplicates.
     """
@@ -77,16 +88,22 @@ def duplicates(
         number = (person.get("document") or {}).get("number")
         if number:
             documents.add(document_index(cipher, number))
-    found = session.scalars(
-        select(models.Registration.reference)
+    matches = session.execute(
+        select(models.Registration, models.Person.id)
         .join(models.Person)
         .where(
             or_(models.Person.name_index.in_(names), models.Person.document_index.in_(documents)),
             models.Registration.authority_key.in_(within),
         )
-        .distinct()
-    )
-    return sorted(found)
+        .order_by(models.Registration.reference)
+    ).all()
+    found = []
+    for registration, person_id in matches:
+        household = household_rows.load_household(cipher, registration)
+        person = household.persons[[p.id for p in registration.persons].index(person_id)]
+        name = f"{person.family_name or '–'}, {person.given_names or '–'}"
+        found.append(Duplicate(registration.reference, name, len(household.persons)))
+    return found
 
 
 def registrations_named(session: Session, index: str) -> list[models.Registration]:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from intake.authorities import keys
+from intake.dataset.languages import LANGUAGES
 from intake.delivery import outbox
 from intake.registrations import booking, drafts, register
 from intake.security import audit, sealing
@@ -161,8 +162,11 @@ def handover() -> str:
         abort(409)
     with runtime().db.transaction() as db_session:
         token = drafts.hand_over(db_session, runtime().cipher, draft_token)
-    url = absolute(url_for("steps.pick_up", lang=select_locale(), token=token))
-    return render_template("desk/handover.html", qr_svg=qr.svg(url))
+    # In the applicant's language, which need not be the volunteer's.
+    chosen = request.form.get("language")
+    language = chosen if chosen in LANGUAGES else select_locale()
+    url = absolute(url_for("steps.pick_up", lang=language, token=token))
+    return render_template("desk/handover.html", qr_svg=qr.svg(url), link=url)
 
 
 def _refusal(problem: str) -> str:

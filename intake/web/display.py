@@ -85,6 +85,7 @@ def page_globals() -> dict[str, Any]:
         "lang": lang,
         "dir": direction(lang),
         "native_names": NATIVE_NAMES,
+        "languages": LANGUAGES,
         "countries": territories.choices(lang),
         "month_names": get_month_names("wide", locale=lang),
         "role_names": ROLE_NAMES,

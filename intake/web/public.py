@@ -61,6 +61,7 @@ def status(token: str) -> Any:
         status=found,
         token=token,
         qr_svg=qr.svg(status_url(token)),
+        link=status_url(token),
         notice=request.args.get("notice"),
     )
 

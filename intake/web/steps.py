@@ -308,7 +308,7 @@ def review() -> Any:
             duplicates = blind_index.duplicates(
                 db_session, runtime().cipher, draft["persons"], g.staff.authorities
             )
-            for reference in duplicates or ["none found"]:
+            for reference in [d.reference for d in duplicates] or ["none found"]:
                 audit.record(db_session, g.staff.id, "duplicate lookup", "registration",
                              reference)
     return render_template(

@@ -141,3 +141,15 @@ def test_a_date_that_is_none_is_refused_without_quoting_it(app):
             with app.test_request_context(), pytest.raises(ValidationError) as refused:
                 field.deserialize(wrong)
             assert refused.value.__cause__ is None  # an error report would print it
+
+
+def test_the_status_pages_qr_code_has_a_text_alternative(client, submit_token):
+    """Issue #26: the QR code had no text alternative; a screen reader met an unnamed
+    drawing. The drawing is hidden from it; the caption says what the code holds."""
+    body = post(client, submit_token, ADULT).json
+    page = client.get(body["status_url"].removeprefix("http://localhost")).text
+
+    figure = page.split('<figure class="qr">', 1)[1].split("</figure>", 1)[0]
+    assert '<div aria-hidden="true"><svg' in figure
+    caption = figure.split("<figcaption>", 1)[1]
+    assert body["status_url"] in caption and "link to this page" in caption

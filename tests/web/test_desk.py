@@ -65,6 +65,9 @@ def test_assisted_registration_warns_of_duplicates_and_records_the_volunteer(
     public_review = register_until_review(client)
 
     assert "Possible duplicate" in review.text
+    # Issue #26: the warning named a reference only; it names the person who matched.
+    warning = review.text.split("Possible duplicate", 1)[1].split("</div>", 1)[0]
+    assert "Kovalenko, Taras" in warning and "registered alone" in warning
     assert "Possible duplicate" not in public_review.text  # the public never learns who is here
     token = CSRF.search(review.text).group(1)  # type: ignore[union-attr]
     sent = desk.post("/en/review", data={"csrf_token": token, "consent": "yes"})
@@ -116,25 +119,30 @@ def test_a_volunteer_hands_a_registration_over_to_the_applicants_phone(
     review = register_until_review(desk)
     token = CSRF.search(review.text).group(1)  # type: ignore[union-attr]
 
-    handover = desk.post("/desk/handover", data={"csrf_token": token})
+    assert "I confirm that the persons listed" in review.text  # the volunteer consents for them
+    handover = desk.post("/desk/handover", data={"csrf_token": token, "language": "uk"})
 
     assert handover.status_code == 200 and "<svg" in handover.text
+    # Issue #26: in the applicant's language, with the link as text for typing or sending.
+    caption = handover.text.split("<figcaption>", 1)[1].split("</figcaption>", 1)[0]
+    assert decode_svg_qr(handover.text) in caption and "/uk/continue/" in caption
     assert desk.get("/en/review").status_code == 303  # the volunteer's copy is gone
     with runtime.db.read() as session:
         assert session.scalar(select(models.HandOver)) is not None
     url = decode_svg_qr(handover.text)
     phone = app.test_client()
     picked = phone.get(url.removeprefix("http://localhost"))
-    assert picked.status_code == 303 and picked.headers["Location"].endswith("/en/review")
-    review_on_phone = phone.get("/en/review")
+    assert picked.status_code == 303 and picked.headers["Location"].endswith("/uk/review")
+    review_on_phone = phone.get("/uk/review")
     assert "Kovalenko, Tarass" in review_on_phone.text
+    assert "Я даю згоду" in review_on_phone.text  # the applicant consents for themselves
     assert phone.get(url.removeprefix("http://localhost")).status_code == 303  # once only
     second_phone = app.test_client()
     again = second_phone.get(url.removeprefix("http://localhost"), follow_redirects=True)
-    assert "opened already, or it has expired" in again.text  # not "deleted after 24 hours"
-    assert "24 hours" not in again.text
+    assert "Цей код уже відкривали" in again.text  # not "deleted after 24 hours"
+    assert "24 годин" not in again.text
     token = CSRF.search(review_on_phone.text).group(1)  # type: ignore[union-attr]
-    assert phone.post("/en/review", data={"csrf_token": token, "consent": "yes"}).status_code == 303
+    assert phone.post("/uk/review", data={"csrf_token": token, "consent": "yes"}).status_code == 303
 
 
 def test_staff_check_in_from_the_scanned_qr_code_hands_out_waiting_numbers(
