@@ -100,8 +100,8 @@ def duplicates(
     found = []
     for registration, person_id in matches:
         household = household_rows.load_household(cipher, registration)
-        person = household.persons[[p.id for p in registration.persons].index(person_id)]
-        name = f"{person.family_name or '–'}, {person.given_names or '–'}"
+        matched = household.persons[[p.id for p in registration.persons].index(person_id)]
+        name = f"{matched.family_name or '–'}, {matched.given_names or '–'}"
         found.append(Duplicate(registration.reference, name, len(household.persons)))
     return found
 
