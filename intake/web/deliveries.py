@@ -7,12 +7,24 @@ did not exist.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from intake.delivery import batch_files
+from intake.registrations import booking
 from intake.security import audit
 from intake.security.access import roles
 from intake.store import models
@@ -48,12 +60,53 @@ def _describe(batch: models.Batch) -> dict[str, Any]:
 
 
 def _listing(authority_key: str | None) -> list[models.Batch]:
+    """Live batches, oldest first (the API: a system takes them in order)."""
     with runtime().db.read() as session:
         query = select(models.Batch).where(models.Batch.erased_at.is_(None))
         if authority_key is not None:
             query = query.where(models.Batch.authority_key == authority_key)
         return list(session.scalars(query.order_by(models.Batch.authority_key,
                                                    models.Batch.sequence)))
+
+
+@dataclass(frozen=True)
+class PortalRow:
+    """A batch as the portal lists it: its authority by name, and whether it was fetched."""
+
+    batch: models.Batch
+    authority: str
+    downloaded: bool
+    undoable: bool  # acknowledged moments ago: the acknowledgement may still be taken back
+
+
+# An acknowledgement starts the retention clock (the data is deleted 30 days on): a mistaken
+# tap may be taken back this long, long before anything is deleted.
+UNDO_WINDOW = dt.timedelta(minutes=15)
+
+
+def _portal_rows(authority_key: str | None) -> list[PortalRow]:
+    """Newest first, as people look for what just came in."""
+    now = dt.datetime.now(dt.UTC)
+    with runtime().db.read() as session:
+        query = (select(models.Batch, models.Authority.name)
+                 .join(models.Authority).where(models.Batch.erased_at.is_(None)))
+        if authority_key is not None:
+            query = query.where(models.Batch.authority_key == authority_key)
+        rows = session.execute(query.order_by(models.Batch.created_at.desc(),
+                                              models.Batch.sequence.desc())).all()
+        fetched = _downloaded(session, [batch.id for batch, _name in rows])
+    return [PortalRow(batch, name, batch.id in fetched,
+                      batch.acknowledged_at is not None
+                      and now - booking.aware(batch.acknowledged_at) < UNDO_WINDOW)
+            for batch, name in rows]
+
+
+def _downloaded(session: Any, batch_ids: list[str]) -> set[str]:
+    """The batches their authority has fetched (the audit log records every download)."""
+    return set(session.scalars(select(models.AuditEntry.record_id).where(
+        models.AuditEntry.action == "download", models.AuditEntry.record_type == "batch",
+        models.AuditEntry.record_id.in_(batch_ids),
+    )))
 
 
 def _zip(batch_id: str, authority_key: str | None, user_id: int | None) -> Response:
@@ -123,8 +176,8 @@ def portal() -> str:
     with runtime().db.read() as session:
         authority = session.get(models.Authority, own) if own else None
         thumbprint = authority.public_key_thumbprint if authority else None
-    return render_template("desk/batches.html", batches=_listing(own),
-                           thumbprint=thumbprint)
+    return render_template("desk/batches.html", rows=_portal_rows(own), thumbprint=thumbprint,
+                           notice=request.args.get("notice"))
 
 
 # Only the authority reads and acknowledges its batches: an admin sees that they exist (the
@@ -135,8 +188,32 @@ def portal_download(batch_id: str) -> Response:
     return _zip(batch_id, _own(), g.staff.id)
 
 
-@bp.post("/desk/batches/<batch_id>/ack")
+@bp.route("/desk/batches/<batch_id>/ack", methods=["GET", "POST"])
 @roles("authority")
-def portal_acknowledge(batch_id: str) -> Response:
+def portal_acknowledge(batch_id: str) -> Any:
+    """Confirm receipt, once the batch was downloaded, on a page that says what follows."""
+    with runtime().db.read() as session:
+        batch = _batch(session, batch_id, _own())
+        downloaded = batch.id in _downloaded(session, [batch.id])
+    if not downloaded:
+        return render_template("desk/acknowledge.html", batch=batch, downloaded=False), 409
+    if request.method == "GET":
+        return render_template("desk/acknowledge.html", batch=batch, downloaded=True)
     _acknowledge(batch_id, _own(), g.staff.id)
-    return redirect(url_for("deliveries.portal"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("deliveries.portal", notice="acknowledged"), code=303)
+
+
+@bp.post("/desk/batches/<batch_id>/undo")
+@roles("authority")
+def portal_undo(batch_id: str) -> Any:
+    """Take back an acknowledgement made within UNDO_WINDOW (audited)."""
+    with runtime().db.transaction() as session:
+        batch = _batch(session, batch_id, _own())
+        acknowledged = batch.acknowledged_at
+        if acknowledged is None or (
+            dt.datetime.now(dt.UTC) - booking.aware(acknowledged) >= UNDO_WINDOW
+        ):
+            abort(409)
+        batch.acknowledged_at = None
+        audit.record(session, g.staff.id, "acknowledgement undone", "batch", batch.id)
+    return redirect(url_for("deliveries.portal", notice="undone"), code=303)

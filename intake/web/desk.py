@@ -103,16 +103,21 @@ def check_in(reference: str) -> Response:
 def day(authority_key: str) -> str:
     if not g.staff.may_see_authority(authority_key):
         abort(404)
+    today = dt.datetime.now(booking.LOCAL_TIME).date()
     try:
         chosen = dt.date.fromisoformat(request.args.get("date", ""))
     except ValueError:
-        chosen = dt.datetime.now(booking.LOCAL_TIME).date()
+        chosen = today
+    if abs(chosen - today) > dt.timedelta(days=3660):  # a mistyped year; and no day 0000
+        chosen = today
     with runtime().db.transaction() as db_session:
-        if db_session.get(models.Authority, authority_key) is None:
+        authority = db_session.get(models.Authority, authority_key)
+        if authority is None:
             abort(404)
         rows = booking.day_list(db_session, authority_key, chosen)
         audit.record(db_session, g.staff.id, "day list", "authority", authority_key)
-    return render_template("desk/day.html", rows=rows, day=chosen, authority_key=authority_key)
+    return render_template("desk/day.html", rows=rows, day=chosen, authority_key=authority_key,
+                           authority_name=authority.name, one_day=dt.timedelta(days=1))
 
 
 @bp.get("/audit")

@@ -123,6 +123,11 @@ def _catalog(context: Context) -> Any:
     return context.get(_CATALOG) or get_translations()
 
 
+def long_date(day: dt.date) -> str:
+    """A day as people say it, in the page's language: "Monday, 7 December 2026"."""
+    return format_date(day, "full", locale=language())
+
+
 def left_to_right(value: object) -> Markup:
     """A phone number, e-mail address, reference or code kept in its own order on a
     right-to-left page: "+49 151 2345678" is not shown as "2345678 151 49+"."""
@@ -136,6 +141,7 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_filter(partial_date, "partial_date")
     app.add_template_filter(left_to_right, "ltr")
+    app.add_template_filter(long_date, "long_date")
     app.add_template_filter(country, "country")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_datetime, "local_datetime")

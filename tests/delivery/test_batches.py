@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import threading
 import zipfile
 import zlib
@@ -186,22 +187,73 @@ def test_cli_erases_one_registration_with_an_audit_entry(app, client, submit_tok
 
 def test_the_authority_fetches_and_acknowledges_its_own_batches(staff_clients, client,
                                                                 submit_token, runtime):
+    """Issue #26: a batch could be acknowledged without downloading, with one tap and no
+    undo; the list showed the authority as its code, oldest first, overflowing 360 px."""
     from tests.helpers.forms import CSRF
 
     registrations(client, submit_token, ["14467", "14943"])
     process_queue(runtime)
-    portal = staff_clients["authority_a"].get("/desk/batches")
-    assert portal.text.count("/desk/batches/") == 2  # download + acknowledge of its one batch
+    desk = staff_clients["authority_a"]
+    portal = desk.get("/desk/batches")
+    assert 'class="stacked"' in portal.text and "download it first" in portal.text
     assert staff_clients["authority_b"].get("/desk/batches").text.count("073400") == 0
     with runtime.db.read() as session:
         batch_a = session.scalar(select(models.Batch).where(models.Batch.authority_key == "073400"))
     token = CSRF.search(portal.text).group(1)  # type: ignore[union-attr]
-    assert staff_clients["authority_a"].get(f"/desk/batches/{batch_a.id}.zip").status_code == 200
-    answer = staff_clients["authority_a"].post(f"/desk/batches/{batch_a.id}/ack",
-                                               data={"csrf_token": token})
-    assert answer.status_code == 303
-    assert staff_clients["authority_b"].post(
-        f"/desk/batches/{batch_a.id}/ack", data={"csrf_token": token}).status_code in (400, 404)
+    ack = f"/desk/batches/{batch_a.id}/ack"
+
+    assert desk.post(ack, data={"csrf_token": token}).status_code == 409  # not downloaded yet
+    assert desk.get(f"/desk/batches/{batch_a.id}.zip").status_code == 200
+    assert "Confirm receipt" in desk.get("/desk/batches").text
+    assert "all messages are imported" in desk.get(ack).text  # a page says what follows
+    answer = desk.post(ack, data={"csrf_token": token})
+    assert answer.status_code == 303 and "notice=acknowledged" in answer.headers["Location"]
+    undo = desk.get(answer.headers["Location"])
+    assert "You can undo this for 15 minutes" in undo.text and "/undo" in undo.text
+
+    assert desk.post(f"/desk/batches/{batch_a.id}/undo",
+                     data={"csrf_token": token}).status_code == 303
+    with runtime.db.read() as session:
+        assert session.get_one(models.Batch, batch_a.id).acknowledged_at is None
+        actions = session.scalars(select(models.AuditEntry.action)).all()
+    assert "acknowledgement undone" in actions
+    assert staff_clients["authority_b"].post(ack, data={"csrf_token": token}).status_code in (
+        400, 404)
+
+
+def test_an_acknowledgement_cannot_be_undone_after_its_window(staff_clients, client,
+                                                              submit_token, runtime):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from intake.web.deliveries import UNDO_WINDOW
+    from tests.helpers.forms import CSRF
+
+    registrations(client, submit_token, ["14467"])
+    process_queue(runtime)
+    with runtime.db.transaction() as session:
+        batch = session.scalar(select(models.Batch))
+        batch_id = batch.id  # type: ignore[union-attr]
+        session.execute(update(models.Batch).values(
+            acknowledged_at=dt.datetime.now(dt.UTC) - UNDO_WINDOW))
+    desk = staff_clients["authority_a"]
+    token = CSRF.search(desk.get("/desk/batches").text).group(1)  # type: ignore[union-attr]
+
+    assert "/undo" not in desk.get("/desk/batches").text
+    assert desk.post(f"/desk/batches/{batch_id}/undo",
+                     data={"csrf_token": token}).status_code == 409
+
+
+def test_the_portal_lists_newest_first_with_the_authoritys_name(staff_clients, client,
+                                                                submit_token, runtime):
+    for _ in range(2):
+        registrations(client, submit_token, ["14467", "14943"])
+        process_queue(runtime)
+    page = staff_clients["admin"].get("/desk/batches").text
+    assert "STV Potsdam" in page and "KRV Teltow-Fläming" in page
+    own = staff_clients["authority_a"].get("/desk/batches").text
+    assert re.findall(r'data-label="No.">(\d+)<', own) == ["2", "1"]
 
 
 def test_an_admin_sees_that_batches_exist_but_neither_reads_nor_acknowledges_them(
@@ -219,7 +271,7 @@ def test_an_admin_sees_that_batches_exist_but_neither_reads_nor_acknowledges_the
         batch_a = session.scalar(select(models.Batch).where(models.Batch.authority_key == "073400"))
         keys = set(session.scalars(select(models.Batch.authority_key)))
     assert portal.status_code == 200 and len(keys) == 2
-    assert all(key in portal.text for key in keys)  # the admin sees that both exist
+    assert all(name in portal.text for name in ("STV Potsdam", "KRV Teltow-Fläming"))  # both exist
     assert "/desk/batches/" not in portal.text  # no download, no acknowledgement
     token = CSRF.search(admin.get("/desk/").text).group(1)  # type: ignore[union-attr]
 

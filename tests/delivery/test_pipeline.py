@@ -154,7 +154,7 @@ def test_form_registration_shows_reference_and_becomes_a_message(client, runtime
     assert response.status_code == 303
     confirmation = client.get(response.headers["Location"])
     assert "registration has been received" in confirmation.text
-    assert re.search(r'class="reference">[0-9A-Z]{5}-[0-9A-Z]{5}<', confirmation.text)
+    assert re.search(r'class="reference"><bdi dir="ltr">[0-9A-Z]{5}-[0-9A-Z]{5}<', confirmation.text)
     assert "KRV Teltow-Fläming" in confirmation.text
     assert "<svg" in confirmation.text
     process_queue(runtime)

@@ -181,3 +181,16 @@ def first_slot_day(runtime) -> str:  # type: ignore[no-untyped-def]
     with runtime.db.read() as session:
         slot = session.scalars(select(models.Slot).join(models.Appointment)).first()
         return booking.aware(slot.starts_at).astimezone(booking.LOCAL_TIME).date().isoformat()
+
+
+def test_the_day_list_moves_between_days_and_says_the_day_in_words(staff_clients):
+    """Issue #26: the day list showed one day, as 2026-12-07, and could not move."""
+    desk = staff_clients["authority_a"]
+
+    page = desk.get("/desk/day/073400?date=2026-12-07").text
+
+    assert "Monday, December 7, 2026" in page and "STV Potsdam" in page
+    assert 'href="/desk/day/073400?date=2026-12-06" rel="prev"' in page
+    assert 'href="/desk/day/073400?date=2026-12-08" rel="next"' in page
+    for odd in ("0001-01-01", "9999-12-31", "2026-02-30", "x"):
+        assert desk.get(f"/desk/day/073400?date={odd}").status_code == 200
