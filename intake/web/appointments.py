@@ -6,14 +6,13 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from intake.registrations import booking, register
 from intake.security.access import public
 from intake.store import models
-from intake.web import invitation, runtime
+from intake.web import display, invitation, runtime
 from intake.web.public import status_of
 
 bp = Blueprint("appointments", __name__, url_prefix="/s/<token>")
@@ -58,7 +57,7 @@ def slots(token: str) -> Any:
         )
     days: dict[str, list[models.Slot]] = {}
     for slot in free:
-        day = format_datetime(booking.aware(slot.starts_at), "EEEE, d MMMM y")
+        day = display.local_day(slot.starts_at)
         days.setdefault(day, []).append(slot)
     return render_template(
         "appointments/slots.html",

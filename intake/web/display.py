@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date, get_month_names
+from babel.dates import format_date, get_datetime_format, get_month_names
 from flask import Flask, request
-from flask_babel import format_datetime, format_time, get_locale, get_translations
+from flask_babel import format_time, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -63,8 +63,16 @@ def local_time(moment: dt.datetime) -> str:
     return str(format_time(booking.aware(moment), "short"))
 
 
+def local_day(moment: dt.datetime) -> str:
+    """The day of a moment at the authority, in words: "Montag, 7. Dezember 2026"."""
+    return long_date(booking.aware(moment).astimezone(booking.LOCAL_TIME).date())
+
+
 def local_datetime(moment: dt.datetime) -> str:
-    return str(format_datetime(booking.aware(moment), "EEEE, d MMMM y, HH:mm"))
+    """Day and time at the authority, joined as the language joins them (a comma in de and
+    en, the Arabic comma in ar and fa), with the same time as everywhere else."""
+    joined = get_datetime_format("medium", locale=language())
+    return str(joined).format(local_time(moment), local_day(moment))
 
 
 def language_links() -> list[tuple[str, str]]:
@@ -87,7 +95,8 @@ def page_globals() -> dict[str, Any]:
         "native_names": NATIVE_NAMES,
         "languages": LANGUAGES,
         "countries": territories.choices(lang),
-        "month_names": get_month_names("wide", locale=lang),
+        # A month on its own (a drop-down), not in a date: "березень", not "березня".
+        "month_names": get_month_names("wide", context="stand-alone", locale=lang),
         "role_names": ROLE_NAMES,
         "sex_names": SEX_NAMES,
     }
@@ -145,3 +154,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(country, "country")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_datetime, "local_datetime")
+    app.add_template_filter(local_day, "local_day")

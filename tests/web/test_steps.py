@@ -259,3 +259,26 @@ def test_every_numeric_answer_takes_persian_and_arabic_indic_digits(client, digi
     assert post(client, "/fa/contact", {"phone": native("+49 151 12345678")}).status_code == 303
     review = client.get("/fa/review").text
     assert "FA987654" in review and "14467" in review
+
+
+@pytest.mark.parametrize(("lang", "month", "day_heading", "joined"), [
+    ("uk", ">березень<", "понеділок, 7 грудня 2026\u202fр.", "понеділок, 7 грудня 2026\u202fр., 08:00"),
+    ("de", ">März<", "Montag, 7. Dezember 2026", "Montag, 7. Dezember 2026, 08:00"),
+    ("ar", ">مارس<", "الاثنين، 7 ديسمبر 2026", "الاثنين، 7 ديسمبر 2026، 8:00"),
+])
+def test_months_days_and_times_as_each_language_writes_them(app, client, lang, month,
+                                                            day_heading, joined):
+    """Issue #26: month names in the genitive on their own ("березня"), German dates
+    without the day's period, Latin commas in Arabic, "8:00 AM" here and "08:00" there."""
+    import datetime as dt
+
+    from flask_babel import force_locale
+
+    from intake.web import display
+
+    post(client, f"/{lang}/", {"who": "self"})
+    assert month in client.get(f"/{lang}/person/0").text  # the month drop-down
+    moment = dt.datetime(2026, 12, 7, 7, 0, tzinfo=dt.UTC)  # 08:00 in Berlin
+    with app.test_request_context(), force_locale(lang):
+        assert display.local_day(moment) == day_heading
+        assert display.local_datetime(moment).startswith(joined)
