@@ -193,3 +193,17 @@ def test_other_scripts_and_invisible_characters_fail(text, bad):
 def test_normalize_composes_and_collapses_whitespace(raw, clean):
     assert names.normalize(raw) == clean
     assert names.normalize(clean) == clean
+
+
+@pytest.mark.parametrize(("language", "earlier", "later"), [
+    ("de", "Ägypten", "Deutschland"), ("de", "Österreich", "Pakistan"),
+    ("uk", "Австрія", "Єгипет"), ("uk", "Єгипет", "Іран"),
+    ("fa", "پاکستان", "چین"),
+])
+def test_country_lists_are_in_each_languages_alphabetical_order(language, earlier, later):
+    """Issue #26: sorted by code point, Ägypten and Österreich came last in German, Єгипет
+    first in Ukrainian."""
+    from intake.dataset.territories import choices
+
+    names = [name for _code, name in choices(language)]
+    assert names.index(earlier) < names.index(later)
