@@ -5,6 +5,7 @@ Empty inputs count as missing, so the schema answers "required" rather than "inv
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -67,7 +68,7 @@ def person_document(form: Form, role: str) -> dict[str, Any]:
         "no_given_name": form.get("no_given_name") == "yes",
         "family_name_native": _value(form, "family_name_native"),
         "given_names_native": _value(form, "given_names_native"),
-        "country_of_birth": _value(form, "country_of_birth"),
+        "country_of_birth": _unless_unknown(_value(form, "country_of_birth")),
         "marital_status": _value(form, "marital_status") or "unknown",
         "nationalities": [
             code for code in (_value(form, "nationality"), _value(form, "nationality_2")) if code
@@ -98,6 +99,54 @@ def person_document(form: Form, role: str) -> dict[str, Any]:
     return person
 
 
+def _unless_unknown(value: str | None) -> str | None:
+    return None if value == UNKNOWN else value
+
+
+def unanswered(form: Form) -> dict[str, str]:
+    """Questions of the person step left without an answer, which the dataset would take as
+    "unknown" (no drop-down starts on an answer: a month forgotten is not "unknown"), and
+    a date that does not exist; by input, as `flatten` gives errors."""
+    found: dict[str, str] = {}
+    problem = date_unanswered(form, "birth") if form.get("birth_unknown") != "yes" else None
+    if problem:
+        found["birth_day"] = problem
+    if _value(form, "country_of_birth") is None:
+        found["country_of_birth"] = str(_l("Choose the country of birth, or “unknown”."))
+    if _value(form, "marital_status") is None:
+        found["marital_status"] = str(REQUIRED["marital_status"])
+    return found
+
+
+def date_unanswered(form: Form, prefix: str) -> str | None:
+    """What is missing from a date's drop-downs once its year is given, or wrong with it."""
+    year, month, day = (_value(form, f"{prefix}_{part}") for part in ("year", "month", "day"))
+    if year in (None, UNKNOWN):
+        return None
+    if month is None:
+        return str(_l("Choose the month, or “unknown”."))
+    if month != UNKNOWN and day is None:
+        return str(_l("Choose the day, or “unknown”."))
+    if month != UNKNOWN and day != UNKNOWN and not _exists(year, month, day):
+        return str(_l("There is no such day: check the day and the month."))
+    return None
+
+
+def _exists(year: str, month: str | None, day: str | None) -> bool:
+    """Whether the drop-downs' day exists in that month (31 February does not); a year
+    that is not a number is the schema's to refuse."""
+    try:
+        dt.date(int(names.ascii_digits(year)), int(month or 1), int(day or 1))
+    except ValueError:
+        return not names.ascii_digits(year).isdigit()
+    return True
+
+
+def in_page_order(errors: dict[str, str], inputs: dict[str, str]) -> dict[str, str]:
+    order = {name: position for position, name in enumerate(dict.fromkeys(inputs.values()))}
+    return dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
+
+
 def person_inputs(person: dict[str, Any]) -> dict[str, str]:
     """The person step's inputs for a stored person (to change it)."""
     inputs = {
@@ -109,13 +158,7 @@ def person_inputs(person: dict[str, Any]) -> dict[str, str]:
     for flag in ("no_family_name", "no_given_name"):
         if person.get(flag):
             inputs[flag] = "yes"
-    if "date_of_birth" in person:
-        inputs.update(_date_inputs("birth", person["date_of_birth"]))
-    if "place_of_birth" in person:
-        if person["place_of_birth"] is None:
-            inputs["place_of_birth_unknown"] = "yes"
-        else:
-            inputs["place_of_birth"] = person["place_of_birth"]
+    inputs.update(_birth_inputs(person))
     for name, code in zip(
         ("nationality", "nationality_2"), person.get("nationalities", [])[:2], strict=False
     ):
@@ -129,6 +172,21 @@ def person_inputs(person: dict[str, Any]) -> dict[str, str]:
     if document.get("number"):
         inputs["document_type"] = document.get("type", "passport")
         inputs["document_number"] = document["number"]
+    return inputs
+
+
+def _birth_inputs(person: dict[str, Any]) -> dict[str, str]:
+    """Date, place and country of birth; what was answered "unknown" shown as answered."""
+    inputs: dict[str, str] = {}
+    if "date_of_birth" in person:
+        inputs.update(_date_inputs("birth", person["date_of_birth"]))
+    if "country_of_birth" in person and person["country_of_birth"] is None:
+        inputs["country_of_birth"] = UNKNOWN
+    if "place_of_birth" in person:
+        if person["place_of_birth"] is None:
+            inputs["place_of_birth_unknown"] = "yes"
+        else:
+            inputs["place_of_birth"] = person["place_of_birth"]
     return inputs
 
 
@@ -178,8 +236,7 @@ def flatten(errors: dict[str, Any], inputs: dict[str, str]) -> dict[str, str]:
             flat.setdefault(name, message)
 
     walk(errors, "")
-    order = {name: position for position, name in enumerate(dict.fromkeys(inputs.values()))}
-    return dict(sorted(flat.items(), key=lambda item: order.get(item[0], len(order))))
+    return in_page_order(flat, inputs)
 
 
 # What a missing answer's message says, by input: GOV.UK's "say what to do, for this field".

@@ -145,11 +145,14 @@ def person(n: int) -> Any:
         return _render_person(n, values, {}, proposed=proposed)
     role = "applicant" if n == 0 else request.form.get("role", "")
     document = forms.person_document(request.form, role)
+    missing = forms.unanswered(request.form)
     try:
         loaded = PersonSchema().load(document)
     except ValidationError as error:
-        errors = forms.flatten(messages(error), forms.PERSON_INPUTS)
-        return _render_person(n, values, errors), 422
+        errors = {**forms.flatten(messages(error), forms.PERSON_INPUTS), **missing}
+        return _render_person(n, values, forms.in_page_order(errors, forms.PERSON_INPUTS)), 422
+    if missing:
+        return _render_person(n, values, forms.in_page_order(missing, forms.PERSON_INPUTS)), 422
     dumped = PersonSchema().dump(loaded)
     persons[n:n + 1] = [dumped]
     _store(draft)
@@ -249,6 +252,9 @@ def _section(
         values = request.form.to_dict()
         document = parse(request.form)
         errors = _check_section(document, inputs, fields)
+        entry = forms.date_unanswered(request.form, "entry") if "entry_date" in fields else None
+        if entry:
+            errors = forms.in_page_order({**errors, "entry_day": entry}, inputs)
         if not errors:
             draft.update(document)
             _store(draft)

@@ -18,13 +18,13 @@ SPOUSE = {
     "role": "spouse", "family_name": "Kovalenko", "given_names": "Iryna", "sex": "female",
     "birth_day": "unknown", "birth_month": "7", "birth_year": "1987",
     "place_of_birth": "Lviv", "country_of_birth": "UA", "nationality": "UA",
-    "lived_in_ukraine": "yes",
+    "marital_status": "married", "lived_in_ukraine": "yes",
 }
 CHILD = {
     "role": "child", "family_name": "Kovalenko", "given_names": "Marko", "sex": "male",
     "birth_day": "unknown", "birth_month": "unknown", "birth_year": "2015",
     "place_of_birth_unknown": "yes", "country_of_birth": "UA", "nationality": "UA",
-    "lived_in_ukraine": "yes",
+    "marital_status": "single", "lived_in_ukraine": "yes",
 }
 
 

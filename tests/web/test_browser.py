@@ -27,15 +27,16 @@ PAGE_BUDGET = 30 * 1024  # bytes transferred per page, everything included
 FAMILY = [
     {"family_name": "Щербак", "given_names": "Олена", "sex": "female", "birth_day": "1",
      "birth_month": "5", "birth_year": "1990", "place_of_birth": "Kyiv",
-     "country_of_birth": "UA", "nationality": "UA", "lived_in_ukraine": "yes"},
+     "country_of_birth": "UA", "nationality": "UA", "lived_in_ukraine": "yes",
+     "marital_status": "married"},
     {"role": "spouse", "family_name": "Shcherbak", "given_names": "Petro", "sex": "male",
      "birth_day": "unknown", "birth_month": "7", "birth_year": "1988",
      "place_of_birth": "Lviv", "country_of_birth": "UA", "nationality": "UA",
-     "lived_in_ukraine": "yes"},
+     "lived_in_ukraine": "yes", "marital_status": "married"},
     {"role": "child", "family_name": "Shcherbak", "given_names": "Andrii", "sex": "male",
      "birth_day": "unknown", "birth_month": "unknown", "birth_year": "2015",
      "place_of_birth_unknown": "yes", "country_of_birth": "UA", "nationality": "UA",
-     "lived_in_ukraine": "yes"},
+     "lived_in_ukraine": "yes", "marital_status": "single"},
 ]
 
 

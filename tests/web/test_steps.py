@@ -238,7 +238,8 @@ def test_errors_say_which_answer_is_missing_in_the_order_of_the_page(client):
     summary = re.findall(r'<li><a href="#([^"]+)">(.*?)</a>', person.text)
     assert "This field is required." not in person.text
     page_order = [name for name in ("family_name", "given_names", "sex", "birth_day",
-                                    "place_of_birth", "nationality", "lived_in_ukraine")]
+                                    "place_of_birth", "country_of_birth", "nationality",
+                                    "lived_in_ukraine", "marital_status")]
     assert [name for name, _message in summary] == page_order
     assert dict(summary)["sex"] == "Choose the sex as in the passport."
 
@@ -282,3 +283,34 @@ def test_months_days_and_times_as_each_language_writes_them(app, client, lang, m
     with app.test_request_context(), force_locale(lang):
         assert display.local_day(moment) == day_heading
         assert display.local_datetime(moment).startswith(joined)
+
+
+def test_no_question_starts_answered_and_a_forgotten_month_is_asked_for(client):
+    """Issue #26: day and month started at "unknown", country of birth at "unknown", marital
+    status at "single"; forgetting the month stored a year-only date without a question;
+    31 February asked for "YYYY-MM-DD" on a page of drop-downs."""
+    post(client, "/en/", {"who": "self"})
+    page = client.get("/en/person/0").text
+    for drop_down in ("birth_day", "birth_month", "country_of_birth", "marital_status"):
+        options = page.split(f'<select id="{drop_down}"', 1)[1].split("</select>", 1)[0]
+        assert " selected" not in options, drop_down
+        assert '<option value="">' in options, drop_down  # an empty first choice: no answer
+
+    unanswered = {key: value for key, value in APPLICANT.items()
+                  if key not in ("birth_month", "country_of_birth", "marital_status")}
+    refused = post(client, "/en/person/0", unanswered)
+    errors = dict(re.findall(r'<li><a href="#([^"]+)">(.*?)</a>', refused.text))
+    assert errors == {"birth_day": "Choose the month, or “unknown”.",
+                      "country_of_birth": "Choose the country of birth, or “unknown”.",
+                      "marital_status": "Choose the marital status."}
+
+    no_such_day = post(client, "/en/person/0", {**APPLICANT, "birth_day": "31",
+                                                "birth_month": "2"})
+    assert "There is no such day" in no_such_day.text and "YYYY" not in no_such_day.text
+
+    answered = post(client, "/en/person/0", {**APPLICANT, "birth_day": "unknown",
+                                             "birth_month": "unknown",
+                                             "country_of_birth": "unknown"})
+    assert answered.status_code == 303
+    again = client.get("/en/person/0").text  # "unknown" as answered, shown as answered
+    assert re.search(r'<option value="unknown" selected>unknown</option>', again)
