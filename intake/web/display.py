@@ -32,6 +32,20 @@ SEX_NAMES = {
     "diverse": _l("diverse"),
     "unspecified": _l("not specified"),
 }
+# The person step's choices, named as the page names them (one list for both).
+MARITAL_NAMES = {
+    "single": _l("single"),
+    "married": _l("married"),
+    "civil_partnership": _l("civil partnership"),
+    "divorced": _l("divorced"),
+    "widowed": _l("widowed"),
+    "unknown": _l("prefer not to say"),
+}
+DOCUMENT_NAMES = {
+    "passport": _l("Passport"),
+    "travel_document": _l("Travel document"),
+    "other": _l("Other identity document"),
+}
 
 
 def language() -> str:
@@ -99,6 +113,8 @@ def page_globals() -> dict[str, Any]:
         "month_names": get_month_names("wide", context="stand-alone", locale=lang),
         "role_names": ROLE_NAMES,
         "sex_names": SEX_NAMES,
+        "marital_names": MARITAL_NAMES,
+        "document_names": DOCUMENT_NAMES,
     }
 
 

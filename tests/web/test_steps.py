@@ -314,3 +314,20 @@ def test_no_question_starts_answered_and_a_forgotten_month_is_asked_for(client):
     assert answered.status_code == 303
     again = client.get("/en/person/0").text  # "unknown" as answered, shown as answered
     assert re.search(r'<option value="unknown" selected>unknown</option>', again)
+
+
+def test_check_your_answers_shows_every_answer(client):
+    """Issue #26: the check-your-answers page omitted marital status, the native spelling,
+    the document type and the remarks."""
+    post(client, "/uk/", {"who": "self"})
+    post(client, "/uk/person/0", {**APPLICANT, "family_name_native": "Коваленко",
+                                  "given_names_native": "Тарас"})
+    post(client, "/uk/address", {"postal_code": "14467"})
+    post(client, "/uk/contact", {"remarks": "Needs a wheelchair"})
+
+    review = client.get("/uk/review").text
+
+    for shown in ("Коваленко, Тарас", "одружений(-а)", "Паспорт", "FA987654",
+                  "Needs a wheelchair"):
+        assert shown in review, shown
+    assert review.count(">Змінити<") >= 3  # a Change link per section
