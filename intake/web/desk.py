@@ -23,7 +23,7 @@ from intake.registrations import booking, drafts, register
 from intake.security import audit, sealing
 from intake.security.access import roles
 from intake.store import blind_index, household_rows, models
-from intake.web import qr, runtime
+from intake.web import forms, qr, runtime
 from intake.web.language import select_locale
 from intake.web.links import absolute
 
@@ -41,9 +41,12 @@ def home() -> str:
 @bp.get("/search")
 @roles(*READERS)
 def search() -> str:
-    reference = request.args.get("reference", "").strip()
-    family, given = request.args.get("family_name", ""), request.args.get("given_names", "")
-    born = request.args.get("date_of_birth", "").strip() or None
+    reference = request.args.get("reference", "").strip().upper()
+    # Any spelling: Cyrillic as written in a Ukrainian or Russian document is transliterated
+    # (the index's skeleton then meets the usual Latin variants); dates as people type them.
+    family, given = (forms.as_latin(request.args.get(name, ""))
+                     for name in ("family_name", "given_names"))
+    born = forms.typed_date(request.args.get("date_of_birth", ""))
     with runtime().db.transaction() as db_session:
         if reference:
             found = [r for r in [register.by_reference(db_session, reference)] if r]

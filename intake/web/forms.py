@@ -6,12 +6,13 @@ Empty inputs count as missing, so the schema answers "required" rather than "inv
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from intake.dataset import fields, names
+from intake.dataset import fields, names, transliteration
 
 Form = MultiDict[str, str]
 UNKNOWN = "unknown"
@@ -216,6 +217,33 @@ def contact_document(form: Form) -> dict[str, Any]:
     if _value(form, "entry_year"):
         document["entry_date"] = _date(form, "entry")
     return document
+
+
+_TYPED_DATE = re.compile(r"^(\d{1,2})[./\s-](\d{1,2})[./\s-](\d{4})$|^(\d{1,2})[./\s-](\d{4})$")
+
+
+def typed_date(text: str) -> str | None:
+    """A date as people type it at a desk, as the dataset writes it: "15.03.1985",
+    "15/3/1985", "15 03 1985" (day first, as in Germany and Ukraine), "03.1985", "1985",
+    "1985-03-15", in any script's digits. None when empty; as typed when it is none of them
+    (then nothing is found, and the page says how to search)."""
+    text = names.ascii_digits(text.strip())
+    if not text:
+        return None
+    found = _TYPED_DATE.match(text)
+    if found and found.group(3):
+        return f"{found.group(3)}-{int(found.group(2)):02d}-{int(found.group(1)):02d}"
+    if found:
+        return f"{found.group(5)}-{int(found.group(4)):02d}"
+    return text
+
+
+def as_latin(name: str) -> str:
+    """A name as typed, or its Latin spelling when typed in Cyrillic."""
+    name = name.strip()
+    if name and names.first_disallowed(name):
+        return transliteration.propose_latin(name) or name
+    return name
 
 
 def flatten(errors: dict[str, Any], inputs: dict[str, str]) -> dict[str, str]:
