@@ -48,6 +48,7 @@ class Booked:
     priority: bool
     checked_in_at: dt.datetime | None
     waiting_number: int | None
+    booked_at: dt.datetime | None = None  # a rebooking is a newer booking (calendar updates)
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
@@ -232,7 +233,7 @@ def appointment(session: Session, registration: models.Registration) -> Booked |
 BOOKED_COLUMNS = (
     models.Appointment.slot_id, models.Appointment.seats, models.Appointment.priority,
     models.Appointment.checked_in_at, models.Appointment.waiting_number,
-    models.Slot.starts_at, models.Slot.ends_at,
+    models.Appointment.booked_at, models.Slot.starts_at, models.Slot.ends_at,
 )
 
 
@@ -246,6 +247,7 @@ def booked(row: Any) -> Booked:
         priority=row.priority,
         checked_in_at=row.checked_in_at,
         waiting_number=row.waiting_number,
+        booked_at=aware(row.booked_at),
     )
 
 

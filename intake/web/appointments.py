@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from intake.registrations import booking, register
 from intake.security.access import public
 from intake.store import models
-from intake.web import display, invitation, runtime
+from intake.web import invitation, runtime
 from intake.web.public import status_of
 
 bp = Blueprint("appointments", __name__, url_prefix="/s/<token>")
@@ -47,6 +47,8 @@ def _answer(priority: bool) -> str:
 @bp.get("/slots")
 @public
 def slots(token: str) -> Any:
+    """Free times of one day at a time (the first day with any, or the one chosen), with
+    the other days to choose from: a fortnight's times on one page ran to eight screens."""
     priority = request.args.get("priority") == "yes"
     error = _BOOKING_ERRORS.get(request.args.get("error", ""))
     now = dt.datetime.now(dt.UTC)
@@ -55,31 +57,47 @@ def slots(token: str) -> Any:
         free = booking.free_slots(
             session, found.authority_key, len(found.persons), priority, now
         )
-    days: dict[str, list[models.Slot]] = {}
+    days: dict[dt.date, list[models.Slot]] = {}
     for slot in free:
-        day = display.local_day(slot.starts_at)
-        days.setdefault(day, []).append(slot)
+        days.setdefault(booking.aware(slot.starts_at).astimezone(booking.LOCAL_TIME).date(),
+                        []).append(slot)
+    chosen = _chosen_day(request.args.get("day"), list(days))
     return render_template(
         "appointments/slots.html",
         token=token,
         days=days,
+        chosen=chosen,
+        times=days.get(chosen, []) if chosen else [],
         priority=priority,
         status=status_of(token),
         error=error,
     )
 
 
+def _chosen_day(asked: str | None, days: list[dt.date]) -> dt.date | None:
+    try:
+        day = dt.date.fromisoformat(asked or "")
+    except ValueError:
+        day = None
+    return day if day in days else (days[0] if days else None)
+
+
 @bp.post("/appointment")
 @public
 def book(token: str) -> Any:
-    """Book the chosen time, with the priority answer given in the same form (so it counts
-    whether or not the times were shown for it); "Show times" shows the times for it."""
+    """The slots page's form: "Show times" shows the times for the priority answer given;
+    "Book" asks to confirm the chosen time (a page of its own); "Confirm" books it. The
+    answer counts from the same form whether or not the times were shown for it."""
     priority = request.form.get("priority") == "yes"
-    if request.form.get("action") == "show":
+    action = request.form.get("action")
+    if action == "show":
         return _slots_again(token, priority)
     slot_id = booking.slot_id(request.form.get("slot"))
     if slot_id is None:
         return _slots_again(token, priority, "choose")
+    if action != "confirm":
+        return redirect(url_for("appointments.confirm", token=token, slot=slot_id,
+                                priority=_answer(priority)), code=303)
     try:
         with runtime().db.transaction() as session:
             booking.book(
@@ -91,9 +109,30 @@ def book(token: str) -> Any:
     return redirect(url_for("public.status", token=token, notice="booked"), code=303)
 
 
-@bp.post("/appointment/cancel")
+@bp.get("/appointment/confirm")
+@public
+def confirm(token: str) -> Any:
+    """Before booking (or rebooking): the time, the place, and what it replaces."""
+    slot_id = booking.slot_id(request.args.get("slot"))
+    priority = request.args.get("priority") == "yes"
+    with runtime().db.read() as session:
+        slot = session.get(models.Slot, slot_id) if slot_id is not None else None
+    status = status_of(token)
+    if slot is None or slot.authority_key != status.authority.key:
+        return _slots_again(token, priority, "choose")
+    return render_template("appointments/confirm.html", token=token, slot=slot,
+                           priority=priority, status=status)
+
+
+@bp.route("/appointment/cancel", methods=["GET", "POST"])
 @public
 def cancel(token: str) -> Any:
+    """GET asks (one tap used to cancel at once); POST cancels."""
+    if request.method == "GET":
+        status = status_of(token)
+        if status.appointment is None:
+            return redirect(url_for("public.status", token=token), code=303)
+        return render_template("appointments/cancel.html", token=token, status=status)
     with runtime().db.transaction() as session:
         booking.cancel(session, _registration(session, token))
     return redirect(url_for("public.status", token=token, notice="cancelled"), code=303)
@@ -119,6 +158,7 @@ def calendar_file(token: str) -> Response:
             reference=status.reference,
         ),
         stamp=dt.datetime.now(dt.UTC),
+        booked_at=status.appointment.booked_at,
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'attachment; filename="appointment.ics"'

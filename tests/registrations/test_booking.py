@@ -58,7 +58,8 @@ def test_a_household_books_gets_a_calendar_file_and_cancels(client, submit_token
     first_slot = slots_page.text.split('name="slot" value="', 1)[1].split('"', 1)[0]
     csrf = CSRF.search(slots_page.text).group(1)  # type: ignore[union-attr]
     booked = client.post(f"{status_path}/appointment",
-                         data={"csrf_token": csrf, "slot": first_slot, "priority": "no"})
+                         data={"csrf_token": csrf, "slot": first_slot, "priority": "no",
+                               "action": "confirm"})
 
     assert booked.status_code == 303
     page = client.get(booked.headers["Location"]).text
@@ -73,6 +74,10 @@ def test_a_household_books_gets_a_calendar_file_and_cancels(client, submit_token
         slot = session.get_one(models.Slot, int(first_slot))
         assert event.decoded("DTSTART") == booking.aware(slot.starts_at)
 
+    asked = client.get(f"{status_path}/appointment/cancel")  # one tap asks first
+    assert asked.status_code == 200 and "Cancel the appointment?" in asked.text
+    with runtime.db.read() as session:
+        assert session.get_one(models.Slot, int(first_slot)).taken == 3
     cancelled = client.post(f"{status_path}/appointment/cancel", data={"csrf_token": csrf})
 
     assert cancelled.status_code == 303
@@ -266,7 +271,7 @@ def test_the_priority_answer_counts_without_pressing_show_times(client, submit_t
     assert 'type="hidden" name="priority"' not in booking_form
 
     booked = client.post(f"{status_path}/appointment", data={
-        "csrf_token": csrf, "slot": slot, "priority": "yes", "action": "book"})
+        "csrf_token": csrf, "slot": slot, "priority": "yes", "action": "confirm"})
 
     assert booked.status_code == 303
     with runtime.db.read() as session:
@@ -297,7 +302,7 @@ def test_after_a_booking_error_every_link_and_form_on_the_page_works(client, sub
                         .values(taken=models.Slot.capacity))
 
     refused = client.post(f"{status_path}/appointment", data={
-        "csrf_token": csrf, "slot": slot, "priority": "no", "action": "book"})
+        "csrf_token": csrf, "slot": slot, "priority": "no", "action": "confirm"})
     page = client.get(refused.headers["Location"])
 
     assert refused.status_code == 303 and "just been taken" in page.text
@@ -306,3 +311,55 @@ def test_after_a_booking_error_every_link_and_form_on_the_page_works(client, sub
         assert followed.status_code == 200, link
     for form_target in re.findall(r'<form method="post" action="([^"]+)"', page.text):
         assert form_target.endswith("/appointment")
+
+
+def test_booking_asks_first_and_says_what_a_rebooking_replaces(client, submit_token, runtime):
+    """Issue #26: booking, cancelling and rebooking acted on one tap."""
+    status_path = new_registration(client, submit_token)["status_url"].removeprefix(
+        "http://localhost")
+    slot, csrf = _slots_form(client, status_path)
+
+    asked = client.post(f"{status_path}/appointment", data={
+        "csrf_token": csrf, "slot": slot, "priority": "no", "action": "book"})
+
+    assert asked.status_code == 303 and "/appointment/confirm?" in asked.headers["Location"]
+    page = client.get(asked.headers["Location"]).text
+    assert "Book this appointment?" in page and "replaces" not in page
+    with runtime.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(models.Appointment)) == 0
+    client.post(f"{status_path}/appointment", data={
+        "csrf_token": csrf, "slot": slot, "priority": "no", "action": "confirm"})
+    other = re.findall(r'name="slot" value="(\d+)"', client.get(f"{status_path}/slots").text)[1]
+    again = client.get(f"{status_path}/appointment/confirm?slot={other}&priority=no").text
+    assert "This replaces your appointment on" in again
+
+
+def test_times_are_shown_one_day_at_a_time_with_the_days_to_choose(client, submit_token):
+    """Issue #26: 224 times over eight screens, the button at the end."""
+    status_path = new_registration(client, submit_token)["status_url"].removeprefix(
+        "http://localhost")
+    page = client.get(f"{status_path}/slots").text
+    days = re.findall(r'href="[^"]*/slots\?day=(\d{4}-\d{2}-\d{2})', page)
+    assert len(days) >= 5 and 'aria-current="date"' in page
+
+    second = client.get(f"{status_path}/slots?day={days[1]}").text
+    times = re.findall(r'name="slot" value="(\d+)"', second)
+    assert 0 < len(times) <= 40
+    assert times != re.findall(r'name="slot" value="(\d+)"', page)
+
+
+def test_the_calendar_file_is_in_berlin_time_with_a_reminder_and_a_sequence(
+    client, submit_token
+):
+    body = new_registration(client, submit_token)
+    status_path = body["status_url"].removeprefix("http://localhost")
+    slot, csrf = _slots_form(client, status_path)
+    client.post(f"{status_path}/appointment", data={
+        "csrf_token": csrf, "slot": slot, "priority": "no", "action": "confirm"})
+
+    calendar = Calendar.from_ical(client.get(f"{status_path}/appointment.ics").data)
+
+    [event] = calendar.walk("VEVENT")
+    assert str(event["DTSTART"].params["TZID"]) == "Europe/Berlin"
+    assert calendar.walk("VTIMEZONE") and event.walk("VALARM")
+    assert int(event["SEQUENCE"]) > 0 and str(event["UID"]) == f"{body['reference']}@intake"
