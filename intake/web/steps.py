@@ -189,20 +189,26 @@ def _propose_latin(values: dict[str, str]) -> list[str]:
 def _render_person(
     n: int, values: dict[str, str], errors: dict[str, str], proposed: list[str] | None = None
 ) -> str:
+    back = url_for("steps.start") if n == 0 else url_for("steps.household")
     return render_template(
-        "steps/person.html", n=n, values=values, errors=errors, proposed=proposed or []
+        "steps/person.html", n=n, values=values, errors=errors, proposed=proposed or [],
+        back=back,
     )
 
 
-@bp.post("/person/<int:n>/remove")
+@bp.route("/person/<int:n>/remove", methods=["GET", "POST"])
 @public
 def remove(n: int) -> Any:
+    """GET asks whether to remove the family member (a tap used to delete at once)."""
     draft = _load()
     if draft is None:
         return _no_draft()
-    if 0 < n < len(draft["persons"]):
-        del draft["persons"][n]
-        _store(draft)
+    if not 0 < n < len(draft["persons"]):
+        return _go("steps.household")
+    if request.method == "GET":
+        return render_template("steps/remove.html", n=n, person=draft["persons"][n])
+    del draft["persons"][n]
+    _store(draft)
     return _go("steps.household")
 
 
@@ -218,7 +224,8 @@ def household() -> Any:
         if request.form.get("action") == "add" and len(draft["persons"]) < MAX_PERSONS:
             return _go("steps.person", n=len(draft["persons"]))
         return _go("steps.address")
-    return render_template("steps/household.html", persons=draft["persons"], limit=MAX_PERSONS)
+    return render_template("steps/household.html", persons=draft["persons"], limit=MAX_PERSONS,
+                           back=url_for("steps.person", n=len(draft["persons"]) - 1))
 
 
 @bp.route("/address", methods=["GET", "POST"])
@@ -259,9 +266,17 @@ def _section(
             draft.update(document)
             _store(draft)
             return _go(following)
-    return render_template(f"steps/{name}.html", values=values, errors=errors), (
-        422 if errors else 200
-    )
+    return render_template(f"steps/{name}.html", values=values, errors=errors,
+                           back=_back_from(name, draft)), (422 if errors else 200)
+
+
+def _back_from(step: str, draft: dict[str, Any]) -> str:
+    """The step before this one, for its Back link."""
+    if step == "contact":
+        return url_for("steps.address")
+    if step == "review":
+        return url_for("steps.contact")
+    return url_for("steps.household" if draft.get("who") == "family" else "steps.person", n=0)
 
 
 def _check_section(
@@ -319,7 +334,7 @@ def review() -> Any:
                              reference)
     return render_template(
         "steps/review.html", draft=draft, errors=errors, duplicates=duplicates,
-        unaccompanied=_minors_only(draft),
+        unaccompanied=_minors_only(draft), back=_back_from("review", draft),
     ), (422 if errors else 200)
 
 

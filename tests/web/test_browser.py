@@ -5,9 +5,11 @@ Needs Debian's `chromium` (`.ci/run` installs it); without it these tests say so
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,8 @@ pytestmark = pytest.mark.slow
 VIEWPORT = {"width": 360, "height": 640}
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 PAGE_BUDGET = 30 * 1024  # bytes transferred per page, everything included
+# `make screenshots`: where each page state is saved, at 360x640 (unset: nowhere).
+SCREENSHOTS = Path(os.environ["INTAKE_SCREENSHOTS"]) if os.environ.get("INTAKE_SCREENSHOTS") else None
 FAMILY = [
     {"family_name": "Щербак", "given_names": "Олена", "sex": "female", "birth_day": "1",
      "birth_month": "5", "birth_year": "1990", "place_of_birth": "Kyiv",
@@ -67,9 +71,10 @@ def browser() -> Iterator[Any]:
 class Visit:
     """Drives one person's phone: records bytes per page and axe findings per page."""
 
-    def __init__(self, page: Page, check_accessibility: bool) -> None:
+    def __init__(self, page: Page, check_accessibility: bool, label: str = "") -> None:
         self.page = page
         self.check = check_accessibility
+        self.label = label  # the screenshots' file name prefix (make screenshots)
         self.names: list[str] = []
         self.loads: list[list[Any]] = []  # requests per page load, redirects included
         self.violations: dict[str, list[str]] = {}
@@ -94,6 +99,10 @@ class Visit:
         """The page has loaded: name it, then check it."""
         self.page.wait_for_load_state("load")
         self.names.append(name)
+        if SCREENSHOTS and self.label:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(
+                SCREENSHOTS / f"{self.label}-{len(self.names):02d}-{name}.jpg"), quality=70)
         if self.check:
             result = Axe().run(self.page, options=WCAG)
             found = [violation["id"] for violation in result.response["violations"]]
@@ -123,7 +132,7 @@ def register_family(browser: Any, base: str, lang: str, javascript: bool, check:
     context = browser.new_context(viewport=VIEWPORT, java_script_enabled=javascript)
     page = context.new_page()
     context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})
-    visit = Visit(page, check)
+    visit = Visit(page, check, label=f"{lang}-family" if check else "")
     page.goto(f"{base}/{lang}/")
     visit.settled("start")
     page.locator("#who_family").check()
@@ -195,7 +204,7 @@ def test_a_volunteers_first_sign_in_on_a_phone(browser, live_url, runtime, lang)
         one_time = staff.create_user(session, "olena@example.org", "volunteer", ["073400"])
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    visit = Visit(page, check_accessibility=True)
+    visit = Visit(page, check_accessibility=True, label=f"{lang}-staff")
 
     def go_on(name: str) -> None:  # the step's own form, not "Cancel and sign out"
         page.locator("main form:not(.inline) button[type=submit]").first.click()
@@ -215,7 +224,7 @@ def test_a_volunteers_first_sign_in_on_a_phone(browser, live_url, runtime, lang)
     assert page.locator(".qr svg").count() == 1
     key = page.locator("code.key").inner_text().replace(" ", "")
     visit.fill({"code": pyotp.TOTP(key).now()})
-    go_on("recovery codes")
+    go_on("recovery-codes")
     assert page.locator(".recovery-codes li").count() == 10
     page.locator("main a.button").click()
     visit.settled("desk")

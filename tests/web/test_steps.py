@@ -331,3 +331,25 @@ def test_check_your_answers_shows_every_answer(client):
                   "Needs a wheelchair"):
         assert shown in review, shown
     assert review.count(">Змінити<") >= 3  # a Change link per section
+
+
+def test_every_step_has_a_back_link_and_removing_asks_first(client):
+    """Issue #26: no step had a Back link; "Remove" deleted a family member at once."""
+    register(client, "en", [APPLICANT, SPOUSE], "14467")  # sent; start another
+    client.post("/en/", data={"csrf_token": CSRF.search(client.get("/en/").text).group(1),  # type: ignore[union-attr]
+                              "who": "family"})
+    post(client, "/en/person/0", APPLICANT)
+    post(client, "/en/household", {"action": "add"})
+    post(client, "/en/person/1", SPOUSE)
+    backs = {"/en/person/0": "/en/", "/en/person/1": "/en/household",
+             "/en/household": "/en/person/1"}
+    for step, back in backs.items():
+        assert f'<a class="back" href="{back}">' in client.get(step).text, step
+
+    asked = client.get("/en/person/1/remove")
+
+    assert asked.status_code == 200 and "Remove this person?" in asked.text
+    assert "Kovalenko, Iryna" in client.get("/en/household").text  # still there
+    removed = post(client, "/en/person/1/remove", {})
+    assert removed.status_code == 303
+    assert "Iryna" not in client.get("/en/household").text
