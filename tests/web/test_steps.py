@@ -353,3 +353,24 @@ def test_every_step_has_a_back_link_and_removing_asks_first(client):
     removed = post(client, "/en/person/1/remove", {})
     assert removed.status_code == 303
     assert "Iryna" not in client.get("/en/household").text
+
+
+@pytest.mark.parametrize("lang", ["de", "en", "uk", "ru", "ar", "fa"])
+def test_error_texts_are_whole_sentences_on_every_step(client, lang):
+    """Issue #26 saw single letters ("С", "T", "ل") as the error for a disallowed character
+    and for a future entry date (a lazy string formatted too early)."""
+    def errors(page: str) -> list[str]:
+        return [re.sub(r"<[^>]+>", "", text).strip()
+                for text in re.findall(r'<p class="error"[^>]*>(.*?)</p>', page)]
+
+    post(client, f"/{lang}/", {"who": "self"})
+    person = post(client, f"/{lang}/person/0", {**APPLICANT, "place_of_birth": "Львів"})
+    post(client, f"/{lang}/person/0", APPLICANT)
+    post(client, f"/{lang}/address", {"postal_code": "14467"})
+    contact = post(client, f"/{lang}/contact", {"entry_day": "1", "entry_month": "1",
+                                                "entry_year": "2099"})
+
+    found = errors(person.text) + errors(contact.text)
+    assert len(found) == 2, found
+    assert all(len(text) > 20 for text in found), found
+    assert "Л" in found[0]  # it names the character
