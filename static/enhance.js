@@ -19,4 +19,33 @@ document.addEventListener("DOMContentLoaded", function () {
     box.addEventListener("change", sync);
     sync();
   });
+  // Switching language keeps what was typed on this step: the answers wait in this tab's
+  // session storage (never sent, gone with the tab) and fill the same step in the new
+  // language, then are removed. Passwords and the form token are never kept.
+  var form = document.querySelector("main form[method=post]");
+  var step = location.pathname.replace(/^\/[a-z]{2}\//, "/");
+  var kept = sessionStorage.getItem("typed:" + step);
+  if (form && kept) {
+    sessionStorage.removeItem("typed:" + step);
+    JSON.parse(kept).forEach(function (pair) {
+      var field = form.elements[pair[0]];
+      if (!field || field.type === "hidden") { return; }
+      if (field.type === "checkbox") { field.checked = pair[1] === field.value; }
+      else if (field.length && field[0] && field[0].type === "radio") { field.value = pair[1]; }
+      else if (!field.value) { field.value = pair[1]; }
+    });
+  }
+  document.querySelectorAll(".languages a").forEach(function (link) {
+    link.addEventListener("click", function () {
+      if (!form) { return; }
+      var typed = [];
+      new FormData(form).forEach(function (value, name) {
+        var field = form.elements[name];
+        if (name !== "csrf_token" && !(field && field.type === "password")) {
+          typed.push([name, value]);
+        }
+      });
+      sessionStorage.setItem("typed:" + step, JSON.stringify(typed));
+    });
+  });
 });

@@ -232,3 +232,24 @@ def test_a_volunteers_first_sign_in_on_a_phone(browser, live_url, runtime, lang)
     assert page.url.endswith("/desk/") and page.locator("#reference").count() == 1
     assert visit.violations == {}
     context.close()
+
+
+def test_switching_language_keeps_what_was_typed(browser, live_url):
+    """Issue #26: switching language mid-form lost what was typed."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(f"{live_url}/uk/")
+    page.locator("#who_self").check()
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_load_state("load")
+    page.fill("#family_name", "Kovalenko")
+    page.select_option("#sex", "male")
+
+    page.locator('.languages a[lang="de"]').click()
+    page.wait_for_load_state("load")
+
+    assert page.url.endswith("/de/person/0") and page.locator("html").get_attribute("lang") == "de"
+    assert page.locator("#family_name").input_value() == "Kovalenko"
+    assert page.locator("#sex").input_value() == "male"
+    assert page.evaluate("sessionStorage.length") == 0  # used once, then gone
+    context.close()
