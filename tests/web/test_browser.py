@@ -253,3 +253,30 @@ def test_switching_language_keeps_what_was_typed(browser, live_url):
     assert page.locator("#sex").input_value() == "male"
     assert page.evaluate("sessionStorage.length") == 0  # used once, then gone
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["uk", "ar"])
+def test_error_and_confirmation_pages_are_accessible(browser, live_url, lang):
+    """The pages issue #26 added: an error page, asking before removing a family member,
+    before cancelling an appointment: axe finds nothing at 360x640."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    visit = Visit(page, check_accessibility=True, label=f"{lang}-more")
+    page.goto(f"{live_url}/language/{lang}?next=/s/no-such-link")
+    visit.settled("not-found")
+    assert page.locator("h1").count() == 1 and page.locator(f'a[href="/{lang}/"]').count() >= 1
+    page.goto(f"{live_url}/{lang}/")
+    page.locator("#who_family").check()
+    visit.submit("person")
+    visit.fill({key: value for key, value in FAMILY[1].items() if key != "role"})
+    visit.submit("household")
+    page.locator("button[value=add]").click()
+    visit.settled("person")
+    visit.fill(FAMILY[2])
+    visit.submit("household")
+    page.locator("ul.persons a[href$='/remove']").first.click()
+    visit.settled("remove")
+    assert page.locator("main form button[type=submit]").count() == 1
+
+    assert visit.violations == {}
+    context.close()
