@@ -32,6 +32,12 @@ class Settings:
     xml_out: Path = Path("xml_out")
     xsd_dir: Path | None = None
     public_url: str | None = None
+    # Where applicants' mails go: smtp://[user:password@]host[:587] (STARTTLS) or smtps://
+    # (TLS from the start, port 465); unset, they are written to instance/mail/ instead.
+    smtp_url: str | None = None
+    # CA certificates that the mail server's certificate is checked against, when not the
+    # system's (a relay with a private CA).
+    smtp_ca_file: Path | None = None
     # This service as the author of every message: its DVDV key, name, contact and address.
     # The defaults are a demo's; production refuses to start without the real ones.
     sender_key: str = "alp:intake-demo"
@@ -76,6 +82,12 @@ class Settings:
         xsd_dir = env.get("INTAKE_XSD_DIR") or (
             str(instance / "xoev") if (instance / "xoev").is_dir() else None
         )
+        smtp_url = env.get("INTAKE_SMTP_URL") or None
+        if smtp_url and not re.match(r"smtps?://[^/?#]+$", smtp_url):
+            # Said at start: a typo here would fail every mail, out of sight.
+            raise ConfigError("INTAKE_SMTP_URL must be smtp://[user:password@]host[:port] "
+                              "or smtps://...")
+        smtp_ca_file = env.get("INTAKE_SMTP_CA_FILE") or None
         return cls(
             env=mode,
             instance_dir=instance,
@@ -87,6 +99,8 @@ class Settings:
             xml_out=Path(env.get("INTAKE_XML_OUT", "xml_out")).absolute(),
             xsd_dir=Path(xsd_dir).absolute() if xsd_dir else None,
             public_url=env.get("INTAKE_PUBLIC_URL") or None,
+            smtp_url=smtp_url,
+            smtp_ca_file=Path(smtp_ca_file).absolute() if smtp_ca_file else None,
             sender_key=sender["sender_key"],
             sender_name=sender["sender_name"],
             sender_email=sender["sender_email"],
@@ -130,6 +144,8 @@ class Settings:
             "INTAKE_REDIS_URL": self.redis_url,
             "INTAKE_XSD_DIR": str(self.xsd_dir) if self.xsd_dir else None,
             "INTAKE_PUBLIC_URL": self.public_url,
+            "INTAKE_SMTP_URL": self.smtp_url,
+            "INTAKE_SMTP_CA_FILE": str(self.smtp_ca_file) if self.smtp_ca_file else None,
         }
         env.update({name: value for name, value in optional.items() if value})
         return env

@@ -24,8 +24,9 @@ from intake.store.household_rows import Submission
 
 # One queue per kind of work. A worker takes from the first queue that has a job: batches
 # come first, so a full batch is delivered while messages are still being built (at most
-# one batch job per authority waits, so they never starve the payloads).
-QUEUE_NAMES = ("batches", "payloads")
+# one batch job per authority waits, so they never starve the payloads). Mails come before
+# the payloads: a confirmation a minute after sending, not after a burst's messages.
+QUEUE_NAMES = ("batches", "mail", "payloads")
 
 
 class Runtime:

@@ -181,3 +181,14 @@ def staff_clients(app, runtime):  # type: ignore[no-untyped-def]
     return clients
 
 
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real SMTP server on loopback (STARTTLS and a password), tests/helpers/smtp.py."""
+    from tests.helpers.smtp import SmtpServer
+
+    server = SmtpServer(tmp_path)
+    server.controller.start()
+    yield server
+    server.controller.stop()

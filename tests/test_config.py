@@ -96,3 +96,15 @@ def test_a_malformed_sender_is_refused_at_start(tmp_path, variable, value):
     env = {"INTAKE_INSTANCE_DIR": str(tmp_path), **PRODUCTION_SENDER, variable: value}
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env(env)
+
+
+def test_the_smtp_url_is_read_checked_and_passed_on():
+    env = {"INTAKE_ENV": "test", "INTAKE_SMTP_URL": "smtps://user:p%40ss@mail.example.org:465",
+           "INTAKE_SMTP_CA_FILE": "/etc/intake/ca.pem", "INTAKE_SECRET_KEY": "x",
+           "INTAKE_DATA_KEYS": new_data_key("k1"), "INTAKE_INDEX_KEY": "a" * 43 + "="}
+    settings = Settings.from_env(env)
+    assert settings.smtp_url == env["INTAKE_SMTP_URL"]
+    assert Settings.from_env(settings.to_env()) == settings
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({**env, "INTAKE_SMTP_URL": "mail.example.org:587"})
+    assert "p%40ss" not in str(refused.value)

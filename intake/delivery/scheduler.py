@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from intake.config import Settings
-from intake.delivery import batch_files, jobs, outbox
+from intake.delivery import batch_files, jobs, mail, outbox
 from intake.registrations import booking, drafts, retention
 from intake.runtime import Runtime
 from intake.store import idempotency, models
@@ -106,6 +106,9 @@ def tasks(settings: Settings) -> list[Task]:
         Task("rescue", 5.0, outbox.rescue),
         Task("reconcile", max(1.0, settings.reconcile_after / 2),
              lambda runtime: outbox.reconcile(runtime, stale_after=stale)),
+        Task("mail", settings.relay_interval, mail.relay),
+        Task("reconcile mail", max(1.0, settings.reconcile_after / 2),
+             lambda runtime: mail.reconcile(runtime, stale)),
         Task("purge drafts", 600, _purge_drafts),
         Task("open slots", 3600, _open_slots),
         Task("batches", settings.batch_interval, queue_batches),
@@ -162,6 +165,7 @@ def drain(runtime: Runtime) -> None:
 
     bind(runtime)
     outbox.relay(runtime)
+    mail.relay(runtime)
     runtime.worker(in_process=True).work(burst=True)
     queue_batches(runtime)
     runtime.worker(in_process=True).work(burst=True)

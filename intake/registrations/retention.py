@@ -28,7 +28,15 @@ def erase(
     """Delete a registration's personal data: fields, indexes, messages' payloads, and its
     messages in the batch files still held (written again without them)."""
     registration.data = None
+    registration.email_index = None
     registration.erased_at = _now()
+    # Mails not sent yet carry a status link: they are not sent now (delivery.mail).
+    session.execute(
+        update(models.Mail)
+        .where(models.Mail.registration_id == registration.id, models.Mail.sent_at.is_(None),
+               models.Mail.failed_at.is_(None))
+        .values(data=None, failed_at=registration.erased_at, failure="registration erased")
+    )
     session.execute(
         update(models.Person)
         .where(models.Person.registration_id == registration.id)

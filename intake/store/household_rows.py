@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from intake.dataset import domain
 from intake.security.crypto import FieldCipher, random_reference, random_token, token_hash
-from intake.store import blind_index, models, stored_form
+from intake.store import blind_index, mail_rows, models, stored_form
 from intake.store.database import insert_unless_taken
 from intake.store.idempotency import Claim
 
@@ -32,6 +32,7 @@ _DRAWS = 5
 _NEW_PERSONS = insert(models.table(models.Person))
 _NEW_OUTBOX = insert(models.table(models.Outbox))
 _NEW_KEYS = insert(models.table(models.IdempotencyKey))
+_NEW_MAILS = insert(models.table(models.Mail))
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,21 @@ class Submission:
     status_token: str = ""
     idempotency: Claim | None = None  # the partner's Idempotency-Key, stored with the rows
     draft_token: str | None = None  # the draft it was filled in, deleted with the write
+    # Set when the household gave an e-mail address: its confirmation mail is owed, and
+    # carries the status token, so it is made again with each draw.
+    mail_cipher: FieldCipher | None = None
+    mail: dict[str, Any] | None = None
 
     def draw_reference(self) -> None:
         """A fresh reference and status token (again, if the first were taken)."""
         self.status_token = random_token()
         self.registration["reference"] = random_reference()
         self.registration["status_token_hash"] = token_hash(self.status_token)
+        if self.mail_cipher is not None:
+            self.mail = mail_rows.owed(
+                self.mail_cipher, self.registration["id"], mail_rows.CONFIRMATION,
+                self.status_token,
+            )
 
     def receipt(self) -> Receipt:
         return Receipt(
@@ -79,12 +89,15 @@ def prepare(
 ) -> Submission:
     """Encrypt a household into its rows for the authority it was routed to."""
     registration_id = models.new_id()
+    address = household.contact.email if household.contact else None
+    email_index = mail_rows.email_index(cipher, address)
     registration = {
         "id": registration_id,
         "authority_key": authority.key,
         "language": household.language,
         "api_token_id": api_token_id,
         "entered_by": entered_by,
+        "email_index": email_index,
         "created_at": models.utcnow(),
         "data": cipher.encrypt(
             json.dumps(stored_form.household_document(household)),
@@ -107,6 +120,8 @@ def prepare(
             ),
         })
     submission = Submission(authority, registration, persons)
+    if email_index is not None:
+        submission.mail_cipher = cipher
     submission.draw_reference()
     return submission
 
@@ -134,6 +149,9 @@ def write(session: Session, submissions: list[Submission]) -> None:
     connection.execute(_NEW_OUTBOX, [
         {"registration_id": item.registration["id"], "kind": PAYLOAD} for item in submissions
     ])
+    mails = [item.mail for item in submissions if item.mail is not None]
+    if mails:
+        connection.execute(_NEW_MAILS, mails)
     keys = [
         item.idempotency.row(item.registration["id"], item.status_token)
         for item in submissions

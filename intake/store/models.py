@@ -165,6 +165,9 @@ class Registration(Base):
     api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
     # The volunteer who entered it at a reception centre (None when people registered alone).
     entered_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # Keyed HMAC of the normalized e-mail address (store.mail_rows): the lost-link page
+    # finds a registration by it without decrypting anyone. None: no address given.
+    email_index: Mapped[str | None] = mapped_column(String(64), index=True)
 
     persons: Mapped[list[Person]] = relationship(
         back_populates="registration", order_by="Person.position"
@@ -230,6 +233,46 @@ class Outbox(Base):
     def pending(cls) -> ColumnElement[bool]:
         """Work neither done nor given up (PENDING, as the outbox_pending index has it)."""
         return and_(cls.done_at.is_(None), cls.failed_at.is_(None))
+
+
+# Mails neither sent nor given up (the mail_pending index's condition, as for the outbox).
+MAIL_PENDING = "sent_at IS NULL AND failed_at IS NULL"
+
+
+class Mail(Base):
+    """A mail owed to an applicant, written in the transaction that makes it owed.
+
+    `data` holds what the mail needs and the database keeps nowhere else (the status token,
+    of which the registration keeps only a hash), encrypted; it is emptied once sent. The
+    address is read from the registration when sending.
+    """
+
+    __tablename__ = "mail"
+    __table_args__ = (
+        Index(
+            "mail_pending", "enqueued_at", "id",
+            sqlite_where=text(MAIL_PENDING), postgresql_where=text(MAIL_PENDING),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "confirmation", "lost-link"
+    data: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    # Set, in a transaction of its own, just before the mail is handed to the server: a
+    # mail claimed and not sent was interrupted mid-way, and is never sent again.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why it was not sent (the error's kind, never an address or a server's words).
+    failure: Mapped[str | None] = mapped_column(Text)
+
+    @classmethod
+    def pending(cls) -> ColumnElement[bool]:
+        return and_(cls.sent_at.is_(None), cls.failed_at.is_(None))
 
 
 class Message(Base):

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
         display,
         errors,
         health,
+        lost_link,
         public,
         sign_in,
         steps,
@@ -30,8 +31,8 @@ def init_app(app: Flask) -> None:
 
     display.init_app(app)
     errors.init_app(app)
-    for blueprint in (public.bp, steps.bp, appointments.bp, sign_in.bp, desk.bp, deliveries.bp,
-                      health.bp, api.bp):
+    for blueprint in (public.bp, steps.bp, lost_link.bp, appointments.bp, sign_in.bp, desk.bp,
+                      deliveries.bp, health.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     csrf.exempt(health.bp)

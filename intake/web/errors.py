@@ -58,8 +58,9 @@ def http_error(error: HTTPException) -> Any:
         response = jsonify({"error": str(message) if message else error.name})
     else:
         title, advice = _page(code)
+        # A status link that opens nothing may be an old one: a new one is a click away.
         response = render_template("error.html", title=title, advice=advice,
-                                   staff=g.get("staff"))
+                                   staff=g.get("staff"), lost_link=code == 404)
     headers = [(name, value) for name, value in error.get_headers()
                if name.lower() != "content-type"]  # Allow on a 405, Retry-After on a 429
     return response, code, headers

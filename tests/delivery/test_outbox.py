@@ -74,7 +74,7 @@ def test_a_job_that_failed_every_retry_is_reported_and_holds_nothing_back(
     assert result.exit_code == 0, (result.output, result.exception)
     report = json.loads(result.output)
     assert report["failed_outbox_rows"] == [first]
-    assert set(report["queues"]) == {"payloads", "batches"}
+    assert set(report["queues"]) == {"payloads", "mail", "batches"}
 
 
 def test_a_worker_killed_on_this_host_is_seen_dead_at_once(runtime):

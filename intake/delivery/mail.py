@@ -1,0 +1,235 @@
+"""Mails to applicants: the relay from the `mail` table to rq, the job that sends, and the
+look-out for mails whose job was lost.
+
+Like the outbox (delivery.outbox), the database is the record of what is owed and jobs carry
+mail ids only. A mail is claimed, in a transaction of its own, just before it is handed to
+the server, and marked sent right after: a job run again, by a retry or a second worker,
+skips it. A process that dies between the two leaves it claimed, and it is never sent
+again (at most once): a mail twice would say nothing new, and a lost one leaves the
+lost-link page, which mails a fresh link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import logging
+from typing import Any
+
+from flask import Flask, current_app, has_app_context, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from sqlalchemy import select, update
+
+from intake.config import Settings
+from intake.delivery import mail_transport
+from intake.delivery.outbox import LOST
+from intake.delivery.outbox import _fate as job_fate
+from intake.runtime import Runtime, bound
+from intake.store import household_rows, mail_rows, models
+
+log = logging.getLogger(__name__)
+
+_MAIL = models.table(models.Mail)
+RELAY_ROUND = 1000
+CHUNK = 50  # mails per job: a job sends them over one connection after another
+# A mail claimed this long ago and not sent lost its process mid-way (a send takes seconds).
+CLAIM_LOST_AFTER = dt.timedelta(minutes=10)
+
+
+def enqueue_mails(queue: Queue, mail_ids: list[str]) -> str:
+    """Queue the sending of a chunk of mails as one job; returns the job's id (named by the
+    chunk, so the same chunk is never queued twice)."""
+    digest = hashlib.sha256(",".join(mail_ids).encode()).hexdigest()[:12]
+    job_id = f"mail-{mail_ids[0][-8:]}-{mail_ids[-1][-8:]}-{digest}"
+    try:
+        queue.enqueue_call(
+            "intake.delivery.mail.send_mails",
+            args=[mail_ids],
+            job_id=job_id,
+            unique=True,
+            retry=Retry(max=4, interval=[30, 120, 600, 3600]),
+            failure_ttl=30 * 24 * 3600,
+        )
+    except DuplicateJobError:
+        log.info("job %s is queued already", job_id)
+    return job_id
+
+
+def relay(runtime: Runtime, limit: int = RELAY_ROUND) -> int:
+    """Queue owed mails not queued yet; returns how many (as outbox.relay, for mails)."""
+    now = models.utcnow()
+    with runtime.db.read() as session:
+        ids = session.scalars(
+            select(_MAIL.c.id)
+            .where(models.Mail.pending(), _MAIL.c.enqueued_at.is_(None))
+            .order_by(_MAIL.c.id)
+            .limit(limit)
+        ).all()
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start:start + CHUNK])
+        job_id = enqueue_mails(runtime.queue("mail"), chunk)
+        with runtime.db.transaction() as session:
+            session.execute(
+                update(_MAIL)
+                .where(_MAIL.c.id.in_(chunk), _MAIL.c.enqueued_at.is_(None))
+                .values(enqueued_at=now, job_id=job_id)
+            )
+    return len(ids)
+
+
+def reconcile(runtime: Runtime, stale_after: dt.timedelta, limit: int = 500) -> int:
+    """Offer again the mails whose job vanished; mark failed those whose job failed every
+    retry, and those claimed by a process that died while sending. Returns how many were
+    offered again."""
+    now = models.utcnow()
+    restored = 0
+    with runtime.db.transaction() as session:
+        for row in session.scalars(select(models.Mail).where(
+            models.Mail.pending(), models.Mail.claimed_at < now - CLAIM_LOST_AFTER
+        ).limit(limit)):
+            _give_up(row, now, "interrupted while sending: perhaps sent, not again")
+        rows = session.scalars(
+            select(models.Mail)
+            .where(models.Mail.pending(), models.Mail.enqueued_at < now - stale_after,
+                   models.Mail.claimed_at.is_(None))
+            .order_by(models.Mail.enqueued_at, models.Mail.id)
+            .limit(limit)
+        ).all()
+        fates: dict[str, str] = {}
+        for row in rows:
+            job_id = row.job_id or ""
+            if job_id not in fates:
+                fates[job_id] = job_fate(runtime, job_id) if job_id else "unqueued"
+            if fates[job_id] in LOST:
+                row.enqueued_at = None
+                restored += 1
+            elif fates[job_id] == "failed":
+                _give_up(row, now, row.failure or "failed every retry")
+    if restored:
+        log.warning("%d mail(s) had lost their job and will be queued again", restored)
+    return restored
+
+
+def _give_up(row: models.Mail, now: dt.datetime, reason: str) -> None:
+    row.failed_at, row.failure, row.data = now, reason, None
+    log.error("mail %s not sent: %s", row.id, reason)
+
+
+def send_mails(mail_ids: list[str]) -> int:
+    """Send owed mails (ids only: what they say is read from the database); returns how
+    many were sent. Safe to run twice: a mail claimed or sent is skipped. Mails that could
+    not be sent now are left owed and the job fails, so rq retries it later."""
+    runtime = bound()
+    sent = failed = 0
+    for mail_id in mail_ids:
+        outcome = _send(runtime, mail_id)
+        sent += outcome == "sent"
+        failed += outcome == "retry"
+    if failed:
+        # No cause chained: smtplib's errors name the recipient, and rq keeps the traceback.
+        raise RuntimeError(f"{failed} of {len(mail_ids)} mails not sent yet")
+    return sent
+
+
+def _send(runtime: Runtime, mail_id: str) -> str:
+    """"sent", "skipped" (sent, claimed or given up already, or nothing to send), or
+    "retry"."""
+    with runtime.db.read() as session:
+        row = session.get(models.Mail, mail_id)
+        if row is None or row.claimed_at or row.sent_at or row.failed_at or row.data is None:
+            return "skipped"
+        registration = session.get_one(models.Registration, row.registration_id)
+        try:
+            household = household_rows.load_household(runtime.cipher, registration)
+        except household_rows.Erased:
+            household = None
+        to = household.contact.email if household and household.contact else None
+        token = mail_rows.status_token(runtime.cipher, row.id, row.data)
+        kind, language, reference = row.kind, registration.language, registration.reference
+    if not to:  # erased meanwhile: nobody to write to, nothing to say
+        return _finish(runtime, mail_id, failure="registration erased")
+    subject, body = render(runtime.settings, kind, language, reference, token)
+    message = mail_transport.compose(runtime.settings, to, subject, body, mail_id, language)
+    if not _claim(runtime, mail_id):
+        return "skipped"
+    try:
+        mail_transport.deliver(runtime.settings, message, mail_id)
+    except mail_transport.Refused as error:
+        return _finish(runtime, mail_id, failure=str(error))
+    except Exception as error:  # any failure: owed still, and tried again later
+        reason = type(error).__name__  # its message may quote the address
+        log.warning("mail %s not sent (%s); it will be tried again", mail_id, reason)
+        with runtime.db.transaction() as session:
+            session.execute(update(_MAIL).where(_MAIL.c.id == mail_id)
+                            .values(claimed_at=None, failure=reason))
+        return "retry"
+    return _finish(runtime, mail_id)
+
+
+def _claim(runtime: Runtime, mail_id: str) -> bool:
+    """Take a mail for sending; False if another run took or finished it meanwhile."""
+    with runtime.db.transaction() as session:
+        result = session.execute(
+            update(_MAIL)
+            .where(_MAIL.c.id == mail_id, _MAIL.c.claimed_at.is_(None), models.Mail.pending())
+            .values(claimed_at=models.utcnow())
+        )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _finish(runtime: Runtime, mail_id: str, failure: str | None = None) -> str:
+    """Mark a mail sent (or given up, with why) and forget what it carried."""
+    now = models.utcnow()
+    values: dict[str, Any] = (
+        {"sent_at": now, "failure": None} if failure is None
+        else {"failed_at": now, "failure": failure}
+    )
+    with runtime.db.transaction() as session:
+        session.execute(update(_MAIL).where(_MAIL.c.id == mail_id).values(data=None, **values))
+    if failure is not None:
+        log.warning("mail %s not sent: %s", mail_id, failure)
+        return "skipped"
+    log.info("mail %s sent", mail_id)
+    return "sent"
+
+
+def render(
+    settings: Settings, kind: str, language: str, reference: str, token: str
+) -> tuple[str, str]:
+    """The subject and body of a mail, in the registration's language."""
+    link = f"{site(settings)}/s/{token}"  # the route of public.status
+    with _app(settings).app_context(), force_locale(language):
+        if kind == mail_rows.LOST_LINK:
+            subject = _("Your new status link for registration %(reference)s",
+                        reference=reference)
+        else:
+            subject = _("We have received your registration %(reference)s",
+                        reference=reference)
+        body = render_template(f"mail/{kind}.txt", reference=reference, link=link)
+    return subject, body
+
+
+def site(settings: Settings) -> str:
+    """The base of links in mails: INTAKE_PUBLIC_URL (a worker has no request to take the
+    host from); in development, the web server's own address."""
+    return (settings.public_url or f"http://{settings.bind}").rstrip("/")
+
+
+def _app(settings: Settings) -> Flask:
+    """The app whose templates and catalogs render mails: the process's own (the worker's
+    command runs in its app), else one made for rendering."""
+    if has_app_context():
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        return app
+    return _made_app(settings)
+
+
+@functools.cache
+def _made_app(settings: Settings) -> Flask:
+    from intake import create_app  # the app package sits above delivery
+
+    return create_app(settings)
