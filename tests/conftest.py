@@ -24,6 +24,7 @@ from intake.config import Settings, new_data_key, parse_data_keys
 from intake.delivery.redis_connection import EmbeddedRedis
 from intake.runtime import Runtime
 from intake.security import tokens
+from intake.store.database import MIGRATIONS
 from tests.helpers import official
 from tests.helpers.staff import create_staff, sign_in
 
@@ -67,7 +68,9 @@ def embedded_redis() -> Iterator[EmbeddedRedis]:
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     if request.param == "servers":
         assert PG_URL and REDIS_URL
-        _reset_postgresql(PG_URL)
+        # A test without the app (it migrates by itself) gets an empty database.
+        request.node.pg_schema_kept = _reset_postgresql(
+            PG_URL, keep_schema="app" in request.fixturenames)
         database_url, redis_url = PG_URL, REDIS_URL
     else:
         server = request.getfixturevalue("embedded_redis")
@@ -87,12 +90,29 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     )
 
 
-def _reset_postgresql(url: str) -> None:
+_HEAD = sorted(path.name[:4] for path in (MIGRATIONS / "versions").glob("0*.py"))[-1]
+
+
+def _reset_postgresql(url: str, keep_schema: bool = False) -> bool:
+    """An empty database for the next test. A schema at the newest revision (what the last
+    test left, nearly always) is emptied and kept: 0.1 s, where dropping it and migrating
+    again took 0.3-0.5 s for each of some 600 tests. Anything else is dropped. Returns
+    whether the schema was kept (then only the seed is missing)."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        tables = [row[0] for row in connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
+        version = (connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                   if "alembic_version" in tables else None)
+        kept = keep_schema and version == _HEAD
+        if kept:
+            emptied = ", ".join(f'"{name}"' for name in tables if name != "alembic_version")
+            connection.execute(text(f"TRUNCATE {emptied} RESTART IDENTITY CASCADE"))
+        else:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+    return kept
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +144,9 @@ def app(settings: Settings, request: pytest.FixtureRequest):  # type: ignore[no-
         target = Path(settings.database_url.removeprefix("sqlite:///"))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(request.getfixturevalue("seeded_sqlite"), target)
+    elif getattr(request.node, "pg_schema_kept", False):
+        with rt.db.transaction() as session:
+            seed(session)
     else:
         _migrate_and_seed(rt)
     yield app
