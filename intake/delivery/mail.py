@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 
 from intake.config import Settings
 from intake.delivery import mail_transport
-from intake.delivery.outbox import LOST
+from intake.delivery.outbox import LOST, relay_rows
 from intake.delivery.outbox import _fate as job_fate
 from intake.runtime import Runtime, bound
 from intake.store import household_rows, mail_rows, models
@@ -61,24 +61,9 @@ def enqueue_mails(queue: Queue, mail_ids: list[str]) -> str:
 
 def relay(runtime: Runtime, limit: int = RELAY_ROUND) -> int:
     """Queue owed mails not queued yet; returns how many (as outbox.relay, for mails)."""
-    now = models.utcnow()
-    with runtime.db.read() as session:
-        ids = session.scalars(
-            select(_MAIL.c.id)
-            .where(models.Mail.pending(), _MAIL.c.enqueued_at.is_(None))
-            .order_by(_MAIL.c.id)
-            .limit(limit)
-        ).all()
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start:start + CHUNK])
-        job_id = enqueue_mails(runtime.queue("mail"), chunk)
-        with runtime.db.transaction() as session:
-            session.execute(
-                update(_MAIL)
-                .where(_MAIL.c.id.in_(chunk), _MAIL.c.enqueued_at.is_(None))
-                .values(enqueued_at=now, job_id=job_id)
-            )
-    return len(ids)
+    queue = runtime.queue("mail")
+    return relay_rows(runtime, _MAIL, models.Mail.pending(),
+                      lambda chunk: enqueue_mails(queue, chunk), CHUNK, limit)
 
 
 def reconcile(runtime: Runtime, stale_after: dt.timedelta, limit: int = 500) -> int:

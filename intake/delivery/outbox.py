@@ -8,7 +8,9 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from rq import Worker
@@ -16,7 +18,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.orm import Session
 
 from intake.delivery.jobs import enqueue_batches, enqueue_payloads
@@ -40,7 +42,23 @@ _OUTBOX = models.table(models.Outbox)
 
 
 def relay(runtime: Runtime, limit: int = RELAY_ROUND) -> int:
-    """Queue outbox rows not queued yet; returns how many were queued.
+    """Queue outbox rows not queued yet; returns how many were queued (relay_rows)."""
+    queue = runtime.queue("payloads")
+    return relay_rows(runtime, _OUTBOX, models.Outbox.pending(),
+                      lambda chunk: enqueue_payloads(queue, chunk),
+                      runtime.settings.relay_chunk, limit)
+
+
+def relay_rows(
+    runtime: Runtime,
+    table: Table,
+    pending: ColumnElement[bool],
+    enqueue: Callable[[list[Any]], str],
+    size: int,
+    limit: int,
+) -> int:
+    """Queue owed rows of `table` (outbox rows, mails) not queued yet, in chunks of `size`;
+    returns how many were queued.
 
     Each chunk is queued first, then marked in a short transaction of its own: Redis is not
     asked while the write lock is held (on SQLite the whole database's, which registrations
@@ -48,23 +66,21 @@ def relay(runtime: Runtime, limit: int = RELAY_ROUND) -> int:
     failed or the process died in between, is offered again by the next round; the job id
     names the chunk, and a job finds rows done by another and skips them.
     """
-    queue = runtime.queue("payloads")
     now = dt.datetime.now(dt.UTC)
-    size = runtime.settings.relay_chunk
     with runtime.db.read() as session:
         ids = session.scalars(
-            select(_OUTBOX.c.id)
-            .where(models.Outbox.pending(), _OUTBOX.c.enqueued_at.is_(None))
-            .order_by(_OUTBOX.c.id)
+            select(table.c.id)
+            .where(pending, table.c.enqueued_at.is_(None))
+            .order_by(table.c.id)
             .limit(limit)
         ).all()
     for start in range(0, len(ids), size):
         chunk = list(ids[start:start + size])
-        job_id = enqueue_payloads(queue, chunk)
+        job_id = enqueue(chunk)
         with runtime.db.transaction() as session:
             session.execute(
-                update(_OUTBOX)
-                .where(_OUTBOX.c.id.in_(chunk), _OUTBOX.c.enqueued_at.is_(None))
+                update(table)
+                .where(table.c.id.in_(chunk), table.c.enqueued_at.is_(None))
                 .values(enqueued_at=now, job_id=job_id)
             )
     return len(ids)

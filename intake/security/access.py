@@ -51,27 +51,24 @@ def bearer(view: View) -> View:
 
 def roles(*names: str) -> Callable[[View], View]:
     """Only signed-in staff with one of these roles."""
-    unknown = set(names) - set(staff.ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles {unknown}")
-
-    def decorate(view: View) -> View:
-        view.access = ("roles", frozenset(names))  # type: ignore[attr-defined]
-        return view
-
-    return decorate
+    return _staff_policy("roles", names, staff.ROLES)
 
 
 def signing_in(*stages: str) -> Callable[[View], View]:
     """Staff of any role whose session is at one of these stages of its sign-in
     (intake.security.staff): the pages that lead to the desk, and signing out."""
+    return _staff_policy("stage", stages, staff.STAGES)
 
-    unknown = set(stages) - set(staff.STAGES)
+
+def _staff_policy(
+    kind: str, allowed: tuple[str, ...], known: tuple[str, ...]
+) -> Callable[[View], View]:
+    unknown = set(allowed) - set(known)
     if unknown:
-        raise ValueError(f"unknown stages {unknown}")
+        raise ValueError(f"unknown {kind} {unknown}")
 
     def decorate(view: View) -> View:
-        view.access = ("stage", frozenset(stages))  # type: ignore[attr-defined]
+        view.access = (kind, frozenset(allowed))  # type: ignore[attr-defined]
         return view
 
     return decorate
