@@ -99,10 +99,19 @@ def language_links() -> list[tuple[str, str]]:
     return [(code, f"{fixed_path('public.language', code=code)}?{back}") for code in LANGUAGES]
 
 
+def switch_link(code: str) -> str:
+    """This step's address in another language, for the language buttons that send the
+    step's form (the step keeps what was typed, then shows the same page in `code`)."""
+    _, _, rest = request.path.lstrip("/").partition("/")  # /<lang>/<rest>
+    query = request.query_string.decode("ascii", "replace")
+    return f"{request.script_root}/{code}/{rest}" + (f"?{query}" if query else "")
+
+
 def page_globals() -> dict[str, Any]:
     lang = language()
     return {
         "language_links": language_links,
+        "switch_link": switch_link,
         _CATALOG: get_translations(),  # the page's texts, looked up once per page
         "lang": lang,
         "dir": direction(lang),

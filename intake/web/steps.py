@@ -27,13 +27,14 @@ from markupsafe import escape
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from intake.dataset import family, names, passport, transliteration
-from intake.dataset.schemas import HOUSEHOLD, MAX_PERSONS, HouseholdSchema, PersonSchema, messages
+from intake.dataset import family
+from intake.dataset.languages import LANGUAGES
+from intake.dataset.schemas import HOUSEHOLD, MAX_PERSONS, HouseholdSchema, messages
 from intake.registrations import drafts, register
 from intake.security import audit
 from intake.security.access import public
 from intake.store import blind_index, stored_form
-from intake.web import forms, runtime
+from intake.web import forms, person_pages, runtime
 from intake.web.extensions import limiter
 from intake.web.language import bind_language_to
 
@@ -127,72 +128,89 @@ def _first_visit_page() -> str:
     return page
 
 
-@bp.route("/person/<int:n>", methods=["GET", "POST"])
+@bp.route("/person/<int:n>", methods=["GET", "POST"], defaults={"page": "name"})
+@bp.route("/person/<int:n>/<any(origin, document):page>", methods=["GET", "POST"])
 @public
-def person(n: int) -> Any:
+def person(n: int, page: str) -> Any:
     draft = _load()
     if draft is None:
         return _no_draft()
     persons: list[dict[str, Any]] = draft["persons"]
     if n > len(persons) or n >= MAX_PERSONS or (n > 0 and draft["who"] != "family"):
         abort(404)
+    typed = person_pages.answers(draft, n)
     if request.method == "GET":
-        values = forms.person_inputs(persons[n]) if n < len(persons) else {}
-        return _render_person(n, values, {})
-    values = request.form.to_dict()
-    proposed = _propose_latin(values) or _propose_from_mrz(values)
-    if proposed:
-        return _render_person(n, values, {}, proposed=proposed)
-    role = "applicant" if n == 0 else request.form.get("role", "")
-    document = forms.person_document(request.form, role)
-    missing = forms.unanswered(request.form)
-    try:
-        loaded = PersonSchema().load(document)
-    except ValidationError as error:
-        errors = {**forms.flatten(messages(error), forms.PERSON_INPUTS), **missing}
-        return _render_person(n, values, forms.in_page_order(errors, forms.PERSON_INPUTS)), 422
-    if missing:
-        return _render_person(n, values, forms.in_page_order(missing, forms.PERSON_INPUTS)), 422
-    dumped = PersonSchema().dump(loaded)
-    persons[n:n + 1] = [dumped]
+        if page != "name" and not typed:  # a later page before the first: begin there
+            return _go("steps.person", n=n)
+        return _render_person(n, page, typed, {})
+    typed = person_pages.take_page(typed, page, request.form)
+    if page == "name":
+        person_pages.propose_latin(typed)
+    if page == "document":
+        person_pages.spell_as_passport(typed)
+    if _switching_language(draft, person_pages.typed_key(n), typed):
+        return _go(request.endpoint or "steps.person", lang=request.form["switch_language"],
+                   n=n, page=page, **_change())
+    checked = person_pages.check(typed, n, page, whole=n < len(persons))
+    if checked.errors:
+        _keep_typed(draft, person_pages.typed_key(n), typed)
+        return _render_person(n, checked.page, typed, checked.errors), 422
+    if checked.person is None:  # this page is answered, the next ones are not yet
+        _keep_typed(draft, person_pages.typed_key(n), typed)
+        return _go("steps.person", n=n, page=person_pages.following(page), **_change())
+    return _save_person(draft, n, page, checked.person, typed)
+
+
+def _save_person(
+    draft: dict[str, Any], n: int, page: str, whole: dict[str, Any], typed: dict[str, str]
+) -> Response:
+    """A whole, valid person goes into the draft; then the next page, or the next step."""
+    draft["persons"][n:n + 1] = [whole]
+    walking_on = person_pages.following(page) and not _change()
+    if walking_on:  # whole before the (optional) document: its page still shows what we wrote
+        draft.setdefault("typed", {})[person_pages.typed_key(n)] = typed
+    else:
+        draft.get("typed", {}).pop(person_pages.typed_key(n), None)
     _store(draft)
+    if walking_on:
+        return _go("steps.person", n=n, page=person_pages.following(page))
+    if _change():
+        return _go(f"steps.{_change()['change']}")
     return _go("steps.household" if draft["who"] == "family" else "steps.address")
 
 
-def _propose_from_mrz(values: dict[str, str]) -> list[str]:
-    """Names left empty beside machine-readable lines: proposed from them, to confirm."""
-    lines = values.get("mrz", "").strip()
-    if not lines or values.get("family_name", "").strip() or values.get("given_names", "").strip():
-        return []
-    names = passport.proposed_names(lines)
-    if names is None:
-        return []
-    values["family_name"], values["given_names"] = (name or "" for name in names)
-    return ["family_name", "given_names"]
+def _change() -> dict[str, Any]:
+    """Where a change returns to (the review or household page), passed on from page to page."""
+    back_to = request.args.get("change", "")
+    return {"change": back_to} if back_to in person_pages.RETURNS else {}
 
 
-def _propose_latin(values: dict[str, str]) -> list[str]:
-    """Move Cyrillic names to the native fields and propose Latin ones to confirm."""
-    proposed = []
-    hint = {"UA": "uk", "RU": "ru", "BY": "be"}.get(values.get("nationality", ""))
-    for field in ("family_name", "given_names"):
-        text = values.get(field, "").strip()
-        language = transliteration.guess_language(text, hint) if text else None
-        if text and names.first_disallowed(text) and language:
-            latin = transliteration.propose_latin(text, language)
-            if latin:
-                values[f"{field}_native"], values[field] = text, latin
-                proposed.append(field)
-    return proposed
+def _keep_typed(draft: dict[str, Any], key: str, typed: dict[str, str]) -> None:
+    draft.setdefault("typed", {})[key] = typed
+    _store(draft)
 
 
-def _render_person(
-    n: int, values: dict[str, str], errors: dict[str, str], proposed: list[str] | None = None
-) -> str:
-    back = url_for("steps.start") if n == 0 else url_for("steps.household")
+def _switching_language(draft: dict[str, Any], key: str, typed: dict[str, str]) -> bool:
+    """A language button in the header sends the step's form (without JavaScript, a link
+    would lose what was typed): what was typed is kept, unchecked, for the same page."""
+    if request.form.get("switch_language") not in LANGUAGES:
+        return False
+    _keep_typed(draft, key, typed)
+    return True
+
+
+def _render_person(n: int, page: str, values: dict[str, str], errors: dict[str, str]) -> str:
+    back_to = _change().get("change")
+    earlier = person_pages.previous(page)
+    if back_to:
+        back = url_for(f"steps.{back_to}")
+    elif earlier:
+        back = url_for("steps.person", n=n, page=earlier, **_change())
+    else:
+        back = url_for("steps.start") if n == 0 else url_for("steps.household")
     return render_template(
-        "steps/person.html", n=n, values=values, errors=errors, proposed=proposed or [],
-        back=back,
+        "steps/person.html", n=n, page=page, values=values, errors=errors, back=back,
+        action=url_for("steps.person", n=n, page=page, **_change()),
     )
 
 
@@ -225,7 +243,8 @@ def household() -> Any:
             return _go("steps.person", n=len(draft["persons"]))
         return _go("steps.address")
     return render_template("steps/household.html", persons=draft["persons"], limit=MAX_PERSONS,
-                           back=url_for("steps.person", n=len(draft["persons"]) - 1))
+                           back=url_for("steps.person", n=len(draft["persons"]) - 1,
+                                        page=person_pages.PAGES[-1]))
 
 
 @bp.route("/address", methods=["GET", "POST"])
@@ -251,12 +270,14 @@ def _section(
         return _no_draft()
     if not draft["persons"]:
         return _go("steps.person", n=0)
-    values: dict[str, str] = {}
     errors: dict[str, str] = {}
     if request.method == "GET":
-        values = forms.section_inputs(draft)
+        values = draft.get("typed", {}).get(name) or forms.section_inputs(draft)
     else:
-        values = request.form.to_dict()
+        values = {key: value for key, value in request.form.items()
+                  if key not in ("csrf_token", "switch_language")}
+        if _switching_language(draft, name, values):
+            return _go(f"steps.{name}", lang=request.form["switch_language"], **_change())
         document = parse(request.form)
         errors = _check_section(document, inputs, fields)
         entry = forms.date_unanswered(request.form, "entry") if "entry_date" in fields else None
@@ -264,10 +285,13 @@ def _section(
             errors = forms.in_page_order({**errors, "entry_day": entry}, inputs)
         if not errors:
             draft.update(document)
+            draft.get("typed", {}).pop(name, None)
             _store(draft)
-            return _go(following)
-    return render_template(f"steps/{name}.html", values=values, errors=errors,
-                           back=_back_from(name, draft)), (422 if errors else 200)
+            return _go(f"steps.{_change()['change']}" if _change() else following)
+    back = url_for(f"steps.{_change()['change']}") if _change() else _back_from(name, draft)
+    return render_template(f"steps/{name}.html", values=values, errors=errors, back=back,
+                           action=url_for(f"steps.{name}", **_change()),
+                           ), (422 if errors else 200)
 
 
 def _back_from(step: str, draft: dict[str, Any]) -> str:
@@ -276,7 +300,9 @@ def _back_from(step: str, draft: dict[str, Any]) -> str:
         return url_for("steps.address")
     if step == "review":
         return url_for("steps.contact")
-    return url_for("steps.household" if draft.get("who") == "family" else "steps.person", n=0)
+    if draft.get("who") == "family":
+        return url_for("steps.household")
+    return url_for("steps.person", n=0, page=person_pages.PAGES[-1])
 
 
 def _check_section(

@@ -36,6 +36,19 @@ def post(client: Any, path: str, data: dict[str, str], page_path: str | None = N
     return client.post(path, data={"csrf_token": token.group(1), **data})
 
 
+PERSON_PAGES = ("", "/origin", "/document")  # name and birth, origin, document
+
+
+def add_person(client: Any, lang: str, n: int, person: dict[str, str]) -> Any:
+    """Answer the person step's pages with `person` (each page takes its own answers);
+    the response of the last page answered, or of the first that refused."""
+    for page in PERSON_PAGES:
+        response = post(client, f"/{lang}/person/{n}{page}", person)
+        if response.status_code != 303 or page == PERSON_PAGES[-1]:
+            return response
+    raise AssertionError("unreachable")
+
+
 def register(client: Any, lang: str, persons: list[dict[str, str]], postal_code: str) -> Any:
     """Walk start -> persons -> address -> contact -> review; return the review's response."""
     who = "family" if len(persons) > 1 else "self"
@@ -44,7 +57,7 @@ def register(client: Any, lang: str, persons: list[dict[str, str]], postal_code:
         if n:
             added = post(client, f"/{lang}/household", {"action": "add"})
             assert added.headers["Location"].endswith(f"/{lang}/person/{n}")
-        response = post(client, f"/{lang}/person/{n}", person)
+        response = add_person(client, lang, n, person)
         assert response.status_code == 303, response.text
     assert post(client, f"/{lang}/address", {"postal_code": postal_code}).status_code == 303
     assert post(client, f"/{lang}/contact", {"email": "taras@example.org"}).status_code == 303

@@ -102,10 +102,11 @@ def test_the_duplicate_warning_stays_within_the_volunteers_authorities(
 
 
 def register_until_review(client):  # type: ignore[no-untyped-def]
+    from tests.helpers.forms import add_person
     from tests.helpers.forms import post as form_post
 
     form_post(client, "/en/", {"who": "self"})
-    form_post(client, "/en/person/0", {**APPLICANT, "given_names": "Tarass"})  # a typo
+    add_person(client, "en", 0, {**APPLICANT, "given_names": "Tarass"})  # a typo
     form_post(client, "/en/address", {"postal_code": "14467"})
     form_post(client, "/en/contact", {})
     return client.get("/en/review")

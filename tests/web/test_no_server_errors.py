@@ -36,7 +36,7 @@ def test_persian_digits_in_the_forms_date_fields_are_digits(client):
     assert forms.post(client, "/en/", {"who": "self"}).status_code == 303
     person = {**forms.APPLICANT, "birth_day": "۹", "birth_month": "۳", "birth_year": "۱۹۸۵"}
 
-    assert forms.post(client, "/en/person/0", person).status_code == 303
+    assert forms.add_person(client, "en", 0, person).status_code == 303
 
 
 def test_a_birth_year_0000_in_the_api(client, submit_token):
