@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
@@ -15,7 +15,25 @@ from itsdangerous import URLSafeTimedSerializer
 from intake.security.access import policy
 
 babel = Babel()
-compress = Compress()
+
+
+class PagesCompress(Compress):
+    """Flask-Compress, for pages with errors too. It compresses 2xx answers only, but a form
+    sent back with its errors (422) is a whole page, on the same weak connection: the origin
+    page with its errors was 43 KB instead of 9 KB (tests/web/test_page_states.py)."""
+
+    def after_request(self, response: Response | None) -> Response:
+        if response is None or response.status_code < 400 or not response.response:
+            return super().after_request(response)
+        status = response.status_code
+        response.status_code = 200  # what Flask-Compress asks before it compresses a body
+        try:
+            return super().after_request(response)
+        finally:
+            response.status_code = status
+
+
+compress = PagesCompress()
 csrf = CSRFProtect()
 # Limits are per route (see the views); storage is the service's Redis, set in create_app.
 limiter = Limiter(key_func=get_remote_address)

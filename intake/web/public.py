@@ -86,4 +86,5 @@ def resend(_error: CSRFError) -> Any:
         for key, value in request.form.items(multi=True)
         if key != "csrf_token" and "password" not in key  # a password is never echoed
     ]
-    return render_template("resend.html", fields=fields, action=request.path), 400
+    action = request.full_path.removesuffix("?")  # a change from the review keeps its way back
+    return render_template("resend.html", fields=fields, action=action), 400

@@ -1,0 +1,101 @@
+"""Headless Chromium at 360x640 for the browser tests: a person's phone, measured.
+
+Needs Debian's `chromium` (`.ci/run` installs it); a module that imports this skips without it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not shutil.which("chromium"):
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
+
+VIEWPORT = {"width": 360, "height": 640}
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+SCREENS_PER_PAGE = 2.1  # "about two phone screens" for a person page
+PAGE_BUDGET = 30 * 1024  # bytes transferred per page, everything included
+# `make screenshots`: where each page state is saved, at 360x640 (unset: nowhere).
+SCREENSHOTS = Path(os.environ["INTAKE_SCREENSHOTS"]) if os.environ.get("INTAKE_SCREENSHOTS") else None
+
+
+class Visit:
+    """Drives one person's phone: records bytes per page and axe findings per page."""
+
+    def __init__(self, page: Page, check_accessibility: bool, label: str = "") -> None:
+        self.page = page
+        self.check = check_accessibility
+        self.label = label  # the screenshots' file name prefix (make screenshots)
+        self.names: list[str] = []
+        self.loads: list[list[Any]] = []  # requests per page load, redirects included
+        self.violations: dict[str, list[str]] = {}
+        self.measured: dict[str, int] = {}
+        page.on("request", self._track)
+
+    def _track(self, request: Any) -> None:
+        if request.is_navigation_request() and request.redirected_from is None:
+            self.loads.append([])
+        self.loads[-1].append(request)
+
+    def weights(self) -> dict[str, int]:
+        """Bytes transferred per page (headers and encoded bodies of every request)."""
+        totals: dict[str, int] = {}
+        for name, requests in zip(self.names, self.loads, strict=True):
+            sizes = [request.sizes() for request in requests]
+            total = sum(size["responseBodySize"] + size["responseHeadersSize"] for size in sizes)
+            totals[name] = max(totals.get(name, 0), total)
+        return totals
+
+    def settled(self, name: str) -> None:
+        """The page has loaded: name it, then check it."""
+        self.page.wait_for_load_state("load")
+        self.names.append(name)
+        if SCREENSHOTS and self.label:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(
+                SCREENSHOTS / f"{self.label}-{len(self.names):02d}-{name}.jpg"), quality=70)
+        if self.check:
+            result = Axe().run(self.page, options=WCAG)
+            found = [violation["id"] for violation in result.response["violations"]]
+            if found:
+                self.violations[name] = found
+
+    def person(self, values: dict[str, str], then: str) -> None:
+        """The person step's pages (name and birth, origin, document), each answered and
+        sent, each no taller than two phone screens (issue #26)."""
+        for page in ("person-origin", "person-document", then):
+            self.fill(values)
+            height = self.page.evaluate("document.documentElement.scrollHeight")
+            assert height <= SCREENS_PER_PAGE * VIEWPORT["height"], (self.names[-1], height)
+            self.submit(page)
+
+    def submit(self, name: str) -> None:
+        self.page.locator("main form button[type=submit]").last.click()
+        self.settled(name)
+
+    def fill(self, values: dict[str, str]) -> None:
+        """Answer what this page asks of `values` (a person's answers span three pages)."""
+        for key, value in values.items():
+            choice = self.page.locator(f'input[type=radio][name="{key}"][value="{value}"]')
+            if choice.count():
+                choice.check()
+                continue
+            field = self.page.locator(f"#{key}")
+            if not field.count():
+                continue
+            if field.get_attribute("type") == "checkbox":
+                field.check()
+            elif field.evaluate("e => e.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+
+
