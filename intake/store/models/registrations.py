@@ -47,8 +47,12 @@ class Person(Base):
     position: Mapped[int] = mapped_column(Integer)
     application_id: Mapped[str] = mapped_column(String(36), unique=True)
     data: Mapped[str | None] = mapped_column(Text)
-    # Keyed HMACs for finding people without decrypting everyone (see `index`).
+    # Keyed HMACs for finding people without decrypting everyone (store.blind_index): by
+    # both names and the date of birth, by the family name and the date of birth alone, by
+    # the document number. None once erased; family_index also for rows stored before it
+    # existed, until `intake db upgrade` fills it (blind_index.fill_missing).
     name_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    family_index: Mapped[str | None] = mapped_column(String(64), index=True)
     document_index: Mapped[str | None] = mapped_column(String(64), index=True)
 
     registration: Mapped[Registration] = relationship(back_populates="persons")
