@@ -169,13 +169,44 @@ def duplicates(
     return found
 
 
-def registrations_named(session: Session, index: str) -> list[models.Registration]:
-    """Registrations with a person under this name index."""
+def readings(name: str) -> list[tuple[str, str | None]]:
+    """The ways a name typed into one field divides into (family name, given names or None).
+
+    At a comma, as the desk lists people ("Kovalenko, Taras"). Without one: the whole as a
+    family name alone, and each division of its words with the family name first or last,
+    as people type it ("Kovalenko Taras", "Taras Kovalenko"); a few readings more cost a few
+    hashes, and the date of birth keeps what they find apart.
+    """
+    if "," in name:
+        family, given = (part.strip() for part in name.split(",", 1))
+        return [(family, given or None)] if family else []
+    words = name.split()
+    found: list[tuple[str, str | None]] = [(" ".join(words), None)] if words else []
+    for cut in range(1, len(words)):
+        first, last = " ".join(words[:cut]), " ".join(words[cut:])
+        found += [(first, last), (last, first)]
+    return found
+
+
+def registrations_named(
+    session: Session, cipher: FieldCipher, name: str, born: str | None
+) -> list[models.Registration]:
+    """Registrations with a person under any reading of `name` (readings) and date of birth
+    `born`; a family name alone is looked for only with a date of birth."""
+    names, families = set(), set()
+    for family, given in readings(name):
+        if given is not None:
+            names.add(name_index(cipher, family, given, born))
+        elif born:
+            families.add(family_index(cipher, family, born))
+    person = models.Person
     return list(
         session.scalars(
             select(models.Registration)
             .where(models.Registration.id.in_(
-                select(models.Person.registration_id).where(models.Person.name_index == index)
+                select(person.registration_id).where(
+                    or_(person.name_index.in_(names), person.family_index.in_(families))
+                )
             ))
             .order_by(models.Registration.created_at)
         )

@@ -1,5 +1,5 @@
-"""Blind indexes: which spellings meet, and the persons stored before the family-name index
-(revision 0016), indexed by `intake db upgrade`."""
+"""Blind indexes: which spellings meet, how one typed name is read, and the persons stored
+before the family-name index (revision 0016), indexed by `intake db upgrade`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,18 @@ def test_the_usual_spellings_of_a_name_share_a_skeleton(spellings):
     """What the desk search and the duplicate warning can promise; German forms such as
     Schewtschenko or Charkiw are not among them."""
     assert len({blind_index.skeleton(as_latin(spelling)) for spelling in spellings}) == 1
+
+
+def test_a_name_in_one_field_is_read_as_a_family_name_alone_or_divided_both_ways():
+    assert blind_index.readings("Kovalenko") == [("Kovalenko", None)]
+    assert blind_index.readings(" Kovalenko ,  Taras ") == [("Kovalenko", "Taras")]
+    assert blind_index.readings("Kovalenko,") == [("Kovalenko", None)]
+    assert blind_index.readings("Anna Maria Schmidt") == [
+        ("Anna Maria Schmidt", None),
+        ("Anna", "Maria Schmidt"), ("Maria Schmidt", "Anna"),
+        ("Anna Maria", "Schmidt"), ("Schmidt", "Anna Maria"),
+    ]
+    assert blind_index.readings("  ") == blind_index.readings(", Taras") == []
 
 
 def test_persons_stored_before_the_family_index_are_indexed_by_db_upgrade(app, client, runtime):
