@@ -129,7 +129,8 @@ class Duplicate:
 
     reference: str
     name: str  # the matching person, "Family, Given"
-    household: int  # persons registered together
+    born: str | None  # their date of birth, as far as known (PartialDate's form)
+    household: tuple[str, ...]  # everyone registered together, the matching person too
 
 
 def duplicates(
@@ -164,8 +165,10 @@ def duplicates(
     for registration, person_id in matches:
         household = household_rows.load_household(cipher, registration)
         matched = household.persons[[p.id for p in registration.persons].index(person_id)]
-        name = f"{matched.family_name or '–'}, {matched.given_names or '–'}"
-        found.append(Duplicate(registration.reference, name, len(household.persons)))
+        found.append(Duplicate(
+            registration.reference, matched.listed_name, _born(matched),
+            tuple(member.listed_name for member in household.persons),
+        ))
     return found
 
 

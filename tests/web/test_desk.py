@@ -13,7 +13,7 @@ from sqlalchemy import select
 from intake.store import models
 from tests.helpers.api import api, post
 from tests.helpers.data import ADULT
-from tests.helpers.forms import APPLICANT, CSRF, register
+from tests.helpers.forms import APPLICANT, CHILD, CSRF, SPOUSE, register
 from tests.helpers.qr import decode_svg_qr
 from tests.helpers.staff import find_person
 
@@ -97,6 +97,23 @@ def test_the_duplicate_warning_stays_within_the_volunteers_authorities(
         lookups = session.scalars(select(models.AuditEntry.record_id).where(
             models.AuditEntry.action == "duplicate lookup")).all()
     assert "none found" in lookups and len(lookups) >= 2  # each lookup audited
+
+
+def test_the_duplicate_warning_names_the_person_their_birth_date_and_their_household(
+    staff_clients, client
+):
+    """Issue #26: a namesake and the same person look alike by name alone; the date of
+    birth and the people registered with them tell them apart."""
+    register(client, "en", [APPLICANT, SPOUSE, CHILD], "14467")
+    desk = staff_clients["volunteer"]
+    desk.post("/desk/assist", data={"csrf_token": CSRF.search(  # type: ignore[union-attr]
+        desk.get("/desk/").text).group(1)})
+
+    review = register_until_review(desk).text
+
+    warning = review.split("Possible duplicate", 1)[1].split("</div>", 1)[0]
+    assert ("Kovalenko, Taras, born March 9, 1985 (people in that registration (3): "
+            "Kovalenko, Taras; Kovalenko, Iryna; Kovalenko, Marko)") in warning
 
 
 def register_until_review(client):  # type: ignore[no-untyped-def]
