@@ -22,7 +22,7 @@ from intake.delivery import background, jobs, outbox, overview, scheduler
 from intake.registrations import register, retention
 from intake.security import audit
 from intake.security import commands as security_commands
-from intake.store import models
+from intake.store import blind_index, models
 from intake.xaus import fetch
 
 log = logging.getLogger(__name__)
@@ -108,9 +108,17 @@ def db() -> None:
 @click.argument("revision", default="head")
 @with_appcontext
 def upgrade(revision: str) -> None:
-    """Create or migrate the schema (to REVISION; by default the newest)."""
-    _runtime().db.upgrade(revision)
-    click.echo(f"database schema is at revision {_runtime().db.current()}")
+    """Create or migrate the schema (to REVISION; by default the newest), then index the
+    persons stored before an index existed."""
+    app_runtime = _runtime()
+    app_runtime.db.upgrade(revision)
+    click.echo(f"database schema is at revision {app_runtime.db.current()}")
+    # Here, not in the migration: indexes are keyed hashes of decrypted names, and a
+    # migration has no keys. Only at the newest revision, where the models' columns exist.
+    if revision == "head":
+        filled = blind_index.fill_missing(app_runtime.db, app_runtime.cipher)
+        if filled:
+            click.echo(f"search indexes written for persons stored before them: {filled}")
 
 
 @db.command(context_settings={"ignore_unknown_options": True})  # so that -1 is a revision

@@ -135,6 +135,11 @@ class Person:
     def is_minor_role(self) -> bool:
         return self.role == "child"
 
+    @property
+    def listed_name(self) -> str:
+        """ "Family, Given", as the desk lists people; a dash for a name the person lacks."""
+        return f"{self.family_name or '–'}, {self.given_names or '–'}"
+
 
 @dataclass(frozen=True)
 class Household:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from intake.delivery import batch_files
 from intake.security.crypto import FieldCipher
-from intake.store import idempotency, models
+from intake.store import blind_index, idempotency, models
 
 
 def _now() -> dt.datetime:
@@ -40,7 +40,7 @@ def erase(
     session.execute(
         update(models.Person)
         .where(models.Person.registration_id == registration.id)
-        .values(data=None, name_index=None, document_index=None)
+        .values(data=None, **dict.fromkeys(blind_index.COLUMNS))
     )
     messages = select(models.Message.id).where(models.Message.registration_id == registration.id)
     session.execute(

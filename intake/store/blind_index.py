@@ -4,22 +4,32 @@ Names are reduced to a skeleton before hashing so that the usual transliteration
 meet: Oleksandr / Aleksandr / Olexandr, Yurii / Yuriy / Iurii, Kharkiv / Harkiv. The price is
 that different names sometimes share a skeleton; a search shows the candidates, a person
 decides. The date of birth keeps that set small.
+
+A person is found by both names with the date of birth (name_index), by the family name with
+the date of birth (family_index: the desk's search by family name alone, when the given
+names are spelled past recognition or not known), or by the document number.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from intake.dataset import domain
 from intake.security.crypto import FieldCipher
-from intake.store import household_rows, models
+from intake.store import household_rows, models, stored_form
+from intake.store.database import Database
+
+# The person columns that hold blind indexes: written together (person_indexes), emptied
+# together when a person is erased.
+COLUMNS = ("name_index", "family_index", "document_index")
 
 # Spellings that differ between transliteration systems, reduced to one (order matters).
 _VARIANTS = (
@@ -49,15 +59,68 @@ def name_index(
     return cipher.blind_index(f"name|{skeleton(family_name)}|{skeleton(given_names)}|{born or ''}")
 
 
+def family_index(cipher: FieldCipher, family_name: str | None, born: str | None) -> str:
+    """The index under which a person is found by family name and date of birth alone."""
+    return cipher.blind_index(f"family|{skeleton(family_name)}|{born or ''}")
+
+
 def document_index(cipher: FieldCipher, number: str) -> str:
     return cipher.blind_index(f"document|{re.sub(r'[^0-9A-Z]', '', number.upper())}")
 
 
-def person_indexes(cipher: FieldCipher, person: domain.Person) -> tuple[str, str | None]:
-    """(name index, document index or None) of a person."""
-    born = str(person.date_of_birth) if person.date_of_birth else None
-    document = document_index(cipher, person.document.number) if person.document else None
-    return name_index(cipher, person.family_name, person.given_names, born), document
+def person_indexes(cipher: FieldCipher, person: domain.Person) -> dict[str, str | None]:
+    """A person's indexes, by column (COLUMNS); no document index without a document."""
+    born = _born(person)
+    return {
+        "name_index": name_index(cipher, person.family_name, person.given_names, born),
+        "family_index": family_index(cipher, person.family_name, born),
+        "document_index": (
+            document_index(cipher, person.document.number) if person.document else None
+        ),
+    }
+
+
+def _born(person: domain.Person) -> str | None:
+    return str(person.date_of_birth) if person.date_of_birth else None
+
+
+def fill_missing(database: Database, cipher: FieldCipher, batch: int = 500) -> int:
+    """Index the persons stored before their family index existed (revision 0016); returns
+    how many were indexed.
+
+    Safe while the service runs and to run again: each batch is decrypted and hashed
+    before its transaction (on SQLite, registrations wait for the write lock meanwhile),
+    and a row is written only if its data is still what was read, so a person erased
+    meanwhile is not indexed again.
+    """
+    person = models.Person
+    filled, last = 0, ""
+    while True:
+        with database.read() as session:
+            rows = session.execute(
+                select(person.id, person.data)
+                .where(person.family_index.is_(None), person.data.is_not(None), person.id > last)
+                .order_by(person.id)
+                .limit(batch)
+            ).all()
+        indexed = [
+            (person_id, data, person_indexes(cipher, stored_form.person(json.loads(
+                cipher.decrypt(data or "", household_rows.context("person", person_id))
+            ))))
+            for person_id, data in rows
+        ]
+        with database.transaction() as session:
+            for person_id, data, indexes in indexed:
+                written = session.scalar(
+                    update(person)
+                    .where(person.id == person_id, person.data == data)
+                    .values(indexes)
+                    .returning(person.id)
+                )
+                filled += written is not None
+        if len(rows) < batch:
+            return filled
+        last = rows[-1].id
 
 
 @dataclass(frozen=True)
@@ -66,7 +129,8 @@ class Duplicate:
 
     reference: str
     name: str  # the matching person, "Family, Given"
-    household: int  # persons registered together
+    born: str | None  # their date of birth, as far as known (PartialDate's form)
+    household: tuple[str, ...]  # everyone registered together, the matching person too
 
 
 def duplicates(
@@ -101,18 +165,51 @@ def duplicates(
     for registration, person_id in matches:
         household = household_rows.load_household(cipher, registration)
         matched = household.persons[[p.id for p in registration.persons].index(person_id)]
-        name = f"{matched.family_name or '–'}, {matched.given_names or '–'}"
-        found.append(Duplicate(registration.reference, name, len(household.persons)))
+        found.append(Duplicate(
+            registration.reference, matched.listed_name, _born(matched),
+            tuple(member.listed_name for member in household.persons),
+        ))
     return found
 
 
-def registrations_named(session: Session, index: str) -> list[models.Registration]:
-    """Registrations with a person under this name index."""
+def readings(name: str) -> list[tuple[str, str | None]]:
+    """The ways a name typed into one field divides into (family name, given names or None).
+
+    At a comma, as the desk lists people ("Kovalenko, Taras"). Without one: the whole as a
+    family name alone, and each division of its words with the family name first or last,
+    as people type it ("Kovalenko Taras", "Taras Kovalenko"); a few readings more cost a few
+    hashes, and the date of birth keeps what they find apart.
+    """
+    if "," in name:
+        family, given = (part.strip() for part in name.split(",", 1))
+        return [(family, given or None)] if family else []
+    words = name.split()
+    found: list[tuple[str, str | None]] = [(" ".join(words), None)] if words else []
+    for cut in range(1, len(words)):
+        first, last = " ".join(words[:cut]), " ".join(words[cut:])
+        found += [(first, last), (last, first)]
+    return found
+
+
+def registrations_named(
+    session: Session, cipher: FieldCipher, name: str, born: str | None
+) -> list[models.Registration]:
+    """Registrations with a person under any reading of `name` (readings) and date of birth
+    `born`; a family name alone is looked for only with a date of birth."""
+    names, families = set(), set()
+    for family, given in readings(name):
+        if given is not None:
+            names.add(name_index(cipher, family, given, born))
+        elif born:
+            families.add(family_index(cipher, family, born))
+    person = models.Person
     return list(
         session.scalars(
             select(models.Registration)
             .where(models.Registration.id.in_(
-                select(models.Person.registration_id).where(models.Person.name_index == index)
+                select(person.registration_id).where(
+                    or_(person.name_index.in_(names), person.family_index.in_(families))
+                )
             ))
             .order_by(models.Registration.created_at)
         )

@@ -107,14 +107,12 @@ def prepare(
     persons = []
     for position, person in enumerate(household.persons):
         person_id = models.new_id()
-        name_index, document_index = blind_index.person_indexes(cipher, person)
         persons.append({
             "id": person_id,
             "registration_id": registration_id,
             "position": position,
             "application_id": str(models.new_uuid()),
-            "name_index": name_index,
-            "document_index": document_index,
+            **blind_index.person_indexes(cipher, person),
             "data": cipher.encrypt(
                 json.dumps(stored_form.person_document(person)), context("person", person_id)
             ),

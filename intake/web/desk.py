@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from intake.authorities import keys
+from intake.dataset import domain
 from intake.dataset.languages import LANGUAGES
 from intake.delivery import outbox
 from intake.registrations import booking, drafts, register
@@ -41,32 +42,74 @@ def home() -> str:
 @bp.get("/search")
 @roles(*READERS)
 def search() -> str:
+    """A registration by its reference. Names are searched by POST (find_person): a name
+    and a date of birth in a URL stay in browser histories and proxies' logs."""
     reference = request.args.get("reference", "").strip().upper()
-    # Any spelling: Cyrillic as written in a Ukrainian or Russian document is transliterated
-    # (the index's skeleton then meets the usual Latin variants); dates as people type them.
-    family, given = (forms.as_latin(request.args.get(name, ""))
-                     for name in ("family_name", "given_names"))
-    born = forms.typed_date(request.args.get("date_of_birth", ""))
     with runtime().db.transaction() as db_session:
-        if reference:
-            found = [r for r in [register.by_reference(db_session, reference)] if r]
-        else:
-            index = blind_index.name_index(runtime().cipher, family, given, born)
-            found = blind_index.registrations_named(db_session, index)
-        visible = [r for r in found if g.staff.may_see_authority(r.authority_key)]
-        for found_registration in visible:
-            audit.record(db_session, g.staff.id, "search", "registration", found_registration.id)
-        results = [_summary(db_session, r) for r in visible]
-    return render_template("desk/results.html", results=results)
+        found = [r for r in [register.by_reference(db_session, reference)] if r]
+        results = _audited_summaries(db_session, found)
+    return render_template("desk/results.html", results=results, searched=None, values={},
+                           errors={})
 
 
-def _summary(db_session: Any, found: models.Registration) -> dict[str, Any]:
+@bp.post("/search")
+@roles(*READERS)
+def find_person() -> Any:
+    """People by name and date of birth: the family name alone or with the given names, in
+    either order, in Latin or Cyrillic letters and any usual spelling; dates as typed."""
+    values = {name: request.form.get(name, "").strip() for name in ("name", "date_of_birth")}
+    # Cyrillic as written in a Ukrainian or Russian document is transliterated (the index's
+    # skeleton then meets the usual Latin variants); dates are read day first.
+    latin = forms.as_latin(values["name"])
+    born = forms.typed_date(values["date_of_birth"])
+    readings = blind_index.readings(latin)
+    family_alone = all(given is None for _family, given in readings)
+    errors = _person_search_errors(bool(readings), born, family_alone)
+    if errors:
+        page = render_template("desk/results.html", results=[], searched=None, values=values,
+                               errors=errors)
+        return page, 422
+    with runtime().db.transaction() as db_session:
+        found = blind_index.registrations_named(db_session, runtime().cipher, latin, born)
+        results = _audited_summaries(db_session, found)
+    searched = {"name": values["name"], "latin": latin if latin != values["name"] else None,
+                "born": born, "family_alone": family_alone}
+    return render_template("desk/results.html", results=results, searched=searched,
+                           values=values, errors={})
+
+
+def _person_search_errors(named: bool, born: str | None, family_alone: bool) -> dict[str, str]:
+    """What keeps a name search from running, by input, in the page's order."""
+    errors = {}
+    if not named:
+        errors["name"] = _("Enter the family name, or the family name and the given names.")
+    if born is not None:
+        try:
+            domain.PartialDate.parse(born)
+        except ValueError:
+            errors["date_of_birth"] = _("Enter the date of birth as 15.03.1985, 03.1985 or 1985.")
+    elif family_alone and not errors:
+        errors["date_of_birth"] = _(
+            "Enter the date of birth too: a family name alone finds too many people.")
+    return errors
+
+
+def _audited_summaries(db_session: Any, found: list[models.Registration]) -> list[dict[str, Any]]:
+    """What the desk lists of the registrations found that this account may see; each
+    listed registration is audited as searched."""
+    visible = [r for r in found if g.staff.may_see_authority(r.authority_key)]
+    for registration in visible:
+        audit.record(db_session, g.staff.id, "search", "registration", registration.id)
+    return [_summary(r) for r in visible]
+
+
+def _summary(found: models.Registration) -> dict[str, Any]:
     household = household_rows.load_household(runtime().cipher, found)
     return {
         "reference": found.reference,
         "authority": found.authority_key,
         "created_at": found.created_at,
-        "names": [f"{p.family_name or '–'}, {p.given_names or '–'}" for p in household.persons],
+        "names": [person.listed_name for person in household.persons],
     }
 
 

@@ -226,7 +226,7 @@ def typed_date(text: str) -> str | None:
     """A date as people type it at a desk, as the dataset writes it: "15.03.1985",
     "15/3/1985", "15 03 1985" (day first, as in Germany and Ukraine), "03.1985", "1985",
     "1985-03-15", in any script's digits. None when empty; as typed when it is none of them
-    (then nothing is found, and the page says how to search)."""
+    (for the caller to refuse: domain.PartialDate.parse does not take it)."""
     text = names.ascii_digits(text.strip())
     if not text:
         return None

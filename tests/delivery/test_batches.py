@@ -165,7 +165,10 @@ def test_acknowledged_data_is_forgotten_after_the_retention_time(client, submit_
         found = session.scalar(select(models.Registration))
         assert found.data is None and found.erased_at is not None
         assert found.reference == made["reference"] and found.authority_key == "073400"
-        assert all(p.data is None and p.name_index is None for p in found.persons)
+        assert all(p.data is None for p in found.persons)
+        # No index finds an erased person again: not by name, family name or document.
+        assert {(p.name_index, p.family_index, p.document_index) for p in found.persons} == {
+            (None, None, None)}
         assert session.scalar(select(models.MessagePayload)) is None
         assert session.scalar(select(models.Message.erased_at)) is not None
     assert client.get(f"/api/v1/batches/{batch['id']}", headers=bearer(token)).status_code == 404

@@ -104,3 +104,10 @@ def first_sign_in(client, email: str, one_time_password: str,  # type: ignore[no
                                               "code": account.code()})
     assert answer.status_code == 200 and "recovery-codes" in answer.text, answer
     return account
+
+
+def find_person(desk, name: str, born: str = ""):  # type: ignore[no-untyped-def]
+    """The desk's name search, as a volunteer fills it in on the desk's home page."""
+    from tests.helpers.forms import post
+
+    return post(desk, "/desk/search", {"name": name, "date_of_birth": born}, page_path="/desk/")

@@ -1,0 +1,63 @@
+"""Blind indexes: which spellings meet, how one typed name is read, and the persons stored
+before the family-name index (revision 0016), indexed by `intake db upgrade`."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from intake.cli import main
+from intake.store import blind_index, models
+from intake.web.forms import as_latin
+from tests.helpers.forms import APPLICANT, register
+
+
+@pytest.mark.parametrize("spellings", [
+    ("Kovalenko", "Kowalenko", "KOVALENKO", "Коваленко"),
+    ("Oleksandr", "Aleksandr", "Olexandr", "Alexander", "Олександр", "Александр"),
+    ("Olena", "Elena", "Alena", "Олена", "Елена"),
+    ("Shevchenko", "Шевченко"),
+    ("Yurii", "Yuriy", "Iurii", "Jurij", "Юрій", "Юрий"),
+    ("Serhii", "Sergei", "Sergiy", "Сергій", "Сергей"),
+    ("Tetiana", "Tatiana", "Tetyana", "Тетяна", "Татьяна"),
+    ("Kharkiv", "Harkiv", "Харків"),
+])
+def test_the_usual_spellings_of_a_name_share_a_skeleton(spellings):
+    """What the desk search and the duplicate warning can promise; German forms such as
+    Schewtschenko or Charkiw are not among them."""
+    assert len({blind_index.skeleton(as_latin(spelling)) for spelling in spellings}) == 1
+
+
+def test_a_name_in_one_field_is_read_as_a_family_name_alone_or_divided_both_ways():
+    assert blind_index.readings("Kovalenko") == [("Kovalenko", None)]
+    assert blind_index.readings(" Kovalenko ,  Taras ") == [("Kovalenko", "Taras")]
+    assert blind_index.readings("Kovalenko,") == [("Kovalenko", None)]
+    assert blind_index.readings("Anna Maria Schmidt") == [
+        ("Anna Maria Schmidt", None),
+        ("Anna", "Maria Schmidt"), ("Maria Schmidt", "Anna"),
+        ("Anna Maria", "Schmidt"), ("Schmidt", "Anna Maria"),
+    ]
+    assert blind_index.readings("  ") == blind_index.readings(", Taras") == []
+
+
+def test_persons_stored_before_the_family_index_are_indexed_by_db_upgrade(app, client, runtime):
+    register(client, "en", [APPLICANT], "14467")
+    register(client, "en", [{**APPLICANT, "given_names": "Ostap"}], "14467")
+    cli = app.test_cli_runner()
+    with runtime.db.read() as session:
+        erased = session.scalars(select(models.Registration.reference)).all()[1]
+    assert cli.invoke(main, ["erase", erased]).exit_code == 0
+    # Back to the release before the index, and up again: the rows have no family index.
+    assert cli.invoke(main, ["db", "downgrade", "0015"]).exit_code == 0
+
+    upgraded = cli.invoke(main, ["db", "upgrade"])
+
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "search indexes written for persons stored before them: 1" in upgraded.output
+    with runtime.db.read() as session:
+        indexes = dict(session.execute(
+            select(models.Person.data.is_(None), models.Person.family_index)).all())
+    # Found by the family name alone, as the desk searches (any spelling: the skeleton).
+    assert indexes[False] == blind_index.family_index(runtime.cipher, "Kowalenko", "1985-03-09")
+    assert indexes[True] is None  # the erased person stays unfindable
+    assert "search indexes" not in cli.invoke(main, ["db", "upgrade"]).output  # nothing left
