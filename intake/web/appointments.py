@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from intake.delivery import invitation
 from intake.registrations import booking, register
 from intake.security.access import public
 from intake.store import models
-from intake.web import invitation, runtime
+from intake.web import runtime
 from intake.web.public import status_of
 
 bp = Blueprint("appointments", __name__, url_prefix="/s/<token>")
@@ -144,19 +144,11 @@ def calendar_file(token: str) -> Response:
     status = status_of(token)
     if status.appointment is None:
         abort(404)
-    body = invitation.ics(
+    body = invitation.appointment_file(
         status.reference,
         status.authority,
         status.appointment.starts_at,
         status.appointment.ends_at,
-        summary=_(
-            "Appointment at the immigration authority (%(name)s)", name=status.authority.name
-        ),
-        description=_(
-            "Reference %(reference)s. Bring the passports or identity documents of everyone "
-            "registered, and your code.",
-            reference=status.reference,
-        ),
         stamp=dt.datetime.now(dt.UTC),
         booked_at=status.appointment.booked_at,
     )
