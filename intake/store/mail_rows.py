@@ -48,10 +48,10 @@ def owed(cipher: FieldCipher, registration_id: str, kind: str, status_token: str
     }
 
 
-def status_token(cipher: FieldCipher, mail_id: str, data: str) -> str:
-    """The status token a mail row carries."""
-    token: str = json.loads(cipher.decrypt(data, context(mail_id)))["token"]
-    return token
+def carried(cipher: FieldCipher, mail_id: str, data: str) -> dict[str, Any]:
+    """What a mail row carries: {"token": the status token}."""
+    found: dict[str, Any] = json.loads(cipher.decrypt(data, context(mail_id)))
+    return found
 
 
 def context(mail_id: str) -> str:
