@@ -102,7 +102,7 @@ def book(token: str) -> Any:
         with runtime().db.transaction() as session:
             booking.book(
                 session, _registration(session, token), slot_id, priority,
-                dt.datetime.now(dt.UTC),
+                dt.datetime.now(dt.UTC), cipher=runtime().cipher, status_token=token,
             )
     except (booking.SlotFull, booking.NoSuchSlot):
         return _slots_again(token, priority, "taken")
@@ -134,7 +134,8 @@ def cancel(token: str) -> Any:
             return redirect(url_for("public.status", token=token), code=303)
         return render_template("appointments/cancel.html", token=token, status=status)
     with runtime().db.transaction() as session:
-        booking.cancel(session, _registration(session, token))
+        booking.cancel(session, _registration(session, token), cipher=runtime().cipher,
+                       status_token=token)
     return redirect(url_for("public.status", token=token, notice="cancelled"), code=303)
 
 
