@@ -138,7 +138,7 @@ def _send(runtime: Runtime, mail_id: str) -> str:
         )
     if not to:  # erased meanwhile: nobody to write to, nothing to say
         return _finish(runtime, mail_id, failure="registration erased")
-    content = mail_content.render(runtime.settings, letter)
+    content = mail_content.render(runtime.settings, letter, models.utcnow())
     message = mail_transport.compose(runtime.settings, to, content, mail_id, letter.language)
     if not _claim(runtime, mail_id):
         return "skipped"

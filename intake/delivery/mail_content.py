@@ -9,6 +9,7 @@ what they are given and write it as HTML. So the two parts cannot drift apart.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -19,14 +20,19 @@ from flask_babel import lazy_gettext as _l
 
 from intake.config import Settings
 from intake.dataset import domain
-from intake.delivery.mail_transport import Content
+from intake.delivery import invitation
+from intake.delivery.mail_transport import CALENDAR_METHOD, Content
 from intake.store import mail_rows
 
 _PARTS = ("mail/_text.txt", "mail/_html.html")  # the plain text first, as the mail has it
 _SUBJECTS = {
     mail_rows.CONFIRMATION: _l("We have received your registration %(reference)s"),
     mail_rows.LOST_LINK: _l("Your new status link for registration %(reference)s"),
+    mail_rows.BOOKING: _l("Your appointment for registration %(reference)s"),
+    mail_rows.REBOOKING: _l("Your new appointment for registration %(reference)s"),
+    mail_rows.CANCELLATION: _l("Your appointment for registration %(reference)s is cancelled"),
 }
+_WITH_CALENDAR = (mail_rows.BOOKING, mail_rows.REBOOKING)
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,14 @@ class Letter:
     language: str
     reference: str
     authority: domain.Authority
-    carried: dict[str, Any]  # what the row carried (mail_rows.carried): the status token
+    # What the row carried (mail_rows.carried): the status token, if any; an appointment's
+    # times (ISO 8601) and seats.
+    carried: dict[str, Any]
 
 
-def render(settings: Settings, letter: Letter) -> Content:
-    """The subject, text and HTML of a mail, in the registration's language."""
+def render(settings: Settings, letter: Letter, now: dt.datetime) -> Content:
+    """The subject, text and HTML of a mail, in the registration's language; for a booked
+    appointment, its calendar file too (stamped `now`)."""
     values = _values(settings, letter)
     with _app(settings).app_context(), force_locale(letter.language):
         subject = str(_SUBJECTS[letter.kind]) % {"reference": letter.reference}
@@ -50,16 +59,37 @@ def render(settings: Settings, letter: Letter) -> Content:
                             **values)
             for part in _PARTS
         )
-    return Content(subject, text, html)
+        calendar = None
+        if letter.kind in _WITH_CALENDAR:
+            calendar = invitation.appointment_file(
+                letter.reference, letter.authority, values["starts_at"], values["ends_at"],
+                stamp=now, booked_at=values["booked_at"], method=CALENDAR_METHOD,
+            )
+    return Content(subject, text, html, calendar)
 
 
 def _values(settings: Settings, letter: Letter) -> dict[str, Any]:
     """What the templates say, from the letter."""
-    token = letter.carried.get("token")
-    return {
+    carried, base = letter.carried, site(settings)
+    token = carried.get("token")
+    values: dict[str, Any] = {
         "reference": letter.reference,
-        "link": f"{site(settings)}/s/{token}" if token else None,  # the route of public.status
+        "link": f"{base}/s/{token}" if token else None,  # the route of public.status
+        "lost_link": f"{base}/{letter.language}/lost-link",  # the route of lost_link.ask
+        "place": invitation.place(letter.authority),
     }
+    if "starts_at" in carried:
+        values.update(
+            starts_at=dt.datetime.fromisoformat(carried["starts_at"]),
+            ends_at=dt.datetime.fromisoformat(carried["ends_at"]),
+            booked_at=_moment(carried.get("booked_at")),
+            seats=carried["seats"],
+        )
+    return values
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
 
 
 def _macros(template: str) -> Any:
