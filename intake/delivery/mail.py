@@ -12,20 +12,15 @@ lost-link page, which mails a fresh link.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import logging
 from typing import Any
 
-from flask import Flask, current_app, has_app_context, render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import select, update
 
-from intake.config import Settings
-from intake.delivery import mail_transport
+from intake.delivery import mail_content, mail_transport
 from intake.delivery.outbox import LOST, relay_rows
 from intake.delivery.outbox import _fate as job_fate
 from intake.runtime import Runtime, bound
@@ -133,12 +128,18 @@ def _send(runtime: Runtime, mail_id: str) -> str:
         except household_rows.Erased:
             household = None
         to = household.contact.email if household and household.contact else None
-        token = mail_rows.status_token(runtime.cipher, row.id, row.data)
-        kind, language, reference = row.kind, registration.language, registration.reference
+        letter = mail_content.Letter(
+            kind=row.kind,
+            language=registration.language,
+            reference=registration.reference,
+            authority=household_rows.authority_of(
+                session.get_one(models.Authority, registration.authority_key)),
+            carried=mail_rows.carried(runtime.cipher, row.id, row.data),
+        )
     if not to:  # erased meanwhile: nobody to write to, nothing to say
         return _finish(runtime, mail_id, failure="registration erased")
-    subject, body = render(runtime.settings, kind, language, reference, token)
-    message = mail_transport.compose(runtime.settings, to, subject, body, mail_id, language)
+    content = mail_content.render(runtime.settings, letter, models.utcnow())
+    message = mail_transport.compose(runtime.settings, to, content, mail_id, letter.language)
     if not _claim(runtime, mail_id):
         return "skipped"
     try:
@@ -180,41 +181,3 @@ def _finish(runtime: Runtime, mail_id: str, failure: str | None = None) -> str:
         return "skipped"
     log.info("mail %s sent", mail_id)
     return "sent"
-
-
-def render(
-    settings: Settings, kind: str, language: str, reference: str, token: str
-) -> tuple[str, str]:
-    """The subject and body of a mail, in the registration's language."""
-    link = f"{site(settings)}/s/{token}"  # the route of public.status
-    with _app(settings).app_context(), force_locale(language):
-        if kind == mail_rows.LOST_LINK:
-            subject = _("Your new status link for registration %(reference)s",
-                        reference=reference)
-        else:
-            subject = _("We have received your registration %(reference)s",
-                        reference=reference)
-        body = render_template(f"mail/{kind}.txt", reference=reference, link=link)
-    return subject, body
-
-
-def site(settings: Settings) -> str:
-    """The base of links in mails: INTAKE_PUBLIC_URL (a worker has no request to take the
-    host from); in development, the web server's own address."""
-    return (settings.public_url or f"http://{settings.bind}").rstrip("/")
-
-
-def _app(settings: Settings) -> Flask:
-    """The app whose templates and catalogs render mails: the process's own (the worker's
-    command runs in its app), else one made for rendering."""
-    if has_app_context():
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        return app
-    return _made_app(settings)
-
-
-@functools.cache
-def _made_app(settings: Settings) -> Flask:
-    from intake import create_app  # the app package sits above delivery
-
-    return create_app(settings)

@@ -10,6 +10,7 @@ import contextlib
 import os
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -19,16 +20,34 @@ from intake.config import Settings
 from intake.store import models
 
 TIMEOUT = 30.0  # seconds for each step of talking to the server
+# A calendar file attached to a mail is published, not an invitation: REQUEST (RFC 5546)
+# needs an ORGANIZER and ATTENDEEs, and mail programs then offer to accept or decline,
+# which would answer our no-reply address. PUBLISH is imported as it is, and a later file
+# with the same UID and a higher SEQUENCE moves the entry.
+CALENDAR_METHOD = "PUBLISH"
 
 
 class Refused(RuntimeError):
     """The server refused the recipient for good: retrying would not help."""
 
 
+@dataclass(frozen=True)
+class Content:
+    """What a mail says: its subject, the text, the same text as HTML, and a calendar file
+    to attach (made with CALENDAR_METHOD)."""
+
+    subject: str
+    text: str
+    html: str
+    calendar: bytes | None = None
+
+
 def compose(
-    settings: Settings, to: str, subject: str, body: str, mail_id: str, language: str
+    settings: Settings, to: str, content: Content, mail_id: str, language: str
 ) -> EmailMessage:
-    """A plain-text UTF-8 mail from this service (INTAKE_SENDER_NAME / _EMAIL), in `language`.
+    """A UTF-8 mail from this service (INTAKE_SENDER_NAME / _EMAIL), in `language`: the plain
+    text and the HTML as alternatives (text first: mail programs show the last they can),
+    and the calendar file, if any, attached beside them.
 
     The Message-ID is the mail row's: should a mail ever go out twice (a server's reply lost
     after it took the mail), mail programs show it once.
@@ -36,13 +55,21 @@ def compose(
     message = EmailMessage()
     message["From"] = formataddr((settings.sender_name, settings.sender_email))
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = content.subject
     message["Date"] = format_datetime(models.utcnow())
     domain = settings.sender_email.rpartition("@")[2] or "intake.invalid"
     message["Message-ID"] = f"<{mail_id}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to it
-    message.set_content(body, charset="utf-8")
-    # After the content, which replaces every Content-* header (RFC 3282: for screen readers).
+    message.set_content(content.text, charset="utf-8")
+    message.add_alternative(content.html, subtype="html", charset="utf-8")
+    if content.calendar is not None:
+        # As bytes (base64): the file's CRLF line ends arrive as it was made.
+        message.add_attachment(
+            content.calendar, maintype="text", subtype="calendar", filename="appointment.ics",
+            params={"method": CALENDAR_METHOD, "charset": "utf-8"},
+        )
+    # After the content, which moves every Content-* header into the parts (RFC 3282: for
+    # screen readers).
     message["Content-Language"] = language
     return message
 

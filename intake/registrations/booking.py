@@ -3,7 +3,9 @@
 Every seat change is one conditional UPDATE on the slot row; the database serializes them
 (a row lock on PostgreSQL, the write lock on SQLite), so concurrent bookings cannot both win.
 A household's own changes (book, cancel, rebook) take its registration row's lock first, so
-two of them never both read the same appointment and free its seats twice.
+two of them never both read the same appointment and free its seats twice. A household that
+gave an e-mail address is owed a mail about each change, written in the change's transaction
+(store.mail_rows).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from intake.store import models
+from intake.security.crypto import FieldCipher
+from intake.store import mail_rows, models
 
 LOCAL_TIME = ZoneInfo("Europe/Berlin")
 BOOKING_WINDOW = dt.timedelta(days=14)
@@ -144,11 +147,15 @@ def book(
     slot_id: int,
     priority: bool,
     now: dt.datetime,
+    *,
+    cipher: FieldCipher,
+    status_token: str | None = None,
 ) -> Booked:
     """Take one seat per person in the slot, replacing an earlier appointment (rebooking).
 
     Raises SlotFull when the seats are gone and NoSuchSlot for a slot the household cannot take;
     either way the earlier appointment, if any, is kept (the caller's transaction rolls back).
+    The mail it is owed carries `status_token`, the link's, when the household booked there.
     """
     _one_change_at_a_time(session, registration)
     # A rebooking changes two slots: their rows are locked in one order (by id), else two
@@ -170,7 +177,7 @@ def book(
         slot.starts_at
     ) <= now:
         raise NoSuchSlot(slot_id)
-    cancel(session, registration)
+    replaced = _free(session, registration)
     limit = models.Slot.capacity - (0 if priority else models.Slot.held_for_priority)
     taken = session.execute(
         update(models.Slot)
@@ -188,26 +195,65 @@ def book(
     session.flush()
     found = appointment(session, registration)
     assert found is not None  # noqa: S101 - just written in this transaction
+    kind = mail_rows.BOOKING if replaced is None else mail_rows.REBOOKING
+    _owe_mail(session, registration, kind, found, cipher, status_token)
     return found
 
 
-def cancel(session: Session, registration: models.Registration) -> bool:
+def cancel(
+    session: Session,
+    registration: models.Registration,
+    *,
+    cipher: FieldCipher,
+    status_token: str | None = None,
+) -> bool:
     """Cancel the household's appointment and free its seats; False if it had none."""
     _one_change_at_a_time(session, registration)
-    current = session.scalar(
-        select(models.Appointment).where(models.Appointment.registration_id == registration.id)
-    )
-    if current is None:
+    cancelled = _free(session, registration)
+    if cancelled is None:
         return False
+    _owe_mail(session, registration, mail_rows.CANCELLATION, cancelled, cipher, status_token)
+    return True
+
+
+def _free(session: Session, registration: models.Registration) -> Booked | None:
+    """Delete the household's appointment and give its seats back; what it was, if any."""
+    current = appointment(session, registration)
+    if current is None:
+        return None
     session.execute(
         update(models.Slot)
         .where(models.Slot.id == current.slot_id)
         .values(taken=models.Slot.taken - current.seats)
         .execution_options(synchronize_session=False)
     )
-    session.delete(current)
-    session.flush()
-    return True
+    session.execute(
+        delete(models.Appointment)
+        .where(models.Appointment.registration_id == registration.id)
+        .execution_options(synchronize_session=False)
+    )
+    return current
+
+
+def _owe_mail(
+    session: Session,
+    registration: models.Registration,
+    kind: str,
+    booked: Booked,
+    cipher: FieldCipher,
+    status_token: str | None,
+) -> None:
+    """Owe the household a mail about the change, if it gave an address (its blind index
+    says so without decrypting it)."""
+    if registration.email_index is None:
+        return
+    mail_rows.owe_appointment_mail(
+        session, cipher, registration.id, kind, status_token,
+        starts_at=booked.starts_at.isoformat(),
+        ends_at=booked.ends_at.isoformat(),
+        booked_at=booked.booked_at.isoformat() if booked.booked_at else None,
+        seats=booked.seats,
+    )
 
 
 def _one_change_at_a_time(session: Session, registration: models.Registration) -> None:

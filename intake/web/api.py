@@ -156,9 +156,11 @@ def book_appointment(reference: str) -> tuple[Response, int]:
         return jsonify(errors={"slot": [message]}), 422
     try:
         with runtime().db.transaction() as session:
+            # No status token here (the registration keeps its hash only): the mail says
+            # where the link is instead.
             booked = booking.book(
                 session, _own_registration(session, reference), slot, priority,
-                dt.datetime.now(dt.UTC),
+                dt.datetime.now(dt.UTC), cipher=runtime().cipher,
             )
     except booking.SlotFull:
         return jsonify(error=_("This slot has no room left for your household.")), 409
@@ -181,7 +183,8 @@ def show_appointment(reference: str) -> Response:
 @require_scope("submit")
 def cancel_appointment(reference: str) -> tuple[str, int]:
     with runtime().db.transaction() as session:
-        cancelled = booking.cancel(session, _own_registration(session, reference))
+        cancelled = booking.cancel(session, _own_registration(session, reference),
+                                   cipher=runtime().cipher)
     if not cancelled:
         abort(404)
     return "", 204

@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from intake.delivery import invitation
 from intake.registrations import booking, register
 from intake.security.access import public
 from intake.store import models
-from intake.web import invitation, runtime
+from intake.web import runtime
 from intake.web.public import status_of
 
 bp = Blueprint("appointments", __name__, url_prefix="/s/<token>")
@@ -102,7 +102,7 @@ def book(token: str) -> Any:
         with runtime().db.transaction() as session:
             booking.book(
                 session, _registration(session, token), slot_id, priority,
-                dt.datetime.now(dt.UTC),
+                dt.datetime.now(dt.UTC), cipher=runtime().cipher, status_token=token,
             )
     except (booking.SlotFull, booking.NoSuchSlot):
         return _slots_again(token, priority, "taken")
@@ -134,7 +134,8 @@ def cancel(token: str) -> Any:
             return redirect(url_for("public.status", token=token), code=303)
         return render_template("appointments/cancel.html", token=token, status=status)
     with runtime().db.transaction() as session:
-        booking.cancel(session, _registration(session, token))
+        booking.cancel(session, _registration(session, token), cipher=runtime().cipher,
+                       status_token=token)
     return redirect(url_for("public.status", token=token, notice="cancelled"), code=303)
 
 
@@ -144,19 +145,11 @@ def calendar_file(token: str) -> Response:
     status = status_of(token)
     if status.appointment is None:
         abort(404)
-    body = invitation.ics(
+    body = invitation.appointment_file(
         status.reference,
         status.authority,
         status.appointment.starts_at,
         status.appointment.ends_at,
-        summary=_(
-            "Appointment at the immigration authority (%(name)s)", name=status.authority.name
-        ),
-        description=_(
-            "Reference %(reference)s. Bring the passports or identity documents of everyone "
-            "registered, and your code.",
-            reference=status.reference,
-        ),
         stamp=dt.datetime.now(dt.UTC),
         booked_at=status.appointment.booked_at,
     )

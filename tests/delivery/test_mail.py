@@ -7,12 +7,10 @@ import dataclasses
 import email
 import email.policy
 import logging
-import re
 import stat
-import zlib
+from html import unescape
 
 import pytest
-from flask_babel import force_locale, gettext
 from rq.job import Job
 from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
@@ -23,17 +21,17 @@ from intake.store import models
 from tests.helpers.api import post
 from tests.helpers.data import ADULT
 from tests.helpers.forms import APPLICANT, register
+from tests.helpers.mail import STATUS_LINK as LINK
+from tests.helpers.mail import parts, redis_bytes, sending_to, translated
 from tests.helpers.pipeline import process_queue
 
 ADDRESS = "olena.mail@example.org"
-LINK = re.compile(r"http://\S+/s/[A-Za-z0-9_-]+")
 
 
 @pytest.fixture
 def settings(settings, smtp_server):  # type: ignore[no-untyped-def]
     """The suite's settings, with mail going to the loopback server."""
-    return dataclasses.replace(settings, smtp_url=smtp_server.url,
-                               smtp_ca_file=smtp_server.ca_file)
+    return sending_to(settings, smtp_server)
 
 
 def api_registration(client, submit_token, language="uk", address=ADDRESS):  # type: ignore[no-untyped-def]
@@ -43,32 +41,9 @@ def api_registration(client, submit_token, language="uk", address=ADDRESS):  # t
     return response.json
 
 
-def redis_bytes(runtime) -> bytes:  # type: ignore[no-untyped-def]
-    """Every string and hash value in Redis, rq's compressed job data opened."""
-    found = []
-    for key in runtime.redis.scan_iter():
-        kind = runtime.redis.type(key)
-        values = (runtime.redis.hvals(key) if kind == b"hash"
-                  else [runtime.redis.get(key)] if kind == b"string" else [])
-        for value in values:
-            try:
-                found.append(zlib.decompress(value))
-            except zlib.error:
-                found.append(value)
-    return b"\n".join(found)
-
-
 def mail_rows(runtime) -> list[models.Mail]:  # type: ignore[no-untyped-def]
     with runtime.db.read() as session:
         return list(session.scalars(select(models.Mail).order_by(models.Mail.created_at)))
-
-
-def in_language(app, language: str, text: str) -> str:  # type: ignore[no-untyped-def]
-    """A text as the catalog of `language` has it (and it has it: not the English)."""
-    with app.app_context(), force_locale(language):
-        translated = str(gettext(text))
-    assert translated != text
-    return translated
 
 
 def test_an_api_registration_is_confirmed_once_in_its_language(
@@ -86,9 +61,8 @@ def test_an_api_registration_is_confirmed_once_in_its_language(
     assert answer["reference"] in message["Subject"]
     assert message["Content-Language"] == "uk"
     assert raw.split(b"\r\n\r\n")[0].isascii()  # headers as RFC 5322 has them
-    body = message.get_content()
-    assert message.get_content_type() == "text/plain"
-    assert in_language(app, "uk", "Registration for people seeking protection") in body
+    body = parts(message).text
+    assert translated(app, "uk", "Registration for people seeking protection") in body
     assert message["Subject"].startswith("Ми отримали вашу реєстрацію")  # in her language
     assert "Ми отримали вашу реєстрацію. Ваш номер:" in body
     assert answer["reference"] in body
@@ -114,8 +88,8 @@ def test_a_form_registration_is_confirmed(app, client, runtime, smtp_server):
     process_queue(runtime)
     [message] = smtp_server.inbox.messages()
     assert message["To"] == "taras@example.org" and message["Content-Language"] == "ar"
-    body = message.get_content()
-    assert in_language(app, "ar", "Registration for people seeking protection") in body
+    body = parts(message).text
+    assert translated(app, "ar", "Registration for people seeking protection") in body
     path = "/" + LINK.search(body).group(0).split("/", 3)[3]  # type: ignore[union-attr]
     assert client.get(path).status_code == 200
 
@@ -203,13 +177,14 @@ def test_a_registration_erased_before_its_mail_is_not_mailed(
 def test_a_subject_in_any_script_is_encoded_for_the_header(settings):
     subject = "Ми отримали вашу реєстрацію K7M4Q-9XPD2 / تم استلام تسجيلك"
     body = "Ваше посилання: http://example.org/s/abc\n"
-    message = mail_transport.compose(settings, ADDRESS, subject, body, "m1", "uk")
+    content = mail_transport.Content(subject, body, f"<p>{body}</p>\n")
+    message = mail_transport.compose(settings, ADDRESS, content, "m1", "uk")
     raw = message.as_bytes()
     head = raw.split(b"\n\n")[0]
     assert head.isascii() and b"=?utf-8?" in head.lower()  # RFC 2047
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
-    assert parsed["Subject"] == subject and parsed.get_content() == body  # type: ignore[attr-defined]
-    assert parsed["Message-ID"] == "<m1@example.org>"
+    assert parsed["Subject"] == subject and parts(parsed).text == body  # type: ignore[arg-type]
+    assert parsed["Message-ID"] == "<m1@example.org>" and parsed["Content-Language"] == "uk"
 
 
 def test_without_an_smtp_url_mail_is_written_to_a_file_only_its_user_reads(
@@ -224,4 +199,36 @@ def test_without_an_smtp_url_mail_is_written_to_a_file_only_its_user_reads(
     assert stat.S_IMODE(written.stat().st_mode) == 0o600
     parsed = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
     assert parsed["To"] == ADDRESS
-    assert answer["reference"] in parsed.get_content()  # type: ignore[attr-defined]
+    assert answer["reference"] in parts(parsed).text  # type: ignore[arg-type]
+
+
+# What an HTML part may not hold: images, scripts, styles or anything fetched from elsewhere.
+FETCHED = ("<img", "<script", "<link", "<style", "<iframe", "src=", "url(", "@import")
+
+
+@pytest.mark.parametrize(("language", "direction"), [("uk", "ltr"), ("ar", "rtl")])
+def test_confirmation_and_lost_link_mails_have_a_plain_text_and_an_html_part(
+    app, client, submit_token, runtime, smtp_server, language, direction
+):
+    from tests.helpers.forms import post as form_post
+
+    answer = api_registration(client, submit_token, language=language)
+    process_queue(runtime)
+    assert form_post(client, f"/{language}/lost-link", {"email": ADDRESS}).status_code == 200
+    process_queue(runtime)
+
+    for message in smtp_server.inbox.messages():
+        mail_parts = parts(message)
+        text, html = mail_parts.text, mail_parts.html
+        shown = unescape(html)
+        assert mail_parts.calendar is None
+        link = LINK.search(text).group(0)  # type: ignore[union-attr]
+        assert f'<html lang="{language}" dir="{direction}">' in html
+        assert f"<title>{message['Subject']}</title>" in shown
+        assert f'<a href="{link}" dir="ltr">{link}</a>' in html
+        assert answer["reference"] in html
+        for sentence in ("Hello,", "This e-mail was sent automatically. Please do not reply to it."):
+            assert translated(app, language, sentence) in text
+            assert translated(app, language, sentence) in shown
+        assert not any(fetched in html.lower() for fetched in FETCHED)
+        assert "<" not in text  # the text part is no HTML

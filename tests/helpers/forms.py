@@ -62,3 +62,23 @@ def register(client: Any, lang: str, persons: list[dict[str, str]], postal_code:
     assert post(client, f"/{lang}/address", {"postal_code": postal_code}).status_code == 303
     assert post(client, f"/{lang}/contact", {"email": "taras@example.org"}).status_code == 303
     return post(client, f"/{lang}/review", {"consent": "yes"})
+
+
+SLOT = re.compile(r'name="slot" value="(\d+)"')
+
+
+def offered_slots(client: Any, status_path: str) -> list[str]:
+    """The ids of the times the slots page offers (those of its first day)."""
+    return SLOT.findall(client.get(f"{status_path}/slots").text)
+
+
+def book(client: Any, status_path: str, slot: str) -> Any:
+    """Book a time on the slots page (or move the appointment there), and confirm."""
+    return post(client, f"{status_path}/appointment",
+                {"slot": slot, "priority": "no", "action": "confirm"},
+                page_path=f"{status_path}/slots")
+
+
+def cancel(client: Any, status_path: str) -> Any:
+    """Cancel the appointment, as its page asks."""
+    return post(client, f"{status_path}/appointment/cancel", {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from tests.helpers.api import post as api_post
 from tests.helpers.data import ADULT
 from tests.helpers.forms import post
+from tests.helpers.mail import parts, sending_to
 from tests.helpers.pipeline import process_queue
 
 ADDRESS = "Olena.Link@Example.org"
@@ -18,8 +18,7 @@ LINK = re.compile(r"http://\S+(/s/[A-Za-z0-9_-]+)")
 
 @pytest.fixture
 def settings(settings, smtp_server):  # type: ignore[no-untyped-def]
-    return dataclasses.replace(settings, smtp_url=smtp_server.url,
-                               smtp_ca_file=smtp_server.ca_file)
+    return sending_to(settings, smtp_server)
 
 
 @pytest.fixture
@@ -53,7 +52,7 @@ def test_a_new_link_replaces_the_old_one(client, registered, runtime, smtp_serve
     process_queue(runtime)
     [_confirmation, message] = smtp_server.inbox.messages()
     assert message["To"].lower() == ADDRESS.lower() and message["Content-Language"] == "uk"
-    body = message.get_content()  # type: ignore[attr-defined]
+    body = parts(message).text
     assert registered["reference"] in body and registered["reference"] in message["Subject"]
     new = LINK.search(body).group(1)  # type: ignore[union-attr]
     assert new != old

@@ -1,4 +1,5 @@
-"""Pure: an appointment as an iCalendar file (RFC 5545), with no personal data in it.
+"""An appointment as an iCalendar file (RFC 5545), with no personal data in it: the one
+file behind the status page's download and the appointment mails' attachment.
 
 Calendars sync to third-party clouds, so the file names the place, time and reference only:
 no names, and not the status link (it opens the registration).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event
 
 from intake.dataset import domain
@@ -26,17 +28,21 @@ def ics(
     description: str,
     stamp: dt.datetime,
     booked_at: dt.datetime | None = None,
+    method: str | None = None,
 ) -> bytes:
     """One VEVENT at the authority; `summary` and `description` come translated from the caller.
 
     The times are the authority's (Europe/Berlin, with its VTIMEZONE), so a phone abroad
     shows them right; a reminder comes the day before. The UID is the registration's and the
     SEQUENCE grows with each booking, so a rebooked appointment, opened again, moves the
-    entry in the calendar instead of adding a second one.
+    entry in the calendar instead of adding a second one. `method` is the iTIP method
+    (RFC 5546) of a file sent by mail; a downloaded file has none.
     """
     calendar = Calendar()
     calendar.add("prodid", "-//intake//appointment//EN")
     calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", method)
     event = Event()
     event.add("uid", f"{reference}@intake")
     event.add("dtstamp", stamp)
@@ -50,15 +56,44 @@ def ics(
     reminder.add("description", summary)
     reminder.add("trigger", -REMINDER)
     event.add_component(reminder)
-    if authority.address is not None:
-        address = authority.address
-        event.add(
-            "location",
-            f"{authority.name}, {address.street} {address.house_number or ''}".rstrip()
-            + f", {address.postal_code} {address.city}",
-        )
-    else:
-        event.add("location", authority.name)
+    event.add("location", place(authority))
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
+
+
+def appointment_file(
+    reference: str,
+    authority: domain.Authority,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    stamp: dt.datetime,
+    booked_at: dt.datetime | None = None,
+    method: str | None = None,
+) -> bytes:
+    """The household's appointment as a calendar file, in the current locale's words."""
+    return ics(
+        reference,
+        authority,
+        starts_at,
+        ends_at,
+        summary=_("Appointment at the immigration authority (%(name)s)", name=authority.name),
+        description=_(
+            "Reference %(reference)s. Bring the passports or identity documents of everyone "
+            "registered, and your code.",
+            reference=reference,
+        ),
+        stamp=stamp,
+        booked_at=booked_at,
+        method=method,
+    )
+
+
+def place(authority: domain.Authority) -> str:
+    """Where the authority receives people: "STV Potsdam, Friedrich-Ebert-Str. 79, 14469
+    Potsdam", or its name alone when the directory has no address."""
+    address = authority.address
+    if address is None:
+        return authority.name
+    street = f"{address.street} {address.house_number or ''}".rstrip()
+    return f"{authority.name}, {street}, {address.postal_code} {address.city}"
