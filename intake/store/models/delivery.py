@@ -85,7 +85,7 @@ class Mail(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # "confirmation", "lost-link"
+    kind: Mapped[str] = mapped_column(String(20))  # store.mail_rows: "confirmation", ...
     data: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
