@@ -142,7 +142,7 @@ def person(n: int, page: str) -> Any:
     if request.method == "GET":
         if page != "name" and not typed:  # a later page before the first: begin there
             return _go("steps.person", n=n)
-        return _render_person(n, page, typed, {})
+        return _render_person(draft, n, page, typed, {})
     typed = person_pages.take_page(typed, page, request.form)
     if page == "name":
         person_pages.propose_latin(typed)
@@ -154,7 +154,7 @@ def person(n: int, page: str) -> Any:
     checked = person_pages.check(typed, n, page, whole=n < len(persons))
     if checked.errors:
         _keep_typed(draft, person_pages.typed_key(n), typed)
-        return _render_person(n, checked.page, typed, checked.errors), 422
+        return _render_person(draft, n, checked.page, typed, checked.errors), 422
     if checked.person is None:  # this page is answered, the next ones are not yet
         _keep_typed(draft, person_pages.typed_key(n), typed)
         return _go("steps.person", n=n, page=person_pages.following(page), **_change())
@@ -176,6 +176,8 @@ def _save_person(
         return _go("steps.person", n=n, page=person_pages.following(page))
     if _change():
         return _go(f"steps.{_change()['change']}")
+    if request.form.get("then") == "add" and len(draft["persons"]) < MAX_PERSONS:
+        return _go("steps.person", n=len(draft["persons"]))  # the household page skipped
     return _go("steps.household" if draft["who"] == "family" else "steps.address")
 
 
@@ -199,7 +201,9 @@ def _switching_language(draft: dict[str, Any], key: str, typed: dict[str, str]) 
     return True
 
 
-def _render_person(n: int, page: str, values: dict[str, str], errors: dict[str, str]) -> str:
+def _render_person(
+    draft: dict[str, Any], n: int, page: str, values: dict[str, str], errors: dict[str, str]
+) -> str:
     back_to = _change().get("change")
     earlier = person_pages.previous(page)
     if back_to:
@@ -208,9 +212,13 @@ def _render_person(n: int, page: str, values: dict[str, str], errors: dict[str, 
         back = url_for("steps.person", n=n, page=earlier, **_change())
     else:
         back = url_for("steps.start") if n == 0 else url_for("steps.household")
+    # A family adds its members one after another, each from the last one's last page.
+    added = len(draft["persons"])
+    add_next = (page == person_pages.PAGES[-1] and draft["who"] == "family" and not _change()
+                and n >= added - 1 and max(added, n + 1) < MAX_PERSONS)
     return render_template(
         "steps/person.html", n=n, page=page, values=values, errors=errors, back=back,
-        action=url_for("steps.person", n=n, page=page, **_change()),
+        action=url_for("steps.person", n=n, page=page, **_change()), add_next=add_next,
     )
 
 

@@ -28,7 +28,11 @@ SCREENSHOTS = Path(os.environ["INTAKE_SCREENSHOTS"]) if os.environ.get("INTAKE_S
 
 
 class Visit:
-    """Drives one person's phone: records bytes per page and axe findings per page."""
+    """Drives one person's phone: records bytes per page, axe findings per page, and taps.
+
+    A tap, as a thumb counts them: one to focus a text field (typing is not counted), one
+    for a radio button, a checkbox, a button or a link, two for a drop-down (open, choose).
+    """
 
     def __init__(self, page: Page, check_accessibility: bool, label: str = "") -> None:
         self.page = page
@@ -38,6 +42,7 @@ class Visit:
         self.loads: list[list[Any]] = []  # requests per page load, redirects included
         self.violations: dict[str, list[str]] = {}
         self.measured: dict[str, int] = {}
+        self.taps = 0
         page.on("request", self._track)
 
     def _track(self, request: Any) -> None:
@@ -68,18 +73,33 @@ class Visit:
             if found:
                 self.violations[name] = found
 
-    def person(self, values: dict[str, str], then: str) -> None:
-        """The person step's pages (name and birth, origin, document), each answered and
-        sent, each no taller than two phone screens (issue #26)."""
+    def person(self, values: dict[str, str], then: str, add_next: bool = False) -> None:
+        """The person step's pages (personal details, origin, document), each answered and
+        sent, each no taller than two phone screens (issue #26); `add_next`: the last page's
+        "add another family member" leads on (to `then`)."""
         for page in ("person-origin", "person-document", then):
             self.fill(values)
             height = self.page.evaluate("document.documentElement.scrollHeight")
             assert height <= SCREENS_PER_PAGE * VIEWPORT["height"], (self.names[-1], height)
-            self.submit(page)
+            if add_next and page == then:
+                self.click("main form button[name=then][value=add]", then)
+            else:
+                self.submit(page)
 
     def submit(self, name: str) -> None:
-        self.page.locator("main form button[type=submit]").last.click()
-        self.settled(name)
+        self.click("main form button[type=submit]:not(.secondary)", name, last=True)
+
+    def click(self, selector: str, name: str | None = None, last: bool = False) -> None:
+        """Tap a button, link, radio button or checkbox; `name` the page it leads to."""
+        found = self.page.locator(selector)
+        target = found.last if last else found.first
+        if target.get_attribute("type") in ("radio", "checkbox"):
+            target.check()
+        else:
+            target.click()
+        self.taps += 1
+        if name:
+            self.settled(name)
 
     def fill(self, values: dict[str, str]) -> None:
         """Answer what this page asks of `values` (a person's answers span three pages)."""
@@ -87,15 +107,19 @@ class Visit:
             choice = self.page.locator(f'input[type=radio][name="{key}"][value="{value}"]')
             if choice.count():
                 choice.check()
+                self.taps += 1
                 continue
             field = self.page.locator(f"#{key}")
             if not field.count():
                 continue
             if field.get_attribute("type") == "checkbox":
                 field.check()
+                self.taps += 1
             elif field.evaluate("e => e.tagName") == "SELECT":
                 field.select_option(value)
+                self.taps += 2
             else:
                 field.fill(value)
+                self.taps += 1
 
 
