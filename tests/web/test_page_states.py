@@ -57,9 +57,12 @@ def _public_states(visit: Visit, base: str, lang: str) -> None:
     visit.fill({"postal_code": "14467"})
     visit.submit("contact")
     page.locator("input[name=csrf_token]").evaluate("input => input.value = 'expired'")
-    visit.fill({"email": "taras@example.org"})
+    visit.fill({"email": "taras@example.org", "phone": "+49 151 12345678"})
     visit.submit("resend")
     visit.submit("review")
+    # Right to left too, the number reads as typed: isolated, left to right (issue #26).
+    phone = page.locator("bdi[dir=ltr]", has_text="+49 151 12345678")
+    assert phone.count() == 1 and phone.evaluate("e => getComputedStyle(e).direction") == "ltr"
     visit.submit("review-errors")
     page.locator("#consent").check()
     visit.submit("confirmation")
