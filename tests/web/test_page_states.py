@@ -44,7 +44,10 @@ def _public_states(visit: Visit, base: str, lang: str) -> None:
     visit.settled("start-notice")
     visit.submit("start-errors")
     page.locator("#who_self").check()
+    visit.submit("person")
+    _nothing_answered_and_months_whole(page)
     visit.submit("person-errors")
+    _errors_are_sentences_in_page_order(page)
     visit.fill(APPLICANT)
     visit.submit("origin")
     visit.submit("origin-errors")
@@ -63,11 +66,14 @@ def _public_states(visit: Visit, base: str, lang: str) -> None:
     # Right to left too, the number reads as typed: isolated, left to right (issue #26).
     phone = page.locator("bdi[dir=ltr]", has_text="+49 151 12345678")
     assert phone.count() == 1 and phone.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    assert page.locator("p.change a").count() == 5  # a Change link per page of answers
     visit.submit("review-errors")
     page.locator("#consent").check()
     visit.submit("confirmation")
+    _qr_code_read_as_its_link(page)
     page.goto(f"{base}/{lang}/review")  # as Back after sending, when the page is reloaded
     visit.settled("status-sent")
+    assert page.locator(".reference").count() == 1 and page.locator("figure.qr").count() == 1
     page.locator("a.button").click()
     visit.settled("slots")
     page.locator("#times input[type=radio]").first.check()
@@ -75,11 +81,40 @@ def _public_states(visit: Visit, base: str, lang: str) -> None:
     visit.submit("booked")
     page.locator("a[href*='/appointment/cancel']").click()
     visit.settled("confirm-cancel")
-    visit.submit("cancelled")
+    page.go_back()  # kept: the desk checks her in
+    visit.settled("booked-again")
     page.goto(f"{base}/{lang}/lost-link")
     visit.settled("lost-link")
     visit.fill({"email": "taras@example.org"})
     visit.submit("lost-link-sent")
+
+
+def _nothing_answered_and_months_whole(page: Any) -> None:
+    """Issue #26: drop-downs started on an answer; "Septeml" at 360 px; a 136 px header."""
+    for drop_down in ("sex", "birth_day", "birth_month", "marital_status"):
+        assert page.locator(f"#{drop_down}").input_value() == "", drop_down
+    month = page.locator("#birth_month")
+    month.select_option("9")
+    assert month.evaluate("e => e.scrollWidth <= e.clientWidth")
+    month.select_option("")
+    assert page.locator("header.site").bounding_box()["height"] <= 100  # type: ignore[index]
+
+
+def _errors_are_sentences_in_page_order(page: Any) -> None:
+    """Issue #26: single letters as errors; a summary in another order than the page's."""
+    summary = page.locator("#error-summary a").evaluate_all("links => links.map(a => a.hash)")
+    fields = page.locator("main [aria-invalid=true]").evaluate_all(
+        "inputs => inputs.map(i => '#' + i.id)")
+    assert summary and summary == [f for f in fields if f in summary], (summary, fields)
+    assert all(len(text) > 20 for text in page.locator(".error").all_inner_texts())
+    assert page.title().split()[0] == page.locator(".error .visually-hidden").first.inner_text()
+
+
+def _qr_code_read_as_its_link(page: Any) -> None:
+    """Issue #26: the QR code had no text alternative. A screen reader meets the caption and
+    its link, not a drawing."""
+    read = page.locator("figure.qr").aria_snapshot()
+    assert "/s/" in read and "img" not in read, read
 
 
 def _as_staff(browser: Any, app: Any, runtime: Any, role: str, authorities: tuple[str, ...],
@@ -124,6 +159,9 @@ def test_every_other_page_state_is_accessible_and_light(browser, live_url, app, 
     desk.settled("desk-results")
     page.locator(f"main a[href$='/registrations/{reference}']").first.click()
     desk.settled("desk-registration")
+    page.locator("main form[action$='/check-in'] button").click()  # issue #26: it had none
+    desk.settled("desk-checked-in")
+    assert page.locator(".waiting").count() == 1
     context.close()
 
     process_queue(runtime)  # the registration's message, in a batch for its authority
