@@ -465,3 +465,18 @@ def test_a_family_adds_its_next_member_from_the_last_page_of_the_one_before(clie
     assert added.status_code == 303 and added.headers["Location"].endswith("/en/person/1")
     assert "Kovalenko, Taras" in client.get("/en/household").text
     assert 'name="then"' not in client.get("/en/person/0/document?change=review").text
+
+
+def test_an_mrz_that_contradicts_an_earlier_page_shows_that_page_with_the_error(client):
+    from tests.dataset.test_schemas import TD3  # SHEVCHENKO, OLENA, born 1990-05-01
+
+    post(client, "/en/", {"who": "self"})
+    add_person(client, "en", 0, APPLICANT)  # Kovalenko, Taras
+
+    refused = post(client, "/en/person/0/document", {"mrz": TD3})
+
+    assert refused.status_code == 422
+    assert "<h1>Personal details</h1>" in refused.text  # where the name is asked
+    assert "machine-readable zone says Shevchenko" in refused.text
+    assert 'action="/en/person/0"' in refused.text
+    assert "Kovalenko, Taras" in client.get("/en/review").text  # nothing changed meanwhile
