@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select, update
 
 from intake.delivery import batch_files, batches
 from intake.runtime import Runtime
-from intake.store import household_rows, idempotency, models
+from intake.store import household_rows, idempotency, mail_rows, models
 
 # Encrypted columns and the context each value is bound to (see household_rows.context).
 ENCRYPTED: tuple[tuple[type[models.Base], str, Callable[[Any], str]], ...] = (
@@ -27,6 +27,8 @@ ENCRYPTED: tuple[tuple[type[models.Base], str, Callable[[Any], str]], ...] = (
     # Built messages wait here until their batch's retention ends; a batch file lost from
     # disk is written again from them, so they must stay readable when an old key goes.
     (models.MessagePayload, "payload", lambda row: batches.message_context(row.message_id)),
+    # An e-mail not yet sent carries the status token it links to.
+    (models.Mail, "data", lambda row: mail_rows.context(row.id)),
 )
 
 
