@@ -6,11 +6,14 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from typing import Any
 
 import pillow_heif
 from PIL import ExifTags, Image
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject
+
+from intake.runtime import Runtime
 
 # What a clerk or an attacker would look for in a file that was meant to lose it.
 PRIVATE = b"Shevchenko"
@@ -110,3 +113,20 @@ def _draw(writer: PdfWriter, jpeg: bytes) -> None:
     content = DecodedStreamObject()
     content.set_data(f"q {width} 0 0 {height} 0 0 cm /Im0 Do Q".encode())
     page[NameObject("/Contents")] = writer._add_object(content)
+
+
+def s3_client(runtime: Runtime) -> Any:
+    """The boto3 client the runtime's object store uses."""
+    store = runtime.blobs.current
+    assert store.location == "s3"
+    return store.client  # type: ignore[attr-defined]
+
+
+def objects(runtime: Runtime) -> dict[str, bytes]:
+    """Every object in the runtime's bucket: name -> bytes."""
+    s3 = s3_client(runtime)
+    bucket = runtime.blobs.current.where.bucket  # type: ignore[attr-defined]
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    return {item["Key"]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            for item in listed}
+
