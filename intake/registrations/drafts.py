@@ -64,7 +64,7 @@ def purge_expired(session: Session, blobs: Blobs) -> int:
     expired = select(models.Draft.id).where(models.Draft.expires_at <= now)
     documents.remove(session, blobs, models.Document.draft_id.in_(expired))
     result = session.execute(delete(models.Draft).where(models.Draft.expires_at <= now))
-    session.execute(delete(models.HandOver).where(models.HandOver.expires_at <= _now()))
+    session.execute(delete(models.HandOver).where(models.HandOver.expires_at <= now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
