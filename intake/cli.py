@@ -181,7 +181,8 @@ def batch(authority_key: str | None) -> None:
 @main.command()
 @with_appcontext
 def status() -> None:
-    """Queue lengths, failed work, oldest waiting message and last batch per authority."""
+    """Queue lengths, failed work, oldest waiting message, last batch per authority, and
+    the documents kept (count and bytes)."""
     click.echo(json.dumps(overview.report(_runtime()), indent=2, sort_keys=True))
 
 
@@ -195,7 +196,7 @@ def erase(reference: str) -> None:
         if found is None:
             raise click.UsageError(f"no registration {reference}")
         rt = _runtime()
-        retention.erase(session, found, rt.cipher, rt.settings.xml_out)
+        retention.erase(session, found, rt.cipher, rt.settings.xml_out, rt.blobs)
         audit.record(session, None, "erase", "registration", found.id)
     click.echo(f"personal data of {reference} erased")
 

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import re
 import secrets
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ class Settings:
     # Key of the blind indexes (HMACs of names and document numbers); it does not rotate.
     index_key: bytes = b""
     xml_out: Path = Path("xml_out")
+    # Where documents' encrypted content is kept: unset, in the database; s3://bucket[/prefix]
+    # [?endpoint=http://host:port&region=name], in an S3-compatible object store (BlobUrl).
+    blob_url: str | None = None
     xsd_dir: Path | None = None
     public_url: str | None = None
     # Where applicants' mails go: smtp://[user:password@]host[:587] (STARTTLS) or smtps://
@@ -88,6 +92,9 @@ class Settings:
             raise ConfigError("INTAKE_SMTP_URL must be smtp://[user:password@]host[:port] "
                               "or smtps://...")
         smtp_ca_file = env.get("INTAKE_SMTP_CA_FILE") or None
+        blob_url = env.get("INTAKE_BLOB_URL") or None
+        if blob_url:
+            parse_blob_url(blob_url)  # said at start, as for the mail server
         return cls(
             env=mode,
             instance_dir=instance,
@@ -97,6 +104,7 @@ class Settings:
             data_keys=parse_data_keys(data_keys),
             index_key=_decode_key("INTAKE_INDEX_KEY", index_key),
             xml_out=Path(env.get("INTAKE_XML_OUT", "xml_out")).absolute(),
+            blob_url=blob_url,
             xsd_dir=Path(xsd_dir).absolute() if xsd_dir else None,
             public_url=env.get("INTAKE_PUBLIC_URL") or None,
             smtp_url=smtp_url,
@@ -142,6 +150,7 @@ class Settings:
         }
         optional = {
             "INTAKE_REDIS_URL": self.redis_url,
+            "INTAKE_BLOB_URL": self.blob_url,
             "INTAKE_XSD_DIR": str(self.xsd_dir) if self.xsd_dir else None,
             "INTAKE_PUBLIC_URL": self.public_url,
             "INTAKE_SMTP_URL": self.smtp_url,
@@ -149,6 +158,47 @@ class Settings:
         }
         env.update({name: value for name, value in optional.items() if value})
         return env
+
+
+@dataclass(frozen=True)
+class BlobUrl:
+    """INTAKE_BLOB_URL taken apart: an S3 bucket, a folder in it, and where to reach it."""
+
+    bucket: str
+    prefix: str  # "" or a folder such as "intake/" (with its slash)
+    endpoint: str | None  # None: AWS itself, in `region` or the one the environment names
+    region: str | None
+
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_BLOB_URL_FORM = ("INTAKE_BLOB_URL must be s3://bucket[/folder][?endpoint=http(s)://host:port"
+                  "&region=name]; credentials come from AWS_ACCESS_KEY_ID and "
+                  "AWS_SECRET_ACCESS_KEY (or any of boto3's sources), never from the URL")
+
+
+def parse_blob_url(url: str) -> BlobUrl:
+    """Take INTAKE_BLOB_URL apart, or refuse it with the form it must have.
+
+    Credentials in the URL are refused: the URL is passed to child processes and shown
+    to operators, and boto3's own sources (variables, files, roles) keep secrets apart.
+    """
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+    endpoint = query.get("endpoint", [None])[-1]
+    # The bucket is the whole network location: a user, a password or a port is no bucket.
+    if (
+        parts.scheme != "s3" or not _BUCKET.fullmatch(parts.netloc)
+        or parts.fragment or set(query) - {"endpoint", "region"}
+        or (endpoint is not None and not re.fullmatch(r"https?://[^/?#@\s]+", endpoint))
+    ):
+        raise ConfigError(_BLOB_URL_FORM)
+    folder = parts.path.strip("/")
+    return BlobUrl(
+        bucket=parts.netloc,
+        prefix=f"{folder}/" if folder else "",
+        endpoint=endpoint,
+        region=query.get("region", [None])[-1],
+    )
 
 
 # This service as the messages' author: Settings field -> its variable.

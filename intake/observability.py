@@ -116,6 +116,9 @@ def configure_logging(level: int = logging.INFO, *, in_background: bool = False)
     root.setLevel(level)
     # Alembic names each of its plugins on every command; the migrations it runs stay logged.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # pypdf warns about what it repairs in an uploaded PDF and quotes the objects it found
+    # (form fields' values, titles): personal data, never logged (documents.pdfs).
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 
 def stop_logging() -> None:

@@ -16,6 +16,7 @@ from rq.worker import BaseWorker
 from intake import xaus
 from intake.config import Settings
 from intake.delivery.redis_connection import connect
+from intake.documents.blobs import Blobs
 from intake.security.crypto import FieldCipher
 from intake.store import household_rows
 from intake.store.database import Database
@@ -42,6 +43,11 @@ class Runtime:
     @cached_property
     def cipher(self) -> FieldCipher:
         return FieldCipher(self.settings.data_keys, self.settings.index_key)
+
+    @cached_property
+    def blobs(self) -> Blobs:
+        """Where documents' encrypted content is kept (INTAKE_BLOB_URL)."""
+        return Blobs(self.settings.blob_url)
 
     @cached_property
     def registrations(self) -> CommitGroup[Submission]:

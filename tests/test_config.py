@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.config import ConfigError, Settings, new_data_key
+from intake.config import BlobUrl, ConfigError, Settings, new_data_key, parse_blob_url
 
 
 def test_development_secrets_are_generated_once_into_instance(tmp_path: Path):
@@ -108,3 +108,30 @@ def test_the_smtp_url_is_read_checked_and_passed_on():
     with pytest.raises(ConfigError) as refused:
         Settings.from_env({**env, "INTAKE_SMTP_URL": "mail.example.org:587"})
     assert "p%40ss" not in str(refused.value)
+
+
+def test_the_blob_url_is_read_checked_and_passed_on():
+    env = {"INTAKE_ENV": "test", "INTAKE_SECRET_KEY": "x", "INTAKE_DATA_KEYS": new_data_key("k1"),
+           "INTAKE_INDEX_KEY": "a" * 43 + "=",
+           "INTAKE_BLOB_URL": "s3://intake-docs/berlin/?endpoint=http://127.0.0.1:9000&region=eu"}
+    settings = Settings.from_env(env)
+    assert Settings.from_env(settings.to_env()) == settings
+    assert parse_blob_url(settings.blob_url or "") == BlobUrl(
+        bucket="intake-docs", prefix="berlin/", endpoint="http://127.0.0.1:9000", region="eu")
+    assert parse_blob_url("s3://intake-docs") == BlobUrl("intake-docs", "", None, None)
+    assert Settings.from_env({**env, "INTAKE_BLOB_URL": ""}).blob_url is None
+
+
+@pytest.mark.parametrize("url", [
+    "s3://key:secret@intake-docs",  # credentials belong to AWS_* variables
+    "s3://intake-docs:9000",
+    "s3://Intake_Docs",
+    "https://intake-docs.s3.amazonaws.com",
+    "s3://intake-docs?endpoint=ftp://host",
+    "s3://intake-docs?endpoint=http://user:pw@host",
+    "s3://intake-docs?endpint=http://host:9000",  # a typo, said at start
+])
+def test_a_malformed_blob_url_is_refused_without_repeating_it(url: str):
+    with pytest.raises(ConfigError, match="INTAKE_BLOB_URL must be") as refused:
+        parse_blob_url(url)
+    assert "secret" not in str(refused.value) and "pw" not in str(refused.value)

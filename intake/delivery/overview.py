@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from intake.delivery import outbox
+from intake.documents import store as documents
 from intake.runtime import QUEUE_NAMES, Runtime
 from intake.store import models
 
 
 def report(runtime: Runtime) -> dict[str, Any]:
-    """Queue lengths, failed work, oldest waiting message and last batch per authority."""
+    """Queue lengths, failed work, oldest waiting message and last batch per authority,
+    and the documents kept."""
     with runtime.db.read() as session:
         stuck = outbox.undelivered(session)
         failed = session.scalars(
@@ -34,6 +36,7 @@ def report(runtime: Runtime) -> dict[str, Any]:
                 .group_by(models.Batch.authority_key)
             ).all()
         )
+        kept = documents.totals(session)
     queues: dict[str, Any] = {}
     for name in QUEUE_NAMES:
         queue = runtime.queue(name)
@@ -56,4 +59,6 @@ def report(runtime: Runtime) -> dict[str, Any]:
         ],
         "oldest_waiting_message": {key: str(value) for key, value in oldest.items()},
         "last_batch": {key: str(value) for key, value in last.items()},
+        # Documents kept, their bytes before encryption, where (database, s3).
+        "documents": kept,
     }

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from intake.config import Settings
 from intake.delivery import batch_files, jobs, mail, outbox
+from intake.documents import store as documents
 from intake.registrations import booking, drafts, retention
 from intake.runtime import Runtime
 from intake.store import idempotency, models
@@ -44,7 +45,7 @@ ERRORS_KEY = "intake:scheduler:errors"
 def _purge_drafts(runtime: Runtime) -> int:
     """Drafts, hand-overs and idempotency keys past their lifetime."""
     with runtime.db.transaction() as session:
-        return drafts.purge_expired(session) + idempotency.purge_expired(session)
+        return drafts.purge_expired(session, runtime.blobs) + idempotency.purge_expired(session)
 
 
 def _open_slots(runtime: Runtime) -> int:
@@ -96,7 +97,7 @@ def queue_batches(runtime: Runtime) -> int:
 def _retention(runtime: Runtime) -> int:
     with runtime.db.transaction() as session:
         return retention.expire(session, runtime.cipher, runtime.settings.xml_out,
-                                runtime.settings.retention)
+                                runtime.settings.retention, runtime.blobs)
 
 
 def tasks(settings: Settings) -> list[Task]:
@@ -113,6 +114,8 @@ def tasks(settings: Settings) -> list[Task]:
         Task("open slots", 3600, _open_slots),
         Task("batches", settings.batch_interval, queue_batches),
         Task("retention", 3600, _retention),
+        # Objects of uploads whose transaction failed (an object store only; a no-op else).
+        Task("sweep documents", 3600, lambda runtime: documents.sweep(runtime.db, runtime.blobs)),
         Task("checkpoint", 1.0, lambda runtime: runtime.db.checkpoint()),
     ]
 

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from intake.documents import store as documents
+from intake.documents.blobs import Blobs
 from intake.security.crypto import FieldCipher, random_token, token_hash
 from intake.store import models
 
@@ -55,10 +57,14 @@ def save(
     return token
 
 
-def purge_expired(session: Session) -> int:
-    """Delete drafts past their lifetime: unfinished personal data is not kept."""
-    result = session.execute(delete(models.Draft).where(models.Draft.expires_at <= _now()))
-    session.execute(delete(models.HandOver).where(models.HandOver.expires_at <= _now()))
+def purge_expired(session: Session, blobs: Blobs) -> int:
+    """Delete drafts past their lifetime, and their documents: unfinished personal data
+    is not kept."""
+    now = _now()
+    expired = select(models.Draft.id).where(models.Draft.expires_at <= now)
+    documents.remove(session, blobs, models.Document.draft_id.in_(expired))
+    result = session.execute(delete(models.Draft).where(models.Draft.expires_at <= now))
+    session.execute(delete(models.HandOver).where(models.HandOver.expires_at <= now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from intake.delivery import batch_files
+from intake.documents import store as documents
+from intake.documents.blobs import Blobs
 from intake.security.crypto import FieldCipher
 from intake.store import blind_index, idempotency, models
 
@@ -23,10 +25,12 @@ def _now() -> dt.datetime:
 
 
 def erase(
-    session: Session, registration: models.Registration, cipher: FieldCipher, xml_out: Path
+    session: Session, registration: models.Registration, cipher: FieldCipher, xml_out: Path,
+    blobs: Blobs,
 ) -> None:
-    """Delete a registration's personal data: fields, indexes, messages' payloads, and its
-    messages in the batch files still held (written again without them)."""
+    """Delete a registration's personal data: fields, indexes, messages' payloads, its
+    documents (rows and content), and its messages in the batch files still held (written
+    again without them)."""
     registration.data = None
     registration.email_index = None
     registration.erased_at = _now()
@@ -52,6 +56,9 @@ def erase(
         .values(erased_at=registration.erased_at)
     )
     idempotency.forget_token(session, registration.id)
+    # Objects go before the commit, like the batch files below: a failed commit leaves a
+    # row without its content, never content after `intake erase` said done.
+    documents.remove(session, blobs, models.Document.registration_id == registration.id)
     # Written again inside the transaction: a failed commit leaves a file short of a message
     # the database still holds (written whole at the next erasure, key change or rotation),
     # never the reverse, a person still in a file after `intake erase` said done.
@@ -65,7 +72,7 @@ def erase(
 
 
 def expire(
-    session: Session, cipher: FieldCipher, xml_out: Path, retention: dt.timedelta
+    session: Session, cipher: FieldCipher, xml_out: Path, retention: dt.timedelta, blobs: Blobs
 ) -> int:
     """Erase batches acknowledged longer than `retention` ago, and their registrations."""
     cutoff = _now() - retention
@@ -91,7 +98,7 @@ def expire(
         ).all()
         for registration in registrations:
             if _all_delivered_before(session, registration, cutoff):
-                erase(session, registration, cipher, xml_out)
+                erase(session, registration, cipher, xml_out, blobs)
     return len(done)
 
 

@@ -46,21 +46,35 @@ class FieldCipher:
         return self.decrypt_bytes(value, context).decode()
 
     def encrypt_bytes(self, plaintext: bytes, context: str) -> str:
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = self._aeads[self._current_id].encrypt(nonce, plaintext, context.encode())
-        return f"{self._current_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+        sealed = self._seal(plaintext, context)
+        return f"{self._current_id}.{base64.urlsafe_b64encode(sealed).decode()}"
 
     def decrypt_bytes(self, value: str, context: str) -> bytes:
         key_id, _, encoded = value.partition(".")
+        return self._open(key_id, base64.urlsafe_b64decode(encoded), context)
+
+    def seal(self, plaintext: bytes, context: str) -> bytes:
+        """Encrypt bytes as bytes, `<key id>.` + nonce + ciphertext: for documents, where
+        the text form's base64 would add a third to every megabyte stored."""
+        return f"{self._current_id}.".encode() + self._seal(plaintext, context)
+
+    def unseal(self, sealed: bytes, context: str) -> bytes:
+        """Decrypt bytes made by `seal` with the same context."""
+        key_id, _, raw = sealed.partition(b".")
+        return self._open(key_id.decode(errors="replace"), raw, context)
+
+    def _seal(self, plaintext: bytes, context: str) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + self._aeads[self._current_id].encrypt(nonce, plaintext, context.encode())
+
+    def _open(self, key_id: str, raw: bytes, context: str) -> bytes:
         aead = self._aeads.get(key_id)
         if aead is None:
             raise DecryptionError(f"no data key with id {key_id!r}")
-        raw = base64.urlsafe_b64decode(encoded)
         try:
-            plaintext = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
+            return aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
         except InvalidTag as error:
             raise DecryptionError(f"value does not belong to {context}") from error
-        return plaintext
 
 
     def key_id(self, value: str) -> str:

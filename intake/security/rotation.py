@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import inspect, select, update
 
 from intake.delivery import batch_files, batches
+from intake.documents import store as documents
 from intake.runtime import Runtime
 from intake.store import household_rows, idempotency, mail_rows, models
 
@@ -29,12 +30,14 @@ ENCRYPTED: tuple[tuple[type[models.Base], str, Callable[[Any], str]], ...] = (
     (models.MessagePayload, "payload", lambda row: batches.message_context(row.message_id)),
     # An e-mail not yet sent carries the status token it links to.
     (models.Mail, "data", lambda row: mail_rows.context(row.id)),
+    (models.Document, "description", lambda row: documents.description_context(row.id)),
 )
 
 
 def rotate(runtime: Runtime, batch: int = 500) -> tuple[int, int]:
-    """Re-encrypt every value not yet under the current key, then the batch files; returns
-    how many values and how many files were rewritten."""
+    """Re-encrypt every value not yet under the current key, documents' content included
+    (wherever it is kept), then the batch files; returns how many values (a document's
+    content counts as one) and how many files were rewritten."""
     cipher = runtime.cipher
     prefix = f"{cipher.current_key_id}."
     total = 0
@@ -64,6 +67,7 @@ def rotate(runtime: Runtime, batch: int = 500) -> tuple[int, int]:
             if len(rows) < batch:
                 break
             last = getattr(rows[-1], key_name)
+    total += documents.rotate(runtime.db, cipher, runtime.blobs)
     return total, _rewrite_batch_files(runtime)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, delete, insert
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from intake.dataset import domain
@@ -33,6 +33,15 @@ _NEW_PERSONS = insert(models.table(models.Person))
 _NEW_OUTBOX = insert(models.table(models.Outbox))
 _NEW_KEYS = insert(models.table(models.IdempotencyKey))
 _NEW_MAILS = insert(models.table(models.Mail))
+# A sent draft's documents become its registration's (their content is bound to the
+# document's id, not its owner: nothing is encrypted again).
+_documents, _drafts = models.table(models.Document), models.table(models.Draft)
+_ADOPT_DOCUMENTS = (
+    update(_documents)
+    .where(_documents.c.draft_id == select(_drafts.c.id).where(
+        _drafts.c.token_hash == bindparam("draft_hash")).scalar_subquery())
+    .values(registration_id=bindparam("new_owner"), draft_id=None)
+)
 
 
 @dataclass(frozen=True)
@@ -157,9 +166,13 @@ def write(session: Session, submissions: list[Submission]) -> None:
     ]
     if keys:  # a key used twice at once fails here, and the group writes each alone
         connection.execute(_NEW_KEYS, keys)
-    drafts = [token_hash(item.draft_token) for item in submissions if item.draft_token]
+    drafts = [(token_hash(item.draft_token), item.registration["id"])
+              for item in submissions if item.draft_token]
     if drafts:
-        connection.execute(delete(models.Draft).where(models.Draft.token_hash.in_(drafts)))
+        connection.execute(_ADOPT_DOCUMENTS, [
+            {"draft_hash": draft_hash, "new_owner": owner} for draft_hash, owner in drafts])
+        connection.execute(delete(models.Draft).where(
+            models.Draft.token_hash.in_([draft_hash for draft_hash, _owner in drafts])))
 
 
 @functools.cache

@@ -167,7 +167,7 @@ def test_a_registration_erased_before_its_mail_is_not_mailed(
     with runtime.db.transaction() as session:
         found = session.scalar(select(models.Registration).where(
             models.Registration.reference == answer["reference"]))
-        retention.erase(session, found, runtime.cipher, runtime.settings.xml_out)
+        retention.erase(session, found, runtime.cipher, runtime.settings.xml_out, runtime.blobs)
     process_queue(runtime)
     assert smtp_server.inbox.received == []
     [row] = mail_rows(runtime)

@@ -62,3 +62,16 @@ def test_every_character_of_a_reference_is_drawn_from_the_whole_alphabet():
     for position in range(10):
         assert len({reference[position] for reference in drawn}) == 32
     assert len(set(drawn)) == len(drawn)
+
+
+def test_sealed_bytes_carry_their_key_id_and_their_record():
+    old_keys = keyring("k1")
+    sealed = FieldCipher(old_keys).seal(b"%PDF-1.7 passport", "document:1:content")
+    assert sealed.startswith(b"k1.") and b"passport" not in sealed
+    # Raw bytes: 3 for the key id, 12 for the nonce and 16 for the tag, no base64.
+    assert len(sealed) == len(b"%PDF-1.7 passport") + 3 + 12 + 16
+    rotated = FieldCipher(parse_data_keys(new_data_key("k2")) + old_keys)
+    assert rotated.unseal(sealed, "document:1:content") == b"%PDF-1.7 passport"
+    assert rotated.seal(b"x", "c").startswith(b"k2.")
+    with pytest.raises(DecryptionError, match="does not belong"):
+        rotated.unseal(sealed, "document:2:content")

@@ -91,7 +91,7 @@ def test_a_missing_batch_file_is_written_without_a_person_erased_since(
     with runtime.db.transaction() as session:
         retention.erase(session, session.scalar(select(models.Registration).where(
             models.Registration.reference == erased["reference"])), runtime.cipher,
-            runtime.settings.xml_out)
+            runtime.settings.xml_out, runtime.blobs)
     [path] = batch_file_names(runtime.settings.xml_out)
     path.unlink()  # lost from disk
 

@@ -93,7 +93,7 @@ def test_after_erasure_a_retry_learns_the_data_is_gone(client, submit_token, run
     first = post(client, submit_token, ADULT, **{"Idempotency-Key": "gone"})
     with runtime.db.transaction() as session:
         found = session.scalar(select(models.Registration))
-        retention.erase(session, found, runtime.cipher, runtime.settings.xml_out)
+        retention.erase(session, found, runtime.cipher, runtime.settings.xml_out, runtime.blobs)
 
     again = post(client, submit_token, ADULT, **{"Idempotency-Key": "gone"})
 

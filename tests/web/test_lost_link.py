@@ -73,7 +73,7 @@ def test_an_erased_registration_is_not_found(client, registered, runtime, smtp_s
 
     with runtime.db.transaction() as session:
         found = session.scalar(select(models.Registration))
-        retention.erase(session, found, runtime.cipher, runtime.settings.xml_out)
+        retention.erase(session, found, runtime.cipher, runtime.settings.xml_out, runtime.blobs)
     assert ask(client, ADDRESS).status_code == 200
     process_queue(runtime)
     assert len(smtp_server.inbox.received) == 1

@@ -103,7 +103,7 @@ def test_an_erased_registration_owes_nothing(client, submit_token, runtime):
     post(client, submit_token, ADULT)
     with runtime.db.transaction() as session:
         retention.erase(session, session.scalar(select(models.Registration)), runtime.cipher,
-                        runtime.settings.xml_out)
+                        runtime.settings.xml_out, runtime.blobs)
     process_queue(runtime)
 
     with runtime.db.read() as session:

@@ -24,6 +24,7 @@ from intake.store.models.delivery import (
     Outbox,
     message_waiting,
 )
+from intake.store.models.documents import Document, DocumentBlob
 from intake.store.models.registrations import (
     Draft,
     HandOver,
@@ -51,6 +52,8 @@ __all__ = [
     "Base",
     "Batch",
     "ClosedDay",
+    "Document",
+    "DocumentBlob",
     "Draft",
     "HandOver",
     "IdempotencyKey",

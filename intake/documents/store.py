@@ -1,0 +1,205 @@
+"""Documents kept like the rest of the personal data: encrypted with the data keys, found
+by their owner, re-encrypted by key rotation, deleted with their registration or draft.
+
+The content is sealed with the current data key (AES-256-GCM, FieldCipher.seal), bound to
+the document's id as associated data: content moved to another document's row or object
+does not decrypt, while a draft's documents become its registration's without being
+encrypted again. What a row keeps in the clear is what operators count and the message
+needs to say: kind, media type, size, the person's place in the household, when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.orm import Session
+
+from intake.documents.blobs import DATABASE, Blobs
+from intake.security.crypto import FieldCipher
+from intake.store import models
+from intake.store.database import Database
+
+if TYPE_CHECKING:  # files brings Pillow and pypdf, which erasure and rotation need not load
+    from intake.documents.files import Document as SafeDocument
+
+DOCUMENT_PAGE, PROOF, SUMMARY = "document_page", "proof", "summary"
+KINDS = (DOCUMENT_PAGE, PROOF, SUMMARY)
+
+
+def content_context(document_id: str) -> str:
+    """Associated data of a document's content: its id."""
+    return f"document:{document_id}:content"
+
+
+def description_context(document_id: str) -> str:
+    return f"document:{document_id}:description"
+
+
+def digest(cipher: FieldCipher, content: bytes) -> str:
+    """A keyed hash of the content (the blind index key, its own domain).
+
+    Not a plain sha256: anyone holding the database and a copy of a photo could then tell
+    that this person registered with it. Keyed, equal files still meet (a phone that sends
+    the same page twice), and the index key never rotates, so the hash stays valid.
+    """
+    return cipher.blind_index("document:" + hashlib.sha256(content).hexdigest())
+
+
+def save(
+    session: Session,
+    cipher: FieldCipher,
+    blobs: Blobs,
+    document: SafeDocument,
+    *,
+    kind: str,
+    registration_id: str | None = None,
+    draft_id: str | None = None,
+    person: int | None = None,
+    description: str | None = None,
+) -> models.Document:
+    """Keep a document (made safe by files.accept) for its owner, in the caller's
+    transaction; the same content sent again for the same place returns the stored one.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of document {kind!r}")
+    if (registration_id is None) == (draft_id is None):
+        raise ValueError("a document belongs to a registration or to a draft")
+    keyed = digest(cipher, document.content)
+    same = session.scalar(select(models.Document).where(
+        _owned_by(registration_id, draft_id), models.Document.kind == kind,
+        _person_is(person), models.Document.digest == keyed))
+    if same is not None:
+        return same
+    store = blobs.current
+    row = models.Document(
+        id=models.new_id(), registration_id=registration_id, draft_id=draft_id,
+        person_position=person, kind=kind, media_type=document.media_type,
+        size=document.size, digest=keyed, key_id=cipher.current_key_id,
+        location=store.location, created_at=models.utcnow(),
+        blob_key=None if store.location == DATABASE else secrets.token_hex(16),
+    )
+    if description:
+        row.description = cipher.encrypt(description, description_context(row.id))
+    session.add(row)
+    session.flush()  # the row first: document_blob points at it
+    store.put(session, row, cipher.seal(document.content, content_context(row.id)))
+    return row
+
+
+def content(session: Session, cipher: FieldCipher, blobs: Blobs, row: models.Document) -> bytes:
+    """The document's content, decrypted."""
+    sealed = blobs.at(row.location).get(session, row)
+    return cipher.unseal(sealed, content_context(row.id))
+
+
+def description(cipher: FieldCipher, row: models.Document) -> str | None:
+    if row.description is None:
+        return None
+    return cipher.decrypt(row.description, description_context(row.id))
+
+
+def listed(
+    session: Session, *, registration_id: str | None = None, draft_id: str | None = None
+) -> list[models.Document]:
+    """An owner's documents, oldest first."""
+    return list(session.scalars(select(models.Document).where(
+        _owned_by(registration_id, draft_id)).order_by(models.Document.created_at,
+                                                        models.Document.id)))
+
+
+def stored_bytes(
+    session: Session, *, registration_id: str | None = None, draft_id: str | None = None
+) -> int:
+    """What an owner's documents take together (for files.check_household_total)."""
+    total = session.scalar(select(func.coalesce(func.sum(models.Document.size), 0)).where(
+        _owned_by(registration_id, draft_id)))
+    return int(total or 0)
+
+
+def remove(session: Session, blobs: Blobs, where: ColumnElement[bool]) -> int:
+    """Delete the documents `where` selects, content first, in the caller's transaction.
+
+    The rows are locked before any content goes (FOR UPDATE; SQLite's writer holds the
+    whole database): a rotation re-encrypting one of them finishes first, and cannot
+    write back an object that was just deleted.
+    """
+    rows = session.scalars(select(models.Document).where(where).with_for_update()).all()
+    for location in {row.location for row in rows}:
+        blobs.at(location).delete(session, [row for row in rows if row.location == location])
+    if rows:
+        session.execute(delete(models.Document).where(
+            models.Document.id.in_([row.id for row in rows])))
+    return len(rows)
+
+
+def rotate(db: Database, cipher: FieldCipher, blobs: Blobs, batch: int = 100) -> int:
+    """Re-encrypt every document's content not yet under the current key; how many.
+
+    One document per transaction: content is megabytes, read, sealed again and written in
+    place (an object too: its key id is in its bytes, so a row that still names the old
+    key after a failed commit is only rotated again). Safe while the service runs.
+    """
+    done = 0
+    after = ""
+    while True:
+        with db.read() as session:
+            ids = session.scalars(
+                select(models.Document.id)
+                .where(models.Document.key_id != cipher.current_key_id,
+                       models.Document.id > after)
+                .order_by(models.Document.id).limit(batch)
+            ).all()
+        for document_id in ids:
+            with db.transaction() as session:
+                row = session.scalar(select(models.Document).where(
+                    models.Document.id == document_id,
+                    models.Document.key_id != cipher.current_key_id).with_for_update())
+                if row is None:  # erased or rotated meanwhile
+                    continue
+                store = blobs.at(row.location)
+                plaintext = cipher.unseal(store.get(session, row), content_context(row.id))
+                store.put(session, row, cipher.seal(plaintext, content_context(row.id)))
+                row.key_id = cipher.current_key_id
+                done += 1
+        if len(ids) < batch:
+            return done
+        after = ids[-1]
+
+
+def totals(session: Session) -> dict[str, Any]:
+    """How many documents are kept and their bytes, in all and per location."""
+    rows = session.execute(
+        select(models.Document.location, func.count(), func.sum(models.Document.size))
+        .group_by(models.Document.location)
+    ).all()
+    where = {location: {"count": count, "bytes": int(size or 0)} for location, count, size in rows}
+    return {
+        "count": sum(item["count"] for item in where.values()),
+        "bytes": sum(item["bytes"] for item in where.values()),
+        "by_location": where,
+    }
+
+
+def sweep(db: Database, blobs: Blobs, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Delete objects that no document names, left by uploads whose transaction failed."""
+    with db.read() as session:
+        return blobs.sweep(session, older_than)
+
+
+def _owned_by(registration_id: str | None, draft_id: str | None) -> ColumnElement[bool]:
+    if registration_id is not None:
+        return models.Document.registration_id == registration_id
+    if draft_id is not None:
+        return models.Document.draft_id == draft_id
+    raise ValueError("name the registration or the draft")
+
+
+def _person_is(person: int | None) -> ColumnElement[bool]:
+    if person is None:
+        return models.Document.person_position.is_(None)
+    return models.Document.person_position == person
+
