@@ -8,7 +8,7 @@ import re
 import zxingcpp
 from PIL import Image
 
-from intake.web import qr
+from intake.documents import qr
 from tests.helpers.qr import decode_svg_qr
 
 URL = "https://intake.example.org/s/Qm9yc2h0c2NoLUtpZXc_YQ"
