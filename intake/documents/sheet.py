@@ -61,7 +61,7 @@ class Page:
     head: tuple[Field, ...]
     sections: tuple[Section, ...]
     footer: str
-    created: dt.datetime | None = None
+    created: dt.datetime
     qr_runs: tuple[int, Sequence[tuple[int, int, int]]] | None = None
 
 
@@ -88,6 +88,7 @@ def render(page: Page, metadata_title: str) -> bytes:
     pdf.set_auto_page_break(False)  # rows are kept whole: `_fits` breaks pages itself
     pdf.set_lang(page.language)
     pdf.set_title(metadata_title)
+    pdf.set_creation_date(page.created)  # fpdf2 makes the file's /ID of it and the content
     pdf.set_xmp_metadata(_xmp(metadata_title, page.language, page.created))
     fonts.use(pdf)
     pdf.add_page()
@@ -246,11 +247,10 @@ def _footers(pdf: _Pdf, footer: str) -> None:
         _text(pdf, pdf.l_margin, y, pdf.epw, f"{number} / {pages}", style, "R")
 
 
-def _xmp(title: str, language: str, created: dt.datetime | None) -> str:
+def _xmp(title: str, language: str, created: dt.datetime) -> str:
     """The metadata PDF/A asks for, written here rather than by fpdf2, whose own stamps the
     time of output: the same summary must give the same bytes."""
-    date = (f"<xmp:CreateDate>{created.isoformat(timespec='seconds')}</xmp:CreateDate>"
-            if created else "")
+    date = f"<xmp:CreateDate>{created.isoformat(timespec='seconds')}</xmp:CreateDate>"
     return (
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
         'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'

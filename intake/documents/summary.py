@@ -49,8 +49,8 @@ def summary_pdf(
     *,
     reference: str,
     language: str,
+    registered: dt.datetime,
     authority: domain.Authority | None = None,
-    registered: dt.datetime | None = None,
     appointment: dt.datetime | None = None,
     documents: Sequence[str | LazyString] = (),
     status_link: str | None = None,
@@ -59,11 +59,12 @@ def summary_pdf(
     """The summary as PDF/A-2b: in German alone for `language` "de" (the authority's copy),
     else in the applicant's language with German beside or beneath each text.
 
-    Call it in an app context (the catalogs are the app's). `registered` and `appointment`
-    are aware moments; `documents` are the enclosures' kinds or descriptions (a lazy text is
-    said in each language). `status_link` (printed, and as a QR code with `qr`) opens the
-    registration: it belongs on the applicant's copy only, never on the authority's. The same
-    arguments give the same bytes.
+    Call it in an app context (the catalogs are the app's). `registered` (when the household
+    registered: the document's date) and `appointment` are aware moments; `documents` are
+    the enclosures' kinds or descriptions (a lazy text is said in each language).
+    `status_link` (printed, and as a QR code with `qr`) opens the registration: it belongs
+    on the applicant's copy only, never on the authority's. The same arguments give the
+    same bytes.
     """
     if language not in LANGUAGES:
         raise ValueError("not a language of the service")
@@ -107,7 +108,7 @@ def _said(
     household: domain.Household,
     reference: str,
     authority: domain.Authority | None,
-    registered: dt.datetime | None,
+    registered: dt.datetime,
     appointment: dt.datetime | None,
     documents: Sequence[str | LazyString],
     status_link: str | None,
@@ -116,8 +117,7 @@ def _said(
     head: list[Said] = [(_("Reference"), reference, False)]
     if authority is not None:
         head.append((_("Immigration authority"), wording.place(authority), False))
-    if registered is not None:
-        head.append((_("Registered"), wording.local_datetime(registered), False))
+    head.append((_("Registered"), wording.local_datetime(registered), False))
     head.append((_("Appointment"),
                  wording.local_datetime(appointment) if appointment else NONE, False))
     if status_link:
