@@ -90,7 +90,7 @@ def render(page: Page, metadata_title: str) -> bytes:
     pdf.set_title(metadata_title)
     pdf.set_creation_date(page.created)  # fpdf2 makes the file's /ID of it and the content
     pdf.set_xmp_metadata(_xmp(metadata_title, page.language, page.created))
-    fonts.use(pdf)
+    fonts.use(pdf, _texts(page))
     pdf.add_page()
     rtl = page.language in RIGHT_TO_LEFT
     top, width = pdf.y, pdf.epw
@@ -105,6 +105,12 @@ def render(page: Page, metadata_title: str) -> bytes:
         _fields(pdf, rtl, section.fields, pdf.epw, COLUMNS)
     _footers(pdf, page.footer)
     return bytes(pdf.output())
+
+
+def _texts(page: Page) -> list[str]:
+    fields = (*page.head, *(field for section in page.sections for field in section.fields))
+    return [*page.titles, page.footer, *(title for s in page.sections for title in s.titles),
+            *(text for field in fields for text in (*field.labels, *field.values))]
 
 
 def _band(pdf: _Pdf, rtl: bool, section: Section) -> None:
