@@ -30,6 +30,7 @@ from intake.documents import sheet
 GERMAN = "de"
 NONE = "–"  # a field the person left empty, as the review page shows it
 
+# Translators: title of the printed summary, the Antragszusammenfassung.
 TITLE = _l("Application summary")
 
 # One field as said in one language: label, value, across all columns.
@@ -156,6 +157,7 @@ def _person(person: domain.Person) -> list[Said]:
         fields.append((_("Lived in Ukraine on 24 February 2022"),
                        _("Yes") if answers.lived_in_ukraine else _("No"), False))
         if answers.status_in_ukraine:
+            # Translators: a non-Ukrainian's right to stay in Ukraine on 24 Feb 2022.
             fields.append((_("Status in Ukraine"),
                            str(wording.STATUS_NAMES[answers.status_in_ukraine]), False))
     document = person.document
