@@ -203,7 +203,7 @@ def _text(pdf: _Pdf, x: float, y: float, width: float, text: str, style: tuple[f
     if not dry:  # measuring leaves the cursor where it is
         pdf.set_xy(x, y)
     # Most texts fit on a line: a cell shapes them once, where multi_cell's line breaking
-    # measures them again at each character (half the time of a summary).
+    # measures them again at each character.
     if "\n" not in shown and pdf.width_of(shown) <= width:
         if not dry:
             pdf.cell(width, line, shown, align=align)
