@@ -103,11 +103,15 @@ def local_datetime(moment: dt.datetime) -> str:
 def place(authority: domain.Authority) -> str:
     """Where the authority receives people: "STV Potsdam, Friedrich-Ebert-Str. 79, 14469
     Potsdam", or its name alone when the directory has no address."""
-    address = authority.address
-    if address is None:
+    if authority.address is None:
         return authority.name
-    street = f"{address.street} {address.house_number or ''}".rstrip()
-    return f"{authority.name}, {street}, {address.postal_code} {address.city}"
+    return f"{authority.name}, {address(authority.address)}"
+
+
+def address(where: domain.Address) -> str:
+    """An address on one line: "Friedrich-Ebert-Str. 79, 14469 Potsdam"."""
+    street = f"{where.street} {where.house_number or ''}".rstrip()
+    return f"{street}, {where.postal_code} {where.city}"
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

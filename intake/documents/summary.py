@@ -178,10 +178,8 @@ def _person(person: domain.Person) -> list[Said]:
 def _contact(household: domain.Household) -> list[Said]:
     """Where the household stays and how to reach it, when it came, what it adds."""
     fields: list[Said] = [(_("Postal code"), household.postal_code, False)]
-    address = household.address
-    if address is not None:
-        street = f"{address.street} {address.house_number or ''}".rstrip()
-        fields.append((_("Address"), f"{street}, {address.postal_code} {address.city}", False))
+    if household.address is not None:
+        fields.append((_("Address"), wording.address(household.address), False))
     contact = household.contact or domain.Contact()
     entry = household.entry_date
     return [
