@@ -27,6 +27,7 @@ from pathlib import Path
 import fontpkg
 from fontTools import ttLib
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 TEXT = "NotoSans"
 ARABIC = "NotoSansArabic"
@@ -72,13 +73,22 @@ def use(pdf: FPDF, texts: Iterable[str]) -> None:
     families = [TEXT]
     # A document in Latin and Cyrillic alone goes without the Arabic font, which fpdf2
     # would still load and subset: 14 % of the CPU time of a family's German summary.
-    if any(ord(c) not in _covered()[TEXT] for text in texts for c in printable(text)):
+    if any(ord(c) not in _covered()[TEXT] and c != "\n" for text in texts
+           for c in printable(text)):
         families.append(ARABIC)
     for family in families:
         pdf.add_font(family, "", files()[family])
     pdf.set_fallback_fonts(families[1:])
     pdf.set_text_shaping(True)
     pdf.set_font(TEXT)
+
+
+def release(pdf: FPDF) -> None:
+    """Close the font files `pdf` reads from: fpdf2 closes them when it writes the document,
+    not when something fails before."""
+    for font in pdf.fonts.values():
+        if isinstance(font, TTFFont):
+            font.close()
 
 
 @functools.cache

@@ -91,6 +91,14 @@ def render(page: Page, metadata_title: str) -> bytes:
     pdf.set_creation_date(page.created)  # fpdf2 makes the file's /ID of it and the content
     pdf.set_xmp_metadata(_xmp(metadata_title, page.language, page.created))
     fonts.use(pdf, _texts(page))
+    try:
+        _draw(pdf, page)
+        return bytes(pdf.output())
+    finally:
+        fonts.release(pdf)
+
+
+def _draw(pdf: _Pdf, page: Page) -> None:
     pdf.add_page()
     rtl = page.language in RIGHT_TO_LEFT
     top, width = pdf.y, pdf.epw
@@ -104,7 +112,6 @@ def render(page: Page, metadata_title: str) -> bytes:
         _band(pdf, rtl, section)
         _fields(pdf, rtl, section.fields, pdf.epw, COLUMNS)
     _footers(pdf, page.footer)
-    return bytes(pdf.output())
 
 
 def _texts(page: Page) -> list[str]:

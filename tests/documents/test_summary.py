@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from fontTools import ttLib
+from fpdf import FPDF
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
@@ -210,6 +211,17 @@ def test_an_arabic_name_reads_right_to_left(tmp_path: Path):
                     if y - top < 5 and top - y < 5 and left <= x <= right)
     logical = f"{ARABIC_NAME[0]},{ARABIC_NAME[1]}".replace(" ", "")
     assert shown[::-1] == logical
+
+
+def test_a_document_takes_the_arabic_font_only_for_arabic_script():
+    def loaded(*texts: str) -> list[str]:
+        pdf = FPDF()
+        fonts.use(pdf, texts)
+        fonts.release(pdf)
+        return list(pdf.fonts)
+
+    assert loaded("Шевченко, Олена\n• Паспорт", "Straße") == ["notosans"]
+    assert loaded("Al-Hassan", ARABIC_NAME[0]) == ["notosans", "notosansarabic"]
 
 
 def test_the_arabic_font_joins_the_letters_of_a_name():
