@@ -8,14 +8,14 @@ no names, and not the status link (it opens the registration).
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event
 
 from intake.dataset import domain
+from intake.dataset.wording import LOCAL_TIME
+from intake.dataset.wording import place as place  # callers say invitation.place
 
-LOCAL_TIME = ZoneInfo("Europe/Berlin")
 REMINDER = dt.timedelta(days=1)  # the day before: time to gather the documents
 
 
@@ -87,13 +87,3 @@ def appointment_file(
         booked_at=booked_at,
         method=method,
     )
-
-
-def place(authority: domain.Authority) -> str:
-    """Where the authority receives people: "STV Potsdam, Friedrich-Ebert-Str. 79, 14469
-    Potsdam", or its name alone when the directory has no address."""
-    address = authority.address
-    if address is None:
-        return authority.name
-    street = f"{address.street} {address.house_number or ''}".rstrip()
-    return f"{authority.name}, {street}, {address.postal_code} {address.city}"

@@ -13,16 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from intake.dataset.wording import LOCAL_TIME as LOCAL_TIME  # callers say booking.LOCAL_TIME
 from intake.security.crypto import FieldCipher
 from intake.store import mail_rows, models
 
-LOCAL_TIME = ZoneInfo("Europe/Berlin")
 BOOKING_WINDOW = dt.timedelta(days=14)
 
 

@@ -20,11 +20,12 @@ from intake.authorities import keys
 from intake.dataset import domain
 from intake.dataset.languages import LANGUAGES
 from intake.delivery import outbox
+from intake.documents import qr
 from intake.registrations import booking, drafts, register
 from intake.security import audit, sealing
 from intake.security.access import roles
 from intake.store import blind_index, household_rows, models
-from intake.web import forms, qr, runtime
+from intake.web import forms, runtime
 from intake.web.language import select_locale
 from intake.web.links import absolute
 

@@ -6,87 +6,43 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date, get_datetime_format, get_month_names
+from babel.dates import get_month_names
 from flask import Flask, request
-from flask_babel import format_time, get_locale, get_translations
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from intake.dataset import domain, territories
+from intake.dataset import territories, wording
 from intake.dataset.languages import LANGUAGES, NATIVE_NAMES, direction
+from intake.dataset.wording import (
+    DOCUMENT_NAMES,
+    MARITAL_NAMES,
+    ROLE_NAMES,
+    SEX_NAMES,
+    country,
+    language,
+    long_date,
+    partial_date,
+)
 from intake.registrations import booking
 from intake.web.links import fixed_path
-
-ROLE_NAMES = {
-    "applicant": _l("Applicant"),
-    "spouse": _l("Spouse or partner"),
-    "child": _l("Child"),
-    "parent": _l("Parent"),
-    "other_relative": _l("Other relative"),
-}
-SEX_NAMES = {
-    "female": _l("female"),
-    "male": _l("male"),
-    "diverse": _l("diverse"),
-    "unspecified": _l("not specified"),
-}
-# The person step's choices, named as the page names them (one list for both).
-MARITAL_NAMES = {
-    "single": _l("single"),
-    "married": _l("married"),
-    "civil_partnership": _l("civil partnership"),
-    "divorced": _l("divorced"),
-    "widowed": _l("widowed"),
-    "unknown": _l("prefer not to say"),
-}
-DOCUMENT_NAMES = {
-    "passport": _l("Passport"),
-    "travel_document": _l("Travel document"),
-    "other": _l("Other identity document"),
-}
-
-
-def language() -> str:
-    return str(get_locale() or "en")
-
-
-def partial_date(value: str | None) -> str:
-    """A date as far as it is known, in the page's language (year; month and year; full)."""
-    if value is None:
-        return str(_l("unknown"))
-    known = domain.PartialDate.parse(value)
-    if known.day is not None:
-        return format_date(known.earliest(), "long", locale=language())
-    if known.month is not None:
-        return format_date(known.earliest(), "LLLL y", locale=language())
-    return str(known.year)
-
-
-def country(code: str) -> str:
-    if code == domain.STATELESS:
-        return str(_l("stateless"))
-    if code == domain.UNKNOWN:
-        return str(_l("unknown"))
-    return dict(territories.choices(language())).get(code, code)
 
 
 def local_time(moment: dt.datetime) -> str:
     """A time of day at the authority (Europe/Berlin), in the page's language."""
-    return str(format_time(booking.aware(moment), "short"))
+    return wording.local_time(booking.aware(moment))
 
 
 def local_day(moment: dt.datetime) -> str:
     """The day of a moment at the authority, in words: "Montag, 7. Dezember 2026"."""
-    return long_date(booking.aware(moment).astimezone(booking.LOCAL_TIME).date())
+    return wording.local_day(booking.aware(moment))
 
 
 def local_datetime(moment: dt.datetime) -> str:
-    """Day and time at the authority, joined as the language joins them (a comma in de and
-    en, the Arabic comma in ar and fa), with the same time as everywhere else."""
-    joined = get_datetime_format("medium", locale=language())
-    return str(joined).format(local_time(moment), local_day(moment))
+    """Day and time at the authority, as `wording.local_datetime` says them; SQLite's naive
+    times are UTC."""
+    return wording.local_datetime(booking.aware(moment))
 
 
 def language_links() -> list[tuple[str, str]]:
@@ -155,11 +111,6 @@ def _npgettext(context: Context, where: str, singular: str, plural: str, count: 
 def _catalog(context: Context) -> Any:
     # Templates rendered without the page globals still get the request's catalog.
     return context.get(_CATALOG) or get_translations()
-
-
-def long_date(day: dt.date) -> str:
-    """A day as people say it, in the page's language: "Monday, 7 December 2026"."""
-    return format_date(day, "full", locale=language())
 
 
 def left_to_right(value: object) -> Markup:

@@ -8,9 +8,10 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from intake.dataset.languages import LANGUAGES
+from intake.documents import qr
 from intake.registrations import register
 from intake.security.access import public
-from intake.web import qr, runtime
+from intake.web import runtime
 from intake.web.language import COOKIE_AGE, select_locale
 from intake.web.links import local_path, status_url
 

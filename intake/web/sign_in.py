@@ -27,11 +27,12 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from intake.documents import qr
 from intake.security import audit, passwords, second_factor, staff, throttle
 from intake.security.access import STAGE_PAGES, public, signing_in, staff_cookie
 from intake.security.crypto import random_token
 from intake.store import models
-from intake.web import qr, runtime
+from intake.web import runtime
 from intake.web.extensions import limiter
 from intake.web.links import local_path
 

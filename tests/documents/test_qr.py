@@ -8,7 +8,7 @@ import re
 import zxingcpp
 from PIL import Image
 
-from intake.web import qr
+from intake.documents import qr
 from tests.helpers.qr import decode_svg_qr
 
 URL = "https://intake.example.org/s/Qm9yc2h0c2NoLUtpZXc_YQ"
@@ -50,3 +50,9 @@ def test_the_page_shows_the_very_code_the_download_holds():
     drawn = {(int(x) + dx, int(y))
              for x, y, n in re.findall(r"M(\d+),(\d+)h(\d+)", svg) for dx in range(int(n))}
     assert drawn == dark
+
+
+def test_the_printed_summary_draws_the_very_code_the_page_shows():
+    side, runs = qr.runs(URL)
+    drawn = {(x + dx, y) for x, y, length in runs for dx in range(length)}
+    assert (side, drawn) == png_dark_modules(qr.png(URL))

@@ -1,0 +1,112 @@
+"""The fonts of printed documents: Noto Sans for Latin, Cyrillic and Greek, with Noto Sans
+Arabic for Arabic and Persian, shaped by HarfBuzz.
+
+They come from PyPI as Python packages (fontpkg-noto-sans, fontpkg-noto-sans-arabic: the
+Google Fonts files, OFL), installed with the service by pip like any dependency: no root, no
+system font, nothing fetched at run time, so a fresh clone's `make test` draws the same
+glyphs as the image. Debian's fonts-noto-core would need root and leave tests to skip.
+
+The files are variable fonts. Documents use their default instance, the regular weight:
+each process writes it once to a private folder without the tables of variation (70 ms),
+which takes 14 % off the CPU time of a summary and half its size (a family of four: 26 KB,
+where the variable fonts gave 60 KB; measured 2026-12-06). A bold instance would cost
+seconds per process to compute (fontTools' instancer: 5 s for Noto Sans on the 2-core
+machine), so documents mark headings by size, colour and shading instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import fontpkg
+from fontTools import ttLib
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
+
+TEXT = "NotoSans"
+ARABIC = "NotoSansArabic"
+# Shown for a character neither font has (a name in Georgian, say): fpdf2 would log a
+# missing glyph with the character itself, and names stay out of logs.
+REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
+
+
+PACKAGED = {TEXT: "Noto Sans", ARABIC: "Noto Sans Arabic"}  # fontpkg's family names
+VARIATIONS = ("fvar", "gvar", "avar", "cvar", "HVAR", "MVAR", "STAT")
+
+
+@functools.cache
+def files() -> dict[str, Path]:
+    """The fonts' regular instances by family name, written once per process."""
+    folder = Path(tempfile.mkdtemp(prefix="intake-fonts-"))
+    _remove_at_exit(folder)
+    found = {}
+    for family, packaged in PACKAGED.items():
+        with ttLib.TTFont(fontpkg.path(packaged), recalcTimestamp=False) as font:
+            for tag in VARIATIONS:
+                if tag in font:
+                    del font[tag]
+            font.save(folder / f"{family}.ttf")
+        found[family] = folder / f"{family}.ttf"
+    return found
+
+
+def _remove_at_exit(folder: Path) -> None:
+    owner = os.getpid()
+
+    def remove() -> None:
+        # Not when a forked child (an rq work horse) exits: its parent still uses them.
+        if os.getpid() == owner:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
+
+
+def use(pdf: FPDF, texts: Iterable[str]) -> None:
+    """Make the fonts `texts` need available to `pdf`, Arabic as the fallback of Noto Sans,
+    with text shaping on (joined Arabic letters, right-to-left runs in order, kerning)."""
+    families = [TEXT]
+    # A document in Latin and Cyrillic alone goes without the Arabic font, which fpdf2
+    # would still load and subset: 14 % of the CPU time of a family's German summary.
+    if any(ord(c) not in _covered()[TEXT] and c != "\n" for text in texts
+           for c in printable(text)):
+        families.append(ARABIC)
+    for family in families:
+        pdf.add_font(family, "", files()[family])
+    pdf.set_fallback_fonts(families[1:])
+    pdf.set_text_shaping(True)
+    pdf.set_font(TEXT)
+
+
+def release(pdf: FPDF) -> None:
+    """Close the font files `pdf` reads from: fpdf2 closes them when it writes the document,
+    not when something fails before."""
+    for font in pdf.fonts.values():
+        if isinstance(font, TTFFont):
+            font.close()
+
+
+@functools.cache
+def _covered() -> dict[str, frozenset[int]]:
+    """The code points each font draws."""
+    found = {}
+    for family, path in files().items():
+        with ttLib.TTFont(path, lazy=True) as font:
+            found[family] = frozenset(font.getBestCmap())
+    return found
+
+
+@functools.cache
+def _drawn() -> frozenset[int]:
+    return frozenset().union(*_covered().values())
+
+
+def printable(text: str) -> str:
+    """`text` with each character the fonts cannot draw replaced (line breaks kept)."""
+    drawn = _drawn()
+    return "".join(c if ord(c) in drawn or c == "\n" else REPLACEMENT for c in text)
