@@ -5,6 +5,7 @@ Needs Debian's `chromium` (`.ci/run` installs it); a module that imports this sk
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -20,7 +21,13 @@ from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Page  # noqa: E402
 
 VIEWPORT = {"width": 360, "height": 640}
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+        "resultTypes": ["violations"]}
+# axe is loaded by the browser with each page (an init script), not sent by Python for each
+# check, and only violations come back: 68 ms a check instead of 181 (the review page,
+# medians of 8), some 480 checks a run.
+AXE_SCRIPT = Axe().axe_script
+AXE_RUN = f"axe.run({json.dumps(WCAG)}).then(found => found.violations.map(v => v.id))"
 SCREENS_PER_PAGE = 2.1  # "about two phone screens" for a person page
 PAGE_BUDGET = 30 * 1024  # bytes transferred per page, everything included
 # `make screenshots`: where each page state is saved, at 360x640 (unset: nowhere).
@@ -44,6 +51,8 @@ class Visit:
         self.measured: dict[str, int] = {}
         self.taps = 0
         page.on("request", self._track)
+        if check_accessibility:
+            page.context.add_init_script(AXE_SCRIPT)
 
     def _track(self, request: Any) -> None:
         if request.is_navigation_request() and request.redirected_from is None:
@@ -68,8 +77,9 @@ class Visit:
             self.page.screenshot(path=str(
                 SCREENSHOTS / f"{self.label}-{len(self.names):02d}-{name}.jpg"), quality=70)
         if self.check:
-            result = Axe().run(self.page, options=WCAG)
-            found = [violation["id"] for violation in result.response["violations"]]
+            if self.page.evaluate("typeof axe === 'undefined'"):  # loaded before the Visit
+                self.page.evaluate(AXE_SCRIPT)
+            found = self.page.evaluate(AXE_RUN)
             if found:
                 self.violations[name] = found
 

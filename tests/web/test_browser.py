@@ -235,3 +235,18 @@ def test_taps_and_page_loads_for_one_adult_and_a_family_of_four(browser, live_ur
     print(f"one adult: {adult.taps} taps, {len(adult.loads)} page loads; family of four: "
           f"{family.taps} taps, {len(family.loads)} page loads")
     assert adult.taps <= 35 and family.taps <= 100
+
+
+def test_the_accessibility_check_finds_what_it_is_for(browser, live_url):
+    """The harness itself: a field without a label is found."""
+    context = browser.new_context(viewport=VIEWPORT)
+    visit = Visit(context.new_page(), check_accessibility=True)
+    visit.page.goto(f"{live_url}/en/")
+    visit.page.evaluate("""() => {
+        document.querySelector('main').insertAdjacentHTML('beforeend',
+            '<input id="nameless">');
+    }""")
+    visit.settled("broken")
+    context.close()
+
+    assert "label" in visit.violations["broken"]
