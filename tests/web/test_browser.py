@@ -76,8 +76,9 @@ def registered_family(runtime, lang: str) -> None:  # type: ignore[no-untyped-de
         assert registration.language == lang
 
 
-# With JavaScript, the walk in every language below registers the family too.
-@pytest.mark.parametrize("lang", ["uk", "ar"])
+# With JavaScript, the walk in every language below registers the family too; without it,
+# in Ukrainian, the walks that count taps (at the end).
+@pytest.mark.parametrize("lang", ["ar"])
 def test_a_family_of_three_registers_on_a_phone_without_javascript(browser, live_url, runtime,
                                                                     lang):
     register_family(browser, live_url, lang, javascript=False, check=False)
@@ -226,7 +227,7 @@ def count_taps(browser: Any, base: str, persons: list[dict[str, str]]) -> Visit:
     return visit
 
 
-def test_taps_and_page_loads_for_one_adult_and_a_family_of_four(browser, live_url):
+def test_taps_and_page_loads_for_one_adult_and_a_family_of_four(browser, live_url, runtime):
     """The figures issue #26 asks for (before: 35 taps and 7 page loads for one adult, 100
     taps and 17 page loads for a family of four)."""
     adult = count_taps(browser, live_url, [ADULT])
@@ -235,6 +236,11 @@ def test_taps_and_page_loads_for_one_adult_and_a_family_of_four(browser, live_ur
     print(f"one adult: {adult.taps} taps, {len(adult.loads)} page loads; family of four: "
           f"{family.taps} taps, {len(family.loads)} page loads")
     assert adult.taps <= 35 and family.taps <= 100
+    from intake.store import models
+
+    with runtime.db.read() as session:
+        households = sorted(len(r.persons) for r in session.query(models.Registration))
+    assert households == [1, 4]
 
 
 def test_the_accessibility_check_finds_what_it_is_for(browser, live_url):
