@@ -26,10 +26,12 @@ def init_app(app: Flask) -> None:
         public,
         sign_in,
         steps,
+        uploads,
     )
     from intake.web.extensions import csrf
 
     display.init_app(app)
+    uploads.init_app(app)
     errors.init_app(app)
     for blueprint in (public.bp, steps.bp, lost_link.bp, appointments.bp, sign_in.bp, desk.bp,
                       deliveries.bp, health.bp, api.bp):

@@ -1,0 +1,69 @@
+"""Requests that carry files: the size they may have, and where their files wait.
+
+Every other request stays under MAX_CONTENT_LENGTH (256 KB); a view that takes documents
+allows a household's 30 MB and the form around them (`takes_files`). The files wait in
+memory while the request is read, never in a temporary file: Werkzeug spools uploads over
+500 KB to /tmp, and a passport photo there would be personal data on disk unencrypted.
+Memory stays bounded by the request's size.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
+
+from flask import Flask, Request, current_app, request
+from werkzeug.datastructures import FileStorage
+
+from intake.documents import files
+
+# A household's documents as sent (each at most 10 MB, together as stored at most 30 MB)
+# and the form or JSON around them. Photos shrink when made safe, so what arrives may be
+# more than what is kept: 40 MB lets three 10 MB photos and a PDF through in one request.
+MAX_UPLOAD_REQUEST = files.MAX_HOUSEHOLD_BYTES + 10 * files.MEGABYTE
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class InMemoryUploads(Request):
+    """Flask's request, with uploaded files kept in memory (module docstring)."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        return io.BytesIO()
+
+
+def takes_files(view: View) -> View:
+    """Let the view's requests be as large as a household's documents."""
+    view.takes_files = True  # type: ignore[attr-defined]
+    return view
+
+
+def _allow_files() -> None:
+    # Before anything reads the body (the CSRF check reads the form), so a view's own
+    # setting would come too late.
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "takes_files", False):
+        request.max_content_length = MAX_UPLOAD_REQUEST
+
+
+def init_app(app: Flask) -> None:
+    app.request_class = InMemoryUploads
+    app.before_request_funcs.setdefault(None, []).insert(0, _allow_files)
+
+
+def sent_files(name: str) -> list[FileStorage]:
+    """The files sent under `name`, leaving out an empty file input (a form sends one with
+    no name and no bytes when nothing was chosen)."""
+    return [upload for upload in request.files.getlist(name) if upload.filename]
+
+
+def read(upload: FileStorage) -> bytes:
+    """An upload's bytes, at most one more than a file may have (accept() refuses it)."""
+    return upload.stream.read(files.MAX_FILE_BYTES + 1)
