@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from intake.documents import store as documents
 from intake.documents.blobs import Blobs
 from intake.security.crypto import FieldCipher, random_token, token_hash
 from intake.store import models
+
+if TYPE_CHECKING:
+    from intake.documents.files import Document as SafeDocument
 
 DRAFT_LIFETIME = dt.timedelta(hours=24)
 
@@ -98,3 +101,79 @@ def pick_up(session: Session, cipher: FieldCipher, token: str) -> str | None:
     if _aware(row.expires_at) <= _now():
         return None
     return cipher.decrypt(row.draft_token, f"hand_over:{row.token_hash}:draft_token")
+
+
+# Documents on a draft: uploaded while the form is filled in, kept encrypted with the draft
+# (never in the session or a temporary file), and the registration's once it is sent.
+
+
+def attach(
+    session: Session,
+    cipher: FieldCipher,
+    blobs: Blobs,
+    token: str | None,
+    document: SafeDocument,
+    *,
+    kind: str,
+    person: int | None = None,
+    description: str | None = None,
+    file_name: str = "",
+) -> models.Document | None:
+    """Keep a document made safe (files.accept) on the draft; None when there is no draft.
+
+    Refused when it would take the household's documents past 30 MB. A page described
+    as one already attached (the photo page, sent again) takes its place.
+    """
+    # Here, not at the top: files brings Pillow and pypdf, which the sweeps need not load.
+    from intake.documents import files
+
+    draft = _find(session, token)
+    if draft is None:
+        return None
+    if kind == documents.DOCUMENT_PAGE and description is not None:
+        _replace_page(session, cipher, blobs, draft.id, person, description)
+    files.check_household_total(documents.stored_bytes(session, draft_id=draft.id), document,
+                                file_name)
+    return documents.save(session, cipher, blobs, document, kind=kind, draft_id=draft.id,
+                          person=person, description=description)
+
+
+def _replace_page(
+    session: Session, cipher: FieldCipher, blobs: Blobs, draft_id: str, person: int | None,
+    description: str,
+) -> None:
+    same_place = [row.id for row in documents.listed(session, draft_id=draft_id)
+                  if row.kind == documents.DOCUMENT_PAGE and row.person_position == person
+                  and documents.description(cipher, row) == description]
+    if same_place:
+        documents.remove(session, blobs, models.Document.id.in_(same_place))
+
+
+def attached(session: Session, token: str | None) -> list[models.Document]:
+    """The draft's documents, oldest first (none without a draft)."""
+    draft = _find(session, token)
+    return documents.listed(session, draft_id=draft.id) if draft is not None else []
+
+
+def detach(session: Session, blobs: Blobs, token: str | None, document_id: str) -> bool:
+    """Remove one of the draft's documents (only its own: an id is no key to others')."""
+    draft = _find(session, token)
+    if draft is None:
+        return False
+    return documents.remove(session, blobs, (models.Document.draft_id == draft.id)
+                            & (models.Document.id == document_id)) > 0
+
+
+def forget_person(session: Session, blobs: Blobs, token: str | None, position: int) -> None:
+    """A family member removed from the draft: their pages go, and those of the members
+    after them move up a place with them."""
+    draft = _find(session, token)
+    if draft is None:
+        return
+    documents.remove(session, blobs, (models.Document.draft_id == draft.id)
+                     & (models.Document.person_position == position))
+    session.execute(
+        update(models.Document)
+        .where(models.Document.draft_id == draft.id, models.Document.person_position > position)
+        .values(person_position=models.Document.person_position - 1)
+    )

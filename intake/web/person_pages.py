@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from intake.dataset import names, passport, transliteration
-from intake.dataset.schemas import PersonSchema, messages
+from intake.dataset.schemas import MAX_PERSONS, PersonSchema, messages
 from intake.web import forms
 
 PAGES = ("name", "origin", "document")
@@ -51,6 +51,17 @@ def typed_key(n: int) -> str:
     return f"person/{n}"
 
 
+def forget(draft: dict[str, Any], n: int) -> None:
+    """Person n removed from the draft: the answers typed for those after them move up a
+    place with them."""
+    del draft["persons"][n]
+    typed = draft.get("typed", {})
+    typed.pop(typed_key(n), None)
+    for later in range(n + 1, MAX_PERSONS):
+        if typed_key(later) in typed:
+            typed[typed_key(later - 1)] = typed.pop(typed_key(later))
+
+
 def answers(draft: dict[str, Any], n: int) -> dict[str, str]:
     """The person's answers as typed so far, else as stored (to change them), else none."""
     typed = draft.get("typed", {}).get(typed_key(n))
@@ -66,6 +77,17 @@ def take_page(typed: dict[str, str], page: str, form: MultiDict[str, str]) -> di
     kept = {key: value for key, value in typed.items() if key not in PAGE_INPUTS[page]}
     sent = {key: form.get(key, "") for key in PAGE_INPUTS[page] if form.get(key, "").strip()}
     return {**kept, **sent}
+
+
+def read_page(typed: dict[str, str], page: str, form: MultiDict[str, str]) -> dict[str, str]:
+    """The typed answers with this page's sent ones, and what follows from them: a name in
+    Cyrillic written in Latin letters, or the spelling the passport's lines give."""
+    typed = take_page(typed, page, form)
+    if page == "name":
+        propose_latin(typed)
+    if page == "document":
+        spell_as_passport(typed)
+    return typed
 
 
 def propose_latin(typed: dict[str, str]) -> None:

@@ -22,8 +22,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import generate_csrf
-from markupsafe import escape
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
@@ -34,7 +32,7 @@ from intake.registrations import drafts, register
 from intake.security import audit
 from intake.security.access import public
 from intake.store import blind_index, stored_form
-from intake.web import forms, person_pages, runtime
+from intake.web import attachments, first_visit, forms, person_pages, runtime, uploads
 from intake.web.extensions import limiter
 from intake.web.language import bind_language_to
 
@@ -100,37 +98,16 @@ def start() -> Any:
     started = _load()
     notice = session.pop("notice", None)
     if not errors and started is None and notice is None and not current_app.debug:
-        return _first_visit_page().replace(_PLACEHOLDER, str(escape(generate_csrf())))
+        return first_visit.start_page()
     return render_template(
         "steps/start.html", errors=errors, who=(started or {}).get("who"), notice=notice
     ), (422 if errors else 200)
 
 
-# Thousands open the link in the same minute, and every first visit's start page is the same
-# but for its form token: rendered once per app, site root and language, the token put in per
-# visit (docs/design.md). In debug, where templates are re-read, not kept.
-_PLACEHOLDER = "form-token-placeholder"
-FIRST_VISIT_PAGES = "first_visit_pages"  # in app.extensions: (site root, language) -> page
-_KEPT_PAGES = 64
-
-
-def _first_visit_page() -> str:
-    pages: dict[tuple[str, str], str] = current_app.extensions.setdefault(FIRST_VISIT_PAGES, {})
-    key = (request.script_root, g.lang)
-    page = pages.get(key)
-    if page is None:  # two threads may both render it once: the same page either way
-        page = render_template(
-            "steps/start.html", errors={}, who=None, notice=None, csrf_token=lambda: _PLACEHOLDER
-        )
-        # A trusted proxy may pass a site root (SCRIPT_NAME) along: never keep pages unbounded.
-        if len(pages) < _KEPT_PAGES:
-            pages[key] = page
-    return page
-
-
 @bp.route("/person/<int:n>", methods=["GET", "POST"], defaults={"page": "name"})
 @bp.route("/person/<int:n>/<any(origin, document):page>", methods=["GET", "POST"])
 @public
+@uploads.takes_files
 def person(n: int, page: str) -> Any:
     draft = _load()
     if draft is None:
@@ -143,18 +120,19 @@ def person(n: int, page: str) -> Any:
         if page != "name" and not typed:  # a later page before the first: begin there
             return _go("steps.person", n=n)
         return _render_person(draft, n, page, typed, {})
-    typed = person_pages.take_page(typed, page, request.form)
-    if page == "name":
-        person_pages.propose_latin(typed)
-    if page == "document":
-        person_pages.spell_as_passport(typed)
+    if page == "document" and attachments.remove_requested():  # its own form: nothing typed
+        return _go("steps.person", n=n, page=page, **_change())
+    typed = person_pages.read_page(typed, page, request.form)
+    refused = attachments.take_pages(n) if page == "document" else {}
     if _switching_language(draft, person_pages.typed_key(n), typed):
         return _go(request.endpoint or "steps.person", lang=request.form["switch_language"],
                    n=n, page=page, **_change())
     checked = person_pages.check(typed, n, page, whole=n < len(persons))
-    if checked.errors:
+    if checked.errors or refused:
         _keep_typed(draft, person_pages.typed_key(n), typed)
-        return _render_person(draft, n, checked.page, typed, checked.errors), 422
+        shown = checked.page if checked.errors else page
+        errors = checked.errors if shown != page else {**checked.errors, **refused}
+        return _render_person(draft, n, shown, typed, errors), 422
     if checked.person is None:  # this page is answered, the next ones are not yet
         _keep_typed(draft, person_pages.typed_key(n), typed)
         return _go("steps.person", n=n, page=person_pages.following(page), **_change())
@@ -219,6 +197,7 @@ def _render_person(
     return render_template(
         "steps/person.html", n=n, page=page, values=values, errors=errors, back=back,
         action=url_for("steps.person", n=n, page=page, **_change()), add_next=add_next,
+        attached=[item for item in attachments.listed() if item.person == n],
     )
 
 
@@ -233,7 +212,9 @@ def remove(n: int) -> Any:
         return _go("steps.household")
     if request.method == "GET":
         return render_template("steps/remove.html", n=n, person=draft["persons"][n])
-    del draft["persons"][n]
+    person_pages.forget(draft, n)
+    with runtime().db.transaction() as db_session:
+        drafts.forget_person(db_session, runtime().blobs, session.get("draft"), n)
     _store(draft)
     return _go("steps.household")
 
@@ -265,8 +246,34 @@ def address() -> Any:
 @bp.route("/contact", methods=["GET", "POST"])
 @public
 def contact() -> Any:
-    return _section("contact", forms.contact_document, forms.CONTACT_INPUTS, "steps.review",
+    return _section("contact", forms.contact_document, forms.CONTACT_INPUTS, "steps.proofs",
                     ("contact", "entry_date", "remarks"))
+
+
+@bp.route("/documents", methods=["GET", "POST"])
+@public
+@uploads.takes_files
+def proofs() -> Any:
+    """Optional proofs for the household (entry, arrival, residence), any number of files."""
+    draft = _load()
+    if draft is None:
+        return _no_draft()
+    if not draft["persons"]:
+        return _go("steps.person", n=0)
+    values, errors = {key: request.form.get(key, "") for key in attachments.PROOF_FIELDS}, {}
+    if request.method == "POST" and attachments.remove_requested():
+        return _go("steps.proofs", **_change())
+    if request.method == "POST":
+        errors = attachments.take_proofs(values)
+        if not errors and request.form.get("then") != "add":
+            return _go(f"steps.{_change()['change']}" if _change() else "steps.review")
+        values = values if errors else {}  # once kept, the page is ready for the next one
+    return render_template(
+        "steps/proofs.html", values=values, errors=errors, attached=[
+            item for item in attachments.listed() if item.person is None],
+        back=url_for(f"steps.{_change()['change']}") if _change() else url_for("steps.contact"),
+        action=url_for("steps.proofs", **_change()), kinds=attachments.proof_choices(),
+    ), (422 if errors else 200)
 
 
 def _section(
@@ -307,7 +314,7 @@ def _back_from(step: str, draft: dict[str, Any]) -> str:
     if step == "contact":
         return url_for("steps.address")
     if step == "review":
-        return url_for("steps.contact")
+        return url_for("steps.proofs")
     if draft.get("who") == "family":
         return url_for("steps.household")
     return url_for("steps.person", n=0, page=person_pages.PAGES[-1])
@@ -368,6 +375,7 @@ def review() -> Any:
                              reference)
     return render_template(
         "steps/review.html", draft=draft, errors=errors, duplicates=duplicates,
+        attached=attachments.listed(),
         unaccompanied=_minors_only(draft), back=_back_from("review", draft),
     ), (422 if errors else 200)
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from intake.store import models
-from intake.web.steps import FIRST_VISIT_PAGES
+from intake.web.first_visit import FIRST_VISIT_PAGES
 from tests.helpers.forms import APPLICANT, CHILD, CSRF, SPOUSE, add_person, post, register
 from tests.helpers.pipeline import delivered, process_queue
 
@@ -341,7 +341,7 @@ def test_check_your_answers_shows_every_answer(client):
     for shown in ("Коваленко, Тарас", "одружений(-а)", "Паспорт", "FA987654",
                   "Needs a wheelchair"):
         assert shown in review, shown
-    assert review.count(">Змінити<") == 5  # per page: name, origin, document; two more
+    assert review.count(">Змінити<") == 6  # per page: name, origin, document; three more
 
 
 def test_every_step_has_a_back_link_and_removing_asks_first(client):

@@ -1,0 +1,177 @@
+"""Documents sent through the form without JavaScript: passport pages on a person's document
+page, proofs on the household's documents page, kept on the draft and the registration's
+once it is sent (issue #27, build point 1)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from intake.documents import store as documents
+from intake.store import models
+from tests.helpers import documents as samples
+from tests.helpers.forms import APPLICANT, CSRF, SPOUSE, add_person, post
+
+
+def _send(client: Any, path: str, data: dict[str, Any]) -> Any:
+    """POST the page's form as multipart, files as (bytes, name) pairs (encoded in memory:
+    the test client would spool a large body to a file it never closes)."""
+    token = CSRF.search(client.get(path).text)
+    assert token, path
+    body = MultiDict({"csrf_token": token.group(1)})
+    for key, value in data.items():
+        sent = value if isinstance(value, list) else [value]
+        for item in sent:
+            body.add(key, FileStorage(io.BytesIO(item[0]), item[1])
+                     if isinstance(item, tuple) else item)
+    boundary, encoded = encode_multipart(body)
+    return client.post(path, data=encoded,
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def _up_to_the_document_page(client: Any, lang: str = "en") -> None:
+    post(client, f"/{lang}/", {"who": "family"})
+    post(client, f"/{lang}/person/0", APPLICANT)
+    post(client, f"/{lang}/person/0/origin", APPLICANT)
+
+
+def _stored(runtime: Any) -> list[tuple[models.Document, bytes]]:
+    with runtime.db.read() as session:
+        rows = session.scalars(select(models.Document).order_by(models.Document.created_at)).all()
+        return [(row, documents.content(session, runtime.cipher, runtime.blobs, row))
+                for row in rows]
+
+
+def test_a_passport_photo_with_gps_is_kept_without_exif_and_goes_with_the_registration(
+        client, runtime):
+    _up_to_the_document_page(client)
+    page = client.get("/en/person/0/document")
+    assert 'enctype="multipart/form-data"' in page.text
+    assert 'type="file" id="photo_page" name="photo_page" accept="image/*,application/pdf" ' \
+           'capture="environment"' in page.text
+
+    sent = _send(client, "/en/person/0/document",
+                 {**APPLICANT, "photo_page": (samples.photo((1200, 800)), "IMG_0001.JPG")})
+
+    assert sent.status_code == 303
+    [(row, content)] = _stored(runtime)
+    assert (row.kind, row.person_position, row.draft_id is not None) == ("document_page", 0, True)
+    assert Image.open(io.BytesIO(content)).getexif() == {}  # GPS and every other tag gone
+    shown = client.get("/en/person/0/document").text
+    assert "Page with the photo" in shown and "IMG_0001" not in shown  # the name is not kept
+
+    post(client, "/en/household", {})
+    post(client, "/en/address", {"postal_code": "14467"})
+    post(client, "/en/contact", {})
+    assert client.get("/en/documents").status_code == 200
+    assert post(client, "/en/review", {"consent": "yes"}).status_code == 303
+    [(row, _content)] = _stored(runtime)
+    assert row.registration_id is not None and row.draft_id is None
+
+
+def test_a_refused_file_is_named_and_what_was_typed_stays(client, runtime):
+    _up_to_the_document_page(client, "uk")
+    pdf = samples.pdf_bytes(samples.pdf())
+    scripted = pdf.replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript "
+                                               b"/JS (app.alert(1)) >>", 1)
+
+    sent = _send(client, "/uk/person/0/document", {
+        **APPLICANT, "document_number": "FA111222",
+        "photo_page": (b"not a picture", "passport.txt"),
+        "validity_page": (scripted, "validity.pdf"),
+    })
+
+    assert sent.status_code == 422
+    assert "passport.txt" in sent.text and "validity.pdf" in sent.text
+    assert 'value="FA111222"' in sent.text
+    assert 'lang="uk"' in sent.text and "Error" not in sent.text.split("<title>")[1][:40]
+    assert _stored(runtime) == []
+
+
+def test_a_page_sent_again_replaces_the_first_and_remove_deletes_it(client, runtime):
+    _up_to_the_document_page(client)
+    first = _send(client, "/en/person/0/document",
+                  {**APPLICANT, "photo_page": (samples.photo(), "a.jpg"), "then": "add"})
+    assert first.status_code == 303
+    again = _send(client, "/en/person/0/document",
+                  {**APPLICANT, "photo_page": (samples.photo((400, 300)), "b.jpg")})
+    assert again.status_code == 303
+    [(row, _content)] = _stored(runtime)
+
+    removed = post(client, "/en/person/0/document", {"remove_document": row.id})
+
+    assert removed.status_code == 303
+    assert _stored(runtime) == []
+
+
+def test_removing_a_family_member_removes_their_pages_and_moves_the_next_ones_up(client, runtime):
+    _up_to_the_document_page(client)
+    _send(client, "/en/person/0/document", {**APPLICANT, "photo_page": (samples.photo(), "a.jpg")})
+    for n in (1, 2):
+        add_person(client, "en", n, SPOUSE)
+        _send(client, f"/en/person/{n}/document",
+              {**SPOUSE, "photo_page": (samples.photo((200 + n, 100)), f"{n}.jpg")})
+
+    assert post(client, "/en/person/1/remove", {}).status_code == 303
+
+    kept = sorted((row.person_position, Image.open(io.BytesIO(content)).size)
+                  for row, content in _stored(runtime))
+    assert kept == [(0, (300, 200)), (1, (202, 100))]
+
+
+def test_proofs_of_any_kind_and_several_pages_are_kept_with_their_description(client, runtime):
+    _up_to_the_document_page(client)
+    add_person(client, "en", 0, APPLICANT)
+    post(client, "/en/address", {"postal_code": "14467"})
+    assert post(client, "/en/contact", {}).headers["Location"].endswith("/en/documents")
+
+    unchosen = _send(client, "/en/documents", {"proof_file": (samples.photo(), "x.jpg")})
+    assert unchosen.status_code == 422 and "Choose what the document shows" in unchosen.text
+    other = _send(client, "/en/documents", {"proof_kind": "other",
+                                            "proof_file": (samples.photo(), "x.jpg")})
+    assert other.status_code == 422 and "Say in a few words" in other.text
+    arrival = _send(client, "/en/documents", {
+        "proof_kind": "arrival", "then": "add",
+        "proof_file": [(samples.photo(), "1.jpg"), (samples.pdf_bytes(samples.pdf()), "2.pdf")],
+    })
+    assert arrival.status_code == 200 and arrival.text.count("Proof of arrival") >= 2
+    done = _send(client, "/en/documents", {"proof_kind": "other",
+                                           "proof_description": "Bescheinigung der Schule",
+                                           "proof_file": (samples.photo((310, 200)), "s.jpg")})
+    assert done.headers["Location"].endswith("/en/review")
+
+    with runtime.db.read() as session:
+        rows = documents.listed(session, draft_id=session.scalar(select(models.Draft.id)))
+        described = [(row.kind, row.media_type, documents.description(runtime.cipher, row))
+                     for row in rows]
+    assert described == [("proof", "image/jpeg", "Ankunftsnachweis"),
+                         ("proof", "application/pdf", "Ankunftsnachweis"),
+                         ("proof", "image/jpeg", "Bescheinigung der Schule")]
+
+
+def test_the_household_total_is_30_mb_as_stored(client, runtime, monkeypatch):
+    monkeypatch.setattr("intake.documents.files.MAX_HOUSEHOLD_BYTES", 1)
+    _up_to_the_document_page(client)
+
+    sent = _send(client, "/en/person/0/document",
+                 {**APPLICANT, "photo_page": (samples.photo(), "big.jpg")})
+
+    assert sent.status_code == 422 and "big.jpg" in sent.text and "does not fit" in sent.text
+    with runtime.db.read() as session:
+        assert session.scalar(select(func.count(models.Document.id))) == 0
+
+
+def test_a_request_with_files_may_be_large_others_not(client):
+    _up_to_the_document_page(client)
+    big = b"\xff\xd8\xff" + b"\0" * (2 * 1024 * 1024)  # 2 MB: over the 256 KB of a plain form
+
+    with_files = _send(client, "/en/person/0/document", {**APPLICANT, "photo_page": (big, "b.jpg")})
+    plain = client.post("/en/address", data={"postal_code": "1" * (300 * 1024)})
+
+    assert with_files.status_code == 422  # read, and refused as no photo: not 413
+    assert plain.status_code == 413
