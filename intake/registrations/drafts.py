@@ -98,3 +98,12 @@ def pick_up(session: Session, cipher: FieldCipher, token: str) -> str | None:
     if _aware(row.expires_at) <= _now():
         return None
     return cipher.decrypt(row.draft_token, f"hand_over:{row.token_hash}:draft_token")
+
+
+def discard(session: Session, blobs: Blobs, token: str) -> int:
+    """Delete a draft and its documents now (a registration that was not stored); how many
+    documents went with it. A draft already sent or purged is no error."""
+    draft = select(models.Draft.id).where(models.Draft.token_hash == token_hash(token))
+    removed = documents.remove(session, blobs, models.Document.draft_id.in_(draft))
+    session.execute(delete(models.Draft).where(models.Draft.token_hash == token_hash(token)))
+    return removed
