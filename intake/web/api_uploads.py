@@ -124,13 +124,13 @@ def read() -> Multipart:
 def _registration_text() -> str | None:
     """The `registration` part, sent as a field (`-F 'registration=<file'`) or as a file
     (`-F registration=@file`); 413 when larger than a JSON body may be."""
-    if REGISTRATION in request.form:
-        return request.form[REGISTRATION]
-    upload = request.files.get(REGISTRATION)
-    if upload is None:
-        return None
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    data = upload.stream.read(limit + 1)
+    if REGISTRATION in request.form:
+        data = request.form[REGISTRATION].encode()
+    elif (upload := request.files.get(REGISTRATION)) is not None:
+        data = upload.stream.read(limit + 1)
+    else:
+        return None
     if len(data) > limit:
         abort(413)
     return data.decode("utf-8", errors="replace")

@@ -279,3 +279,16 @@ def test_a_request_of_several_megabytes_is_read(client, submit_token, runtime):
 
     assert answer.status_code == 201, answer.json
     assert count(runtime, models.Document) == 1
+
+
+def test_the_registration_may_come_as_a_file_part(client, submit_token, runtime):
+    data = MultiDict({"registration": FileStorage(
+        io.BytesIO(json.dumps(household()).encode()), "household.json")})
+    boundary, encoded = encode_multipart(data)  # as curl -F registration=@household.json
+
+    answer = client.post(PATH, data=encoded,
+                         content_type=f"multipart/form-data; boundary={boundary}",
+                         headers={"Authorization": f"Bearer {submit_token}"})
+
+    assert answer.status_code == 201, answer.json
+    assert count(runtime, models.Document) == 0
