@@ -40,7 +40,8 @@ from intake.web import uploads
 
 REGISTRATION = "registration"
 PROOFS = "proofs"
-_PAGES_OF_PERSON = re.compile(r"persons\.([0-9]{1,2})\.document_pages")
+# One name per person: "persons.01" would be person 1 again, with four pages more.
+_PAGES_OF_PERSON = re.compile(r"persons\.(0|[1-9][0-9]?)\.document_pages")
 # Four: both sides of an identity card, or a passport's data page with the pages of entry
 # stamps and visas, with room for one taken again. An authority needs no more to know who
 # someone is, and 12 persons' pages must still fit the household's 30 MB. A PDF's pages

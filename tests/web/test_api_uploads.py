@@ -11,6 +11,8 @@ import copy
 import io
 import json
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -168,6 +170,7 @@ def test_the_parts_are_checked_against_the_registration(client, submit_token, ru
         "persons.3.document_pages": [(made.photo(), "someone.jpg")],
         "persons.0.document_pages": [(made.photo(), f"{page}.jpg") for page in range(5)],
         "passport": [(made.photo(), "passport.jpg")],
+        "persons.00.document_pages": [(made.photo(), "zero.jpg")],
         "proofs": [(proof_pdf(), "a.pdf")],
     })
 
@@ -179,7 +182,7 @@ def test_the_parts_are_checked_against_the_registration(client, submit_token, ru
         "There is no such person in “persons” (the first is 0)."]
     assert errors["persons.0.document_pages"] == [
         "Send at most four pages of a person's identity document."]
-    assert errors["passport"] == ["Unknown field."]
+    assert errors["passport"] == errors["persons.00.document_pages"] == ["Unknown field."]
     assert nothing_stored(runtime)
 
 
@@ -292,3 +295,23 @@ def test_the_registration_may_come_as_a_file_part(client, submit_token, runtime)
 
     assert answer.status_code == 201, answer.json
     assert count(runtime, models.Document) == 0
+
+
+def test_retries_at_once_store_the_documents_once(app, submit_token, runtime):
+    body = household(proofs=[{"kind": "arrival"}])
+    photo, proof = made.photo(), proof_pdf()
+    start = threading.Barrier(6)
+
+    def retry(_index: int) -> int:
+        client = app.test_client()  # one each: a test client is not shared between threads
+        start.wait()
+        return int(send(client, submit_token, body, {
+            "persons.0.document_pages": [(photo, "passport.jpg")],
+            "proofs": [(proof, "ankunft.pdf")]}, **{"Idempotency-Key": "burst"}).status_code)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(retry, range(6)))
+
+    assert codes == [201] * 6
+    assert count(runtime, models.Registration) == 1
+    assert count(runtime, models.Document) == 2 and count(runtime, models.Draft) == 0
