@@ -152,7 +152,7 @@ def request_hash(sent: Multipart) -> str:
 
 
 def problems(sent: Multipart) -> tuple[list[dict[str, Any]], Errors]:
-    """The proofs' descriptions, and what is wrong with the parts before any file is read:
+    """The proofs' descriptions, and what is wrong with the parts before any file is made safe:
     the `proofs` list, its length, part names, persons that do not exist, too many pages."""
     errors: Errors = {}
     try:
