@@ -177,3 +177,12 @@ def forget_person(session: Session, blobs: Blobs, token: str | None, position: i
         .where(models.Document.draft_id == draft.id, models.Document.person_position > position)
         .values(person_position=models.Document.person_position - 1)
     )
+
+
+def discard(session: Session, blobs: Blobs, token: str) -> int:
+    """Delete a draft and its documents now (a registration that was not stored); how many
+    documents went with it. A draft already sent or purged is no error."""
+    draft = select(models.Draft.id).where(models.Draft.token_hash == token_hash(token))
+    removed = documents.remove(session, blobs, models.Document.draft_id.in_(draft))
+    session.execute(delete(models.Draft).where(models.Draft.token_hash == token_hash(token)))
+    return removed

@@ -11,12 +11,13 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from intake.dataset.domain import Household
 from intake.dataset.languages import LANGUAGES
 from intake.dataset.schemas import HOUSEHOLD, messages
-from intake.registrations import booking, register
+from intake.registrations import booking, enclosures, register
 from intake.store import idempotency, models
 from intake.store.household_rows import Receipt
-from intake.web import runtime
+from intake.web import api_uploads, runtime, uploads
 from intake.web.bearer import require_scope
 from intake.web.language import select_locale
 from intake.web.links import status_url
@@ -33,27 +34,37 @@ def _json_body() -> Any:
 
 @bp.post("/registrations")
 @require_scope("submit")
+@uploads.takes_files  # as multipart/form-data only (api_uploads); JSON stays under 256 KB
 def create_registration() -> tuple[Response, int]:
-    payload = _json_body()
+    try:
+        sent = _registration_sent()
+    except api_uploads.Unreadable as error:
+        with force_locale(select_locale()):
+            return jsonify(errors={api_uploads.REGISTRATION: [str(error.message)]}), 400
+    payload = sent.payload
     language = payload.get("language") if isinstance(payload, dict) else None
     # Errors speak the household's language, else the one the client asks for.
     with force_locale(language if language in LANGUAGES else select_locale()):
         if not isinstance(payload, dict):
             return jsonify(errors={"_schema": [_("Send the registration as a JSON object.")]}), 400
         try:
-            key = _idempotency_key(payload)
+            key = _idempotency_key(api_uploads.request_hash(sent))
         except idempotency.BadKey:
             message = _("The Idempotency-Key must be 1 to 255 printable ASCII characters.")
             return jsonify(errors={"Idempotency-Key": [message]}), 400
         if key is not None and (earlier := _earlier(key)) is not None:
             return earlier
+        household, errors = _household(payload)
+        described, wrong_parts = api_uploads.problems(sent)
+        if errors or wrong_parts or household is None:
+            return jsonify(errors={**errors, **wrong_parts}), 422
+        # Files are made safe only for an otherwise valid request: it costs the most.
+        enclosed, refused = api_uploads.made_safe(sent, described)
+        if refused:
+            return jsonify(errors=refused), 422
         try:
-            household = HOUSEHOLD.load(payload)
-        except ValidationError as error:
-            return jsonify(errors=messages(error)), 422
-        try:
-            receipt = register.register(
-                runtime(), household, api_token_id=g.api_token_id, idempotency=key
+            receipt = enclosures.register_with(
+                runtime(), household, enclosed, api_token_id=g.api_token_id, idempotency=key
             )
         except register.UnknownPostalCode:
             message = register.unknown_postal_code_message()
@@ -64,6 +75,21 @@ def create_registration() -> tuple[Response, int]:
                 raise
             return earlier
     return jsonify(_created(receipt)), 201
+
+
+def _registration_sent() -> api_uploads.Multipart:
+    """The registration and its files: multipart/form-data (api_uploads), or JSON alone."""
+    if api_uploads.is_multipart():
+        return api_uploads.read()
+    return api_uploads.Multipart(_json_body(), None, [], [])
+
+
+def _household(payload: dict[str, Any]) -> tuple[Household | None, dict[str, Any]]:
+    """The household the payload describes, or the 422's messages per field."""
+    try:
+        return HOUSEHOLD.load(payload), {}
+    except ValidationError as error:
+        return None, messages(error)
 
 
 def _created(receipt: Receipt) -> dict[str, Any]:
@@ -78,14 +104,14 @@ def _created(receipt: Receipt) -> dict[str, Any]:
     }
 
 
-def _idempotency_key(payload: dict[str, Any]) -> idempotency.Claim | None:
+def _idempotency_key(request_hash: str) -> idempotency.Claim | None:
     """The request's Idempotency-Key, if it sent one (BadKey when it cannot be one)."""
     header = request.headers.get("Idempotency-Key")
     if header is None:
         return None
     key = idempotency.key_in(header)
     key_hash = idempotency.key_hash(g.api_token_id, key)
-    return idempotency.claim(runtime().cipher, key_hash, idempotency.request_hash(payload))
+    return idempotency.claim(runtime().cipher, key_hash, request_hash)
 
 
 def _earlier(key: idempotency.Claim) -> tuple[Response, int] | None:

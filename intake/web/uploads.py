@@ -1,7 +1,9 @@
 """Requests that carry files: the size they may have, and where their files wait.
 
 Every other request stays under MAX_CONTENT_LENGTH (256 KB); a view that takes documents
-allows a household's 30 MB and the form around them (`takes_files`). The files wait in
+allows a household's 30 MB and the form around them (`takes_files`), when the request is
+multipart/form-data: no other body can carry a file, and a JSON body of 40 MB would only cost
+the time to parse it. The files wait in
 memory while the request is read, never in a temporary file: Werkzeug spools uploads over
 500 KB to /tmp, and a passport photo there would be personal data on disk unencrypted.
 Memory stays bounded by the request's size.
@@ -49,7 +51,7 @@ def _allow_files() -> None:
     # Before anything reads the body (the CSRF check reads the form), so a view's own
     # setting would come too late.
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "takes_files", False):
+    if getattr(view, "takes_files", False) and request.mimetype == "multipart/form-data":
         request.max_content_length = MAX_UPLOAD_REQUEST
 
 
