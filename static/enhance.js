@@ -41,11 +41,70 @@ document.addEventListener("DOMContentLoaded", function () {
       var typed = [];
       new FormData(form).forEach(function (value, name) {
         var field = form.elements[name];
-        if (name !== "csrf_token" && !(field && field.type === "password")) {
+        if (name !== "csrf_token" && typeof value === "string" &&
+            !(field && field.type === "password")) {
           typed.push([name, value]);
         }
       });
       sessionStorage.setItem("typed:" + step, JSON.stringify(typed));
     });
   });
+  // Files: a preview of each photo chosen, and a progress bar while they are sent. Without
+  // this, the form sends the same files, only without either.
+  document.querySelectorAll("input[type=file]").forEach(function (input) {
+    var previews = document.createElement("div");
+    previews.className = "previews";
+    input.parentNode.appendChild(previews);
+    input.addEventListener("change", function () {
+      previews.textContent = "";
+      Array.prototype.forEach.call(input.files, function (file) {
+        var name = document.createElement("p");
+        name.textContent = file.name;
+        previews.appendChild(name);
+        if (!/^image\/(jpeg|png)$/.test(file.type) || !window.FileReader) { return; }
+        var reader = new FileReader();  // a data: URL, which the pages' policy allows
+        reader.onload = function () {
+          var image = document.createElement("img");
+          image.alt = "";
+          image.src = reader.result;
+          previews.insertBefore(image, name);
+        };
+        reader.readAsDataURL(file);
+      });
+    });
+  });
+  var upload = document.querySelector("form[enctype='multipart/form-data'][data-sending]");
+  if (upload && window.FormData && window.XMLHttpRequest) {
+    upload.addEventListener("submit", function (event) {
+      var files = upload.querySelectorAll("input[type=file]");
+      if (!Array.prototype.some.call(files, function (i) { return i.files.length; })) { return; }
+      event.preventDefault();
+      var button = event.submitter;
+      var data = new FormData(upload);
+      if (button && button.name) { data.append(button.name, button.value); }
+      var bar = document.createElement("progress");
+      bar.max = 100;
+      bar.value = 0;
+      bar.setAttribute("aria-label", upload.getAttribute("data-sending"));
+      upload.appendChild(bar);
+      var request = new XMLHttpRequest();
+      var action = (button && button.getAttribute("formaction")) || upload.action;
+      request.open("POST", action);
+      request.upload.onprogress = function (progress) {
+        if (progress.lengthComputable) { bar.value = Math.round(100 * progress.loaded / progress.total); }
+      };
+      request.onload = function () {
+        var landed = new URL(request.responseURL || action, location.href);
+        if (landed.href !== new URL(action, location.href).href) {
+          location.assign(landed.href);  // sent: on to the page the answer led to
+        } else {  // the same page again, with what to correct
+          document.open();
+          document.write(request.responseText);
+          document.close();
+        }
+      };
+      request.onerror = function () { bar.remove(); upload.submit(); };  // as without this file
+      request.send(data);
+    });
+  }
 });

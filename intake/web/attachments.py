@@ -13,25 +13,14 @@ from dataclasses import dataclass
 from flask import request, session
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
 from intake.documents import files, proofs
 from intake.documents import store as documents
 from intake.registrations import drafts
 from intake.web import runtime, uploads
 
-# The document page's file inputs: the pages an authority needs ("at least the photo page
-# and the page with the validity", XAusländer's ausweisdokument), described in German as
-# the message names them.
-PAGE_INPUTS = {
-    "photo_page": "Lichtbildseite",
-    "validity_page": "Seite mit den Angaben zur Gültigkeit",
-}
-PAGE_NAMES: dict[str, LazyString] = {
-    "Lichtbildseite": _l("Page with the photo"),
-    "Seite mit den Angaben zur Gültigkeit": _l("Page with the validity dates"),
-}
+# The document page's file inputs, and the pages they take.
+PAGE_INPUTS = {"photo_page": proofs.PHOTO_PAGE, "validity_page": proofs.VALIDITY_PAGE}
 PROOF_INPUT, PROOF_KIND, PROOF_DESCRIPTION = "proof_file", "proof_kind", "proof_description"
 PROOF_FIELDS = (PROOF_KIND, PROOF_DESCRIPTION)  # kept when the page is shown again
 REMOVE = "remove_document"  # a button's name; its value is the document's id
@@ -116,19 +105,10 @@ def listed() -> list[Attached]:
     with rt.db.read() as db_session:
         rows = drafts.attached(db_session, session.get("draft"))
         return [
-            Attached(row.id, _label(documents.description(rt.cipher, row), row.kind),
+            Attached(row.id, str(proofs.label(row.kind, documents.description(rt.cipher, row))),
                      _size(row.size), row.person_position)
             for row in rows
         ]
-
-
-def _label(description: str | None, kind: str) -> str:
-    if kind == documents.DOCUMENT_PAGE:
-        return str(PAGE_NAMES.get(description or "", _l("Page of the document")))
-    for proof_kind in proofs.KINDS[:-1]:
-        if description == proofs.description(proof_kind):
-            return str(proofs.LABELS[proof_kind])
-    return description or str(proofs.LABELS[proofs.OTHER])
 
 
 def _size(size: int) -> str:

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 
 from intake.dataset.languages import LANGUAGES
 from intake.documents import qr
-from intake.registrations import register
+from intake.registrations import register, summaries
 from intake.security.access import public
 from intake.web import runtime
 from intake.web.language import COOKIE_AGE, select_locale
@@ -76,6 +76,20 @@ def qr_png(token: str) -> Response:
         abort(404)
     response = Response(qr.png(status_url(token)), mimetype="image/png")
     response.headers["Content-Disposition"] = 'attachment; filename="registration-qr.png"'
+    return response
+
+
+@bp.get("/s/<token>/summary.pdf")
+@public
+def summary(token: str) -> Response:
+    """The application summary to print: in the applicant's language and German."""
+    made = summaries.applicants_copy(runtime(), token, status_url(token))
+    if made is None:
+        abort(404)
+    reference, pdf = made
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="summary-{reference}.pdf"'
+    response.headers["Cache-Control"] = "no-store"  # personal data: no cache keeps a copy
     return response
 
 

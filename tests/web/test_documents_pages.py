@@ -5,6 +5,7 @@ once it is sent (issue #27, build point 1)."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from PIL import Image
@@ -175,3 +176,27 @@ def test_a_request_with_files_may_be_large_others_not(client):
 
     assert with_files.status_code == 422  # read, and refused as no photo: not 413
     assert plain.status_code == 413
+
+
+def test_the_status_page_offers_the_summary_in_the_applicants_language_and_german(
+        client, runtime):
+    from pypdf import PdfReader
+
+    post(client, "/uk/", {"who": "self"})
+    add_person(client, "uk", 0, {**APPLICANT, "family_name": "Коваленко", "given_names": "Тарас"})
+    post(client, "/uk/address", {"postal_code": "14467"})
+    post(client, "/uk/contact", {})
+    _send(client, "/uk/documents", {"proof_kind": "arrival", "proof_file": (samples.photo(), "a.jpg")})
+    status_path = post(client, "/uk/review", {"consent": "yes"}).headers["Location"]
+    status = client.get(status_path)
+    link = re.search(r'href="([^"]+/summary\.pdf)"', status.text)
+    assert link, "no summary link on the status page"
+
+    pdf = client.get(link.group(1))
+
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Cache-Control"] == "no-store"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    for shown in ("Коваленко", "Kovalenko", "Ankunftsnachweis", "Antragszusammenfassung"):
+        assert shown in text, shown
+    assert client.get(link.group(1).replace("/s/", "/s/x")).status_code == 404
