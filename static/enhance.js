@@ -1,5 +1,7 @@
 // Small enhancements only: every page works without this file.
-document.addEventListener("DOMContentLoaded", function () {
+document.addEventListener("DOMContentLoaded", enhance);
+
+function enhance() {
   // Move focus to the error summary so screen readers announce it first.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
@@ -97,14 +99,15 @@ document.addEventListener("DOMContentLoaded", function () {
         var landed = new URL(request.responseURL || action, location.href);
         if (landed.href !== new URL(action, location.href).href) {
           location.assign(landed.href);  // sent: on to the page the answer led to
-        } else {  // the same page again, with what to correct
-          document.open();
-          document.write(request.responseText);
-          document.close();
+        } else {  // the same page again, with what to correct: its main part replaces ours
+          var answer = new DOMParser().parseFromString(request.responseText, "text/html");
+          document.title = answer.title;
+          document.querySelector("main").replaceWith(answer.querySelector("main"));
+          enhance();
         }
       };
       request.onerror = function () { bar.remove(); upload.submit(); };  // as without this file
       request.send(data);
     });
   }
-});
+}

@@ -29,6 +29,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "style-src 'self'",
         "img-src 'self' data:",
         "script-src 'self'",
+        "connect-src 'self'",  # enhance.js sends files with a progress bar (XMLHttpRequest)
         "form-action 'self'",
         "base-uri 'none'",
         "frame-ancestors 'none'",

@@ -18,6 +18,7 @@ if not shutil.which("chromium"):
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import Page  # noqa: E402
 
 VIEWPORT = {"width": 360, "height": 640}
@@ -63,7 +64,8 @@ class Visit:
         """Bytes transferred per page (headers and encoded bodies of every request)."""
         totals: dict[str, int] = {}
         for name, requests in zip(self.names, self.loads, strict=True):
-            sizes = [request.sizes() for request in requests]
+            # A photo's preview is a data: URL: nothing transferred.
+            sizes = [request.sizes() for request in requests if not request.url.startswith("data:")]
             total = sum(size["responseBodySize"] + size["responseHeadersSize"] for size in sizes)
             totals[name] = max(totals.get(name, 0), total)
         return totals
@@ -83,7 +85,7 @@ class Visit:
             if found:
                 self.violations[name] = found
 
-    def person(self, values: dict[str, str], then: str, add_next: bool = False) -> None:
+    def person(self, values: dict[str, Any], then: str, add_next: bool = False) -> None:
         """The person step's pages (personal details, origin, document), each answered and
         sent, each no taller than two phone screens (issue #26); `add_next`: the last page's
         "add another family member" leads on (to `then`)."""
@@ -106,14 +108,42 @@ class Visit:
         if target.get_attribute("type") in ("radio", "checkbox"):
             target.check()
         else:
+            uploading = bool(target.evaluate(
+                "b => !!(b.form && b.form.dataset.sending && [...b.form.querySelectorAll("
+                "'input[type=file]')].some(i => i.files.length))"))
+            before = (len(self.loads), len(self.loads[-1]) if self.loads else 0)
             target.click()
+            if uploading:
+                self._sent(*before)
         self.taps += 1
         if name:
             self.settled(name)
 
-    def fill(self, values: dict[str, str]) -> None:
+    def _sent(self, loads_before: int, requests_before: int) -> None:
+        """Files sent by the page's script (enhance.js), with a progress bar: done when the
+        answer replaced the page or led to the next one (no progress bar any more). An
+        answer shown in place is a page of its own, made of the script's requests."""
+        for _attempt in range(20):
+            try:
+                self.page.wait_for_function(
+                    "() => document.readyState === 'complete' && !document.querySelector('progress')")
+                if len(self.loads) == loads_before:  # no page load: the answer shown in place
+                    self.loads.append(self.loads[-1][requests_before:])
+                    del self.loads[-2][requests_before:]
+                return
+            except PlaywrightError as error:  # the page went on meanwhile: ask the next one
+                if "context was destroyed" not in str(error):
+                    raise
+        raise AssertionError("the files were never sent")
+
+    def fill(self, values: dict[str, Any]) -> None:
         """Answer what this page asks of `values` (a person's answers span three pages)."""
         for key, value in values.items():
+            if not isinstance(value, str):  # a file, or files: chosen in the file input
+                if self.page.locator(f"#{key}").count():
+                    self.page.locator(f"#{key}").set_input_files(value)
+                    self.taps += 1
+                continue
             choice = self.page.locator(f'input[type=radio][name="{key}"][value="{value}"]')
             if choice.count():
                 choice.check()

@@ -11,6 +11,7 @@ from typing import Any
 import pillow_heif
 from PIL import ExifTags, Image
 from pypdf import PdfWriter
+from pypdf.actions import JavaScript
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject
 
 from intake.runtime import Runtime
@@ -92,6 +93,13 @@ def pdf_bytes(writer: PdfWriter) -> bytes:
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
+
+
+def scripted_pdf() -> bytes:
+    """A PDF that would run JavaScript when opened."""
+    writer = pdf()
+    writer.add_open_action(JavaScript("app.alert('hello');"))
+    return pdf_bytes(writer)
 
 
 def _draw(writer: PdfWriter, jpeg: bytes) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from intake.dataset.languages import LANGUAGES
+from tests.helpers import documents as samples
 from tests.helpers.browser import PAGE_BUDGET, VIEWPORT, Visit
 
 pytestmark = pytest.mark.slow
@@ -29,6 +30,18 @@ FAMILY = [
 ]
 
 
+def _file(name: str, mime_type: str, content: bytes) -> dict[str, Any]:
+    return {"name": name, "mimeType": mime_type, "buffer": content}
+
+
+# The applicant's passport photographed on the phone (with the place it was taken), a proof
+# of arrival as PDF, and a PDF that would run JavaScript (refused, named).
+PASSPORT_PHOTO = _file("IMG_2041.JPG", "image/jpeg", samples.photo((1600, 1200)))
+ARRIVAL_PDF = _file("ankunftsnachweis.pdf", "application/pdf",
+                    samples.pdf_bytes(samples.pdf()))
+SCRIPTED_PDF = _file("scan.pdf", "application/pdf", samples.scripted_pdf())
+
+
 def register_family(browser: Any, base: str, lang: str, javascript: bool, check: bool) -> Visit:
     context = browser.new_context(viewport=VIEWPORT, java_script_enabled=javascript)
     page = context.new_page()
@@ -42,7 +55,8 @@ def register_family(browser: Any, base: str, lang: str, javascript: bool, check:
         if n:
             page.locator("button[value=add]").click()
             visit.settled("person")
-        visit.person(person, then="household")
+        visit.person({**person, "photo_page": PASSPORT_PHOTO} if n == 0 else person,
+                     then="household")
         if n == 0:  # Cyrillic typed: written in Latin letters, at once
             assert page.locator(".person-name").first.inner_text() == "Shcherbak, Olena"
     page.locator("button[value=continue]").click()
@@ -51,7 +65,13 @@ def register_family(browser: Any, base: str, lang: str, javascript: bool, check:
     assert page.locator("#error-summary a[href='#postal_code']").count() == 1
     visit.fill({"postal_code": "14467"})
     visit.submit("contact")
+    visit.submit("documents")
+    visit.fill({"proof_kind": "arrival", "proof_file": [ARRIVAL_PDF, SCRIPTED_PDF]})
+    visit.submit("documents-refused")
+    assert "scan.pdf" in page.locator("#proof_file-error").inner_text()
+    visit.fill({"proof_kind": "arrival", "proof_file": ARRIVAL_PDF})
     visit.submit("review")
+    assert page.locator("text=Ankunftsnachweis").count() >= 1
     page.locator("#consent").check()
     visit.submit("confirmation")
     assert page.locator(".reference").inner_text().count("-") == 1
@@ -219,6 +239,7 @@ def count_taps(browser: Any, base: str, persons: list[dict[str, str]]) -> Visit:
     visit.fill({"postal_code": "14467"})
     visit.submit("contact")
     visit.fill({"email": "taras@example.org"})
+    visit.submit("documents")  # optional: none sent
     visit.submit("review")
     visit.click("#consent")
     visit.submit("confirmation")

@@ -77,9 +77,7 @@ def test_a_passport_photo_with_gps_is_kept_without_exif_and_goes_with_the_regist
 
 def test_a_refused_file_is_named_and_what_was_typed_stays(client, runtime):
     _up_to_the_document_page(client, "uk")
-    pdf = samples.pdf_bytes(samples.pdf())
-    scripted = pdf.replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript "
-                                               b"/JS (app.alert(1)) >>", 1)
+    scripted = samples.scripted_pdf()
 
     sent = _send(client, "/uk/person/0/document", {
         **APPLICANT, "document_number": "FA111222",

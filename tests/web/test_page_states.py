@@ -14,6 +14,7 @@ import pytest
 from flask import abort
 
 from intake.dataset.languages import LANGUAGES
+from tests.helpers import documents as samples
 from tests.helpers.browser import PAGE_BUDGET, VIEWPORT, Visit
 from tests.helpers.forms import APPLICANT
 
@@ -28,6 +29,12 @@ def _errors_on_demand(app: Any) -> None:
 
     failing.access = ("public",)  # type: ignore[attr-defined]
     app.add_url_rule("/failing/<int:code>", "failing", failing)
+
+
+PHOTO = {"name": "IMG_0001.JPG", "mimeType": "image/jpeg", "buffer": samples.photo()}
+NOT_A_PHOTO = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a photo"}
+PROOF = {"name": "proof.pdf", "mimeType": "application/pdf",
+         "buffer": samples.pdf_bytes(samples.pdf())}
 
 
 def _public_states(visit: Visit, base: str, lang: str) -> None:
@@ -53,20 +60,27 @@ def _public_states(visit: Visit, base: str, lang: str) -> None:
     visit.submit("origin-errors")
     visit.fill(APPLICANT)
     visit.submit("document")
-    visit.fill({"mrz": "P<UKR"})
+    visit.fill({"mrz": "P<UKR", "photo_page": NOT_A_PHOTO})
     visit.submit("document-errors")
-    visit.fill({"mrz": ""})
+    assert page.locator("#photo_page-error").count() == 1
+    visit.fill({"mrz": "", "photo_page": PHOTO})
     visit.submit("address")
     visit.fill({"postal_code": "14467"})
     visit.submit("contact")
     page.locator("input[name=csrf_token]").evaluate("input => input.value = 'expired'")
     visit.fill({"email": "taras@example.org", "phone": "+49 151 12345678"})
     visit.submit("resend")
+    visit.submit("documents")
+    visit.fill({"proof_file": PROOF})
+    visit.submit("documents-errors")  # what the document shows was not said
+    visit.fill({"proof_kind": "arrival", "proof_file": PROOF})
+    visit.click("main form button[name=then][value=add]", "documents-sent")
+    assert page.locator(".attached li").count() == 1
     visit.submit("review")
     # Right to left too, the number reads as typed: isolated, left to right (issue #26).
     phone = page.locator("bdi[dir=ltr]", has_text="+49 151 12345678")
     assert phone.count() == 1 and phone.evaluate("e => getComputedStyle(e).direction") == "ltr"
-    assert page.locator("p.change a").count() == 5  # a Change link per page of answers
+    assert page.locator("p.change a").count() == 6  # a Change link per page of answers
     visit.submit("review-errors")
     page.locator("#consent").check()
     visit.submit("confirmation")
@@ -127,6 +141,7 @@ def _register_for_someone(desk: Visit, lang: str) -> None:
     desk.person(APPLICANT, then="address")
     desk.fill({"postal_code": "14467"})
     desk.submit("contact")
+    desk.submit("documents")
     desk.check = True
     desk.submit("desk-review-duplicate")
     assert desk.page.locator(".notice.warning li").count() == 1

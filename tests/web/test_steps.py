@@ -96,7 +96,7 @@ def test_cyrillic_names_are_written_in_latin_letters_in_one_tap(client):
     document = client.get("/en/person/0/document").text
 
     assert named.status_code == 303 and named.headers["Location"].endswith("/en/person/0/origin")
-    assert "Shcherbak, Olena" in document and "Compare it with the passport" in document
+    assert "Shcherbak, Olena" in document and "If the passport spells it differently" in document
     again = client.get("/en/person/0").text
     assert 'value="Shcherbak"' in again and "Щербак" in again  # to change, both spellings
 
