@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # service takes instance/xoev (what `make schemas` fetched) by itself, else its own checks.
 XSD_DIR ?= $(abspath $(firstword $(wildcard ../shared/xoev)))
 
-.PHONY: run test check schemas lint bench translations compile extract clean screenshots
+.PHONY: run test check schemas lint bench bench-documents translations compile extract clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ bench: $(VENV)/.test compile
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || \
 		{ echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(if $(XSD_DIR),INTAKE_XSD_DIR=$(XSD_DIR)) $(BIN)/python bench/run.py
+
+# Its documents part alone (photo uploads, the pipeline with documents, the summary PDF): no wrk.
+bench-documents: $(VENV)/.test compile
+	$(if $(XSD_DIR),INTAKE_XSD_DIR=$(XSD_DIR)) $(BIN)/python bench/run.py documents
 
 # Every page state of the public flow and the staff's first sign-in, at 360x640, per
 # language, into docs/screenshots/ (for reviewers and translators). Needs Chromium.

@@ -10,7 +10,9 @@ wrk over loopback from a separate process, and measures:
     for comparison with earlier rounds, of 40 people seen again and again;
   - pipeline: messages/s from outbox to batch file, and the naive baseline (one forking job
     per registration);
-  - ceilings: a Flask app that only answers, and a loop that only builds and validates messages.
+  - ceilings: a Flask app that only answers, and a loop that only builds and validates messages;
+  - documents (bench/documents.py): photo uploads, the pipeline with documents, the summary PDF.
+`python bench/run.py documents` runs the last part alone.
 """
 
 from __future__ import annotations
@@ -197,14 +199,11 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
     (imports, the schema set) is not pipeline work.
     """
     sys.path.insert(0, str(REPO))
-    from rq import Worker
-
     from intake.authorities.demo import seed
     from intake.dataset.schemas import HouseholdSchema
-    from intake.delivery.redis_connection import EmbeddedRedis
     from intake.registrations import register
     from intake.runtime import Runtime
-    from intake.store import household_rows, models
+    from intake.store import household_rows
 
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         folder = Path(scratch)
@@ -225,31 +224,44 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
                 household_rows.prepare(runtime.cipher, household, authority)
                 for _ in range(count)
             ])
-        workers = [[PYTHON, "-m", "intake.cli", "worker"]] * PIPELINE_WORKERS
-        with processes(workers, env):
-            deadline = time.monotonic() + 60
-            while Worker.count(connection=runtime.redis) < PIPELINE_WORKERS:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the workers did not start")
-                time.sleep(0.05)
-            with processes([[PYTHON, "-m", "intake.cli", "scheduler"]], env):
-                deadline = time.monotonic() + 300
-                while True:
-                    with runtime.db.read() as session:  # the small batch table, not messages
-                        done = session.scalar(select(func.sum(models.Batch.count))) or 0
-                    if done == count or time.monotonic() > deadline:
-                        break
-                    time.sleep(0.1)
-                finished = time.time()
-            with runtime.db.read() as session:
-                first = session.scalar(select(func.min(models.Outbox.enqueued_at)))
-            assert first is not None
-            elapsed = finished - first.replace(tzinfo=first.tzinfo or dt.UTC).timestamp()
-        runtime.close()
-        if not runtime.settings.redis_url:  # connecting started it; nothing else stops it
-            EmbeddedRedis(runtime.settings.instance_dir).stop()
-    return {"messages": done or 0, "seconds": elapsed, "per_second": (done or 0) / elapsed,
+        done, elapsed = drain(runtime, env, count)
+    return {"messages": done, "seconds": elapsed, "per_second": done / elapsed,
             "chunk": chunk}
+
+
+def drain(runtime, env: dict[str, str], count: int) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    """Run the workers and the scheduler until `count` messages are in batches (or 300 s
+    passed); the messages batched and the seconds since the first outbox row was queued.
+    Stops the embedded Redis afterwards, and closes `runtime`."""
+    from rq import Worker
+
+    from intake.delivery.redis_connection import EmbeddedRedis
+    from intake.store import models
+
+    workers = [[PYTHON, "-m", "intake.cli", "worker"]] * PIPELINE_WORKERS
+    with processes(workers, env):
+        deadline = time.monotonic() + 60
+        while Worker.count(connection=runtime.redis) < PIPELINE_WORKERS:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not start")
+            time.sleep(0.05)
+        with processes([[PYTHON, "-m", "intake.cli", "scheduler"]], env):
+            deadline = time.monotonic() + 300
+            while True:
+                with runtime.db.read() as session:  # the small batch table, not messages
+                    done = session.scalar(select(func.sum(models.Batch.count))) or 0
+                if done == count or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            finished = time.time()
+        with runtime.db.read() as session:
+            first = session.scalar(select(func.min(models.Outbox.enqueued_at)))
+        assert first is not None
+        elapsed = finished - first.replace(tzinfo=first.tzinfo or dt.UTC).timestamp()
+    runtime.close()
+    if not runtime.settings.redis_url:  # connecting started it; nothing else stops it
+        EmbeddedRedis(runtime.settings.instance_dir).stop()
+    return int(done), elapsed
 
 
 def ceiling() -> dict[str, float]:
@@ -274,6 +286,13 @@ def build_loop() -> str:
 
 
 def main() -> None:
+    import documents  # bench/documents.py, beside this file
+
+    if sys.argv[1:] == ["documents"]:  # that part alone (`make bench-documents`)
+        lines = documents.section(documents.measure())
+        documents.write_alone(REPO / "bench" / "README.md", RESULTS_MARKER, lines)
+        print("\n".join(lines))
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     started = time.monotonic()
@@ -291,8 +310,12 @@ def main() -> None:
     fast = pipeline(chunk=Settings.relay_chunk, count=10_000)
     naive = pipeline(chunk=1, count=300)
     loop = build_loop()
+    attached = documents.section(documents.measure())
     speed.append(machine_speed())
     report(rows, mix, mix_cached, top, fast, naive, loop, time.monotonic() - started, speed)
+    readme = REPO / "bench" / "README.md"
+    documents.write_alone(readme, RESULTS_MARKER, attached)
+    print("\n".join(attached))
 
 
 def machine_speed() -> float:
