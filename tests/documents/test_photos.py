@@ -52,9 +52,16 @@ def test_a_turned_photo_is_made_upright():
 
 
 def test_a_large_photo_is_scaled_to_2000_px_on_its_long_side():
-    document = files.accept(documents.photo((4032, 3024)), "big.jpg")
+    document = files.accept(documents.photo((6000, 4500)), "big.jpg")
 
     assert document.pixels == (2000, 1500) == opened(document).size
+
+
+def test_a_phones_12_megapixel_photo_keeps_what_the_decoder_scaled_it_to():
+    """Halved while decoded (2016 x 1512), it is not resampled again for 16 pixels."""
+    document = files.accept(documents.photo((4032, 3024)), "IMG_0001.JPG")
+
+    assert document.pixels == (2016, 1512) == opened(document).size
 
 
 def test_a_png_screenshot_becomes_a_jpeg_on_white():

@@ -198,3 +198,30 @@ def test_the_status_page_offers_the_summary_in_the_applicants_language_and_germa
     for shown in ("Коваленко", "Kovalenko", "Ankunftsnachweis", "Antragszusammenfassung"):
         assert shown in text, shown
     assert client.get(link.group(1).replace("/s/", "/s/x")).status_code == 404
+
+
+def test_requests_with_files_wait_for_a_free_slot_and_give_it_back(app, client):
+    """At most UPLOADS_AT_ONCE requests with files are read at once in a process (32 at once
+    took 5.8 GB in the bench); the next waits, unread, and every slot comes back."""
+    import threading
+
+    from intake.web import uploads
+
+    _up_to_the_document_page(client)
+    slots = app.extensions["upload_slots"]
+    for _ in range(uploads.UPLOADS_AT_ONCE):
+        slots.acquire()
+    answers: list[int] = []
+    sending = threading.Thread(target=lambda: answers.append(_send(
+        client, "/en/person/0/document",
+        {**APPLICANT, "photo_page": (samples.photo(), "a.jpg")}).status_code))
+    sending.start()
+    sending.join(1.0)
+    assert answers == []  # waiting for a slot
+
+    slots.release()
+    sending.join(10)
+    assert answers == [303]
+    for _ in range(uploads.UPLOADS_AT_ONCE - 1):
+        slots.release()
+    assert all(slots.acquire(blocking=False) for _ in range(uploads.UPLOADS_AT_ONCE))
