@@ -168,7 +168,7 @@ class Packer:
         self._cipher, self._batch, self._created = cipher, batch, created
         self._stamp = created.timetuple()[:6]
         self._members: list[dict[str, str]] = []
-        self._zip = zipfile.ZipFile(_WriteOnly(out), "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+        self._zip = zipfile.ZipFile(_WriteOnly(out), "w")
 
     def add(self, messages: Sequence[StoredMessage]) -> None:
         """Add messages in order. A message erased since (retention, or on request) leaves
@@ -180,7 +180,11 @@ class Packer:
             digest = hashlib.sha256(xml).hexdigest()
             if digest != message.sha256:
                 raise ValueError(f"message {message.id} does not match its checksum")
-            self._zip.writestr(zipfile.ZipInfo(message.file_name, self._stamp), xml)
+            # Deflated at the level the payload was stored with, so its stored size tells
+            # the member's (`assemble`'s bound). A ZipInfo alone would be stored as it is:
+            # releases before 2026-12-07 wrote the messages uncompressed.
+            self._zip.writestr(zipfile.ZipInfo(message.file_name, self._stamp), xml,
+                               compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
             self._members.append({"name": message.file_name, "sha256": digest})
 
     def finish(self) -> None:
