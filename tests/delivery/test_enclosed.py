@@ -8,8 +8,8 @@ import dataclasses
 import hashlib
 import io
 import json
-import tracemalloc
 import os
+import tracemalloc
 import zipfile
 from types import SimpleNamespace
 
