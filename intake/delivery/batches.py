@@ -60,8 +60,10 @@ MEMBER_BYTES, FILE_BYTES = 512, 64 * 1024
 
 
 def _file_bytes(payload: Any) -> Any:
-    """What a message adds to its batch file, from its stored payload (SQL)."""
-    return func.coalesce(func.length(payload), 0) + MEMBER_BYTES
+    """What a message adds to its batch file, from its stored payload's size (SQL): as
+    recorded, else (stored before migration 0018) counted, which reads the payload."""
+    stored = func.coalesce(models.Message.stored_bytes, func.length(payload), 0)
+    return stored + MEMBER_BYTES
 
 
 def pending(session: Session, authority_key: str) -> int:
@@ -227,7 +229,7 @@ def groups(session: Session, batch: models.Batch, most_bytes: int = GROUP_BYTES)
     payloads stay within `most_bytes`: what packing reads at a time."""
     table, payloads = models.Message, models.MessagePayload
     rows = session.execute(
-        select(table.id, func.coalesce(func.length(payloads.payload), 0))
+        select(table.id, _file_bytes(payloads.payload))
         .outerjoin(payloads, payloads.message_id == table.id)
         .where(table.batch_id == batch.id)
         .order_by(table.file_name)

@@ -287,6 +287,7 @@ def _messages(
             enclosed=enclosures,
         )
         message_id = models.new_id()
+        payload = batches.seal(runtime.cipher, message_id, xml)
         rows.append(({
             "id": message_id,
             "person_id": person.id,
@@ -296,7 +297,8 @@ def _messages(
             "file_name": f"{person.application_id}.xml",
             "sha256": hashlib.sha256(xml).hexdigest(),
             "created_at": now,
-        }, {"message_id": message_id, "payload": batches.seal(runtime.cipher, message_id, xml)}))
+            "stored_bytes": len(payload),
+        }, {"message_id": message_id, "payload": payload}))
     return rows
 
 

@@ -183,3 +183,32 @@ def test_downloads_stream_the_file_and_a_tampered_one_gives_nothing(client, subm
         except ValueError:
             pieces = []
     assert pieces == []
+
+
+def test_messages_stored_before_their_size_was_kept_are_counted_by_their_payload(runtime):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from intake.dataset.schemas import HouseholdSchema
+    from intake.delivery import jobs, outbox
+    from intake.registrations import register
+    from intake.runtime import bind
+
+    for _ in range(3):
+        register.register(runtime, HouseholdSchema().load(ADULT))
+    bind(runtime)
+    outbox.relay(runtime)
+    with runtime.db.read() as session:
+        jobs.build_payloads(list(session.scalars(select(models.Outbox.id))))
+    with runtime.db.transaction() as session:
+        kept = dict(session.execute(select(models.Message.id, models.Message.stored_bytes)).all())
+        payloads = session.execute(select(models.MessagePayload.message_id,
+                                          models.MessagePayload.payload)).all()
+        assert kept == {message_id: len(payload) for message_id, payload in payloads}
+        session.execute(update(models.Message).values(stored_bytes=None))  # as before 0018
+    two = batches.FILE_BYTES + 2 * (max(kept.values()) + batches.MEMBER_BYTES)
+    with runtime.db.transaction() as session:
+        counts = [batches.assemble(session, "073400", dt.datetime.now(dt.UTC), max_bytes=two)
+                  for _ in range(3)]
+        assert [batch.count if batch else None for batch in counts] == [2, 1, None]
