@@ -12,6 +12,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from intake.dataset import names, transliteration
 from intake.dataset.domain import Document, Person
 from intake.xaus.codes import AUSWEISART, DOKUMENTFORMAT
 from intake.xaus.elements import code
@@ -20,6 +21,9 @@ from intake.xaus.writer import Writer
 # The extension `dateiname` must carry (the schema's annotation asks for it).
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg"}
 SUMMARY_FILE_NAME = "Antragszusammenfassung.pdf"
+# An "other" proof's own words that DIN 91379 cannot carry nor Latin letters spell (Arabic
+# script, say): the summary lists them as written.
+UNSENDABLE_DESCRIPTION = "Sonstiger Nachweis (Beschreibung in der Antragszusammenfassung)"
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,18 @@ def write_proofs(out: Writer, proofs: Sequence[Enclosure], file_stem: str) -> No
         if not proof.description:
             raise ValueError("a proof is sent with its description")
         name = f"{file_stem}-{number}.{EXTENSIONS.get(proof.media_type, 'bin')}"
-        _document_or_reference(out, "xa:nachweis", proof, name, proof.description)
+        _document_or_reference(out, "xa:nachweis", proof, name, sendable(proof.description))
+
+
+def sendable(description: str) -> str:
+    """A proof's description as `bezeichnung` (DIN 91379 datatypeC) can carry it: the
+    German ones as they are; an "other" proof's own words (documents.proofs) in Cyrillic
+    spelled in Latin letters, as names are; anything else replaced by a pointer to the
+    summary, which prints every script."""
+    text = names.normalize(description)
+    if names.first_disallowed(text) is None:
+        return text
+    return transliteration.propose_latin(text) or UNSENDABLE_DESCRIPTION
 
 
 def pages_as_proofs(person: Person, pages: Sequence[Enclosure]) -> list[Enclosure]:

@@ -156,3 +156,15 @@ def test_a_proof_without_description_is_refused() -> None:
 def test_the_same_documents_give_the_same_bytes() -> None:
     first, again = (etree.tostring(message()) for _ in range(2))
     assert first == again
+
+
+def test_an_other_proofs_own_words_are_sent_as_din_91379_allows() -> None:
+    said = ("Довідка з роботи", "شهادة عمل", "Arbeitsvertrag  mit\tFirma")
+    enclosed = xaus.Enclosures(proofs=tuple(
+        xaus.Enclosure(b"%PDF-1.7", "application/pdf", words) for words in said))
+    root = message(enclosed=enclosed)
+    assert root.xpath("xa:nachweis/xa:bezeichnung/text()", namespaces=NSMAP) == [
+        "Dovidka z roboty",
+        "Sonstiger Nachweis (Beschreibung in der Antragszusammenfassung)",
+        "Arbeitsvertrag mit Firma",
+    ]
