@@ -62,6 +62,9 @@ class Settings:
     relay_interval: float = 0.5
     relay_chunk: int = 500  # outbox rows per job; 1 is the naive one-job-per-registration
     batch_interval: float = 120.0  # seconds between batch assemblies per authority
+    # A batch file's size bound (bytes); with documents a message is ~1 MB. Transports and
+    # the authorities' download clients fare better with a few hundred MB than with GB.
+    batch_max_bytes: int = 200 * 10**6
     reconcile_after: float = 20.0  # seconds before a queued, unfinished job is looked into
     retention: dt.timedelta = dt.timedelta(days=30)  # after acknowledgement
 
@@ -120,6 +123,8 @@ class Settings:
             bind=env.get("INTAKE_BIND", cls.bind),
             proxies=int(env.get("INTAKE_PROXIES", cls.proxies)),
             batch_interval=float(env.get("INTAKE_BATCH_INTERVAL", cls.batch_interval)),
+            batch_max_bytes=_positive("INTAKE_BATCH_MAX_BYTES",
+                                      env.get("INTAKE_BATCH_MAX_BYTES", cls.batch_max_bytes)),
             relay_chunk=int(env.get("INTAKE_RELAY_CHUNK", cls.relay_chunk)),
             reconcile_after=float(env.get("INTAKE_RECONCILE_AFTER", cls.reconcile_after)),
             retention=dt.timedelta(days=float(env.get("INTAKE_RETENTION_DAYS", "30"))),
@@ -142,6 +147,7 @@ class Settings:
             "INTAKE_BIND": self.bind,
             "INTAKE_PROXIES": str(self.proxies),
             "INTAKE_BATCH_INTERVAL": str(self.batch_interval),
+            "INTAKE_BATCH_MAX_BYTES": str(self.batch_max_bytes),
             "INTAKE_RELAY_CHUNK": str(self.relay_chunk),
             "INTAKE_RECONCILE_AFTER": str(self.reconcile_after),
             "INTAKE_RETENTION_DAYS": str(self.retention.total_seconds() / 86400),
@@ -229,6 +235,16 @@ def _sender(env: Mapping[str, str], mode: str) -> dict[str, str]:
     if not re.fullmatch(r"[0-9]{5}", sender["sender_postal_code"]):
         raise ConfigError("INTAKE_SENDER_POSTAL_CODE must be five digits")
     return sender
+
+
+def _positive(name: str, value: str | int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise ConfigError(f"{name} must be a whole number of bytes above 0")
+    return number
 
 
 def _test_flag(value: str | None, mode: str) -> str | None:

@@ -119,6 +119,9 @@ def configure_logging(level: int = logging.INFO, *, in_background: bool = False)
     # pypdf warns about what it repairs in an uploaded PDF and quotes the objects it found
     # (form fields' values, titles): personal data, never logged (documents.pdfs).
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+    # fontTools logs 33 lines at INFO for every font it subsets ("glyf pruned"): that is,
+    # for every application summary the payload job makes, once per household.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def stop_logging() -> None:

@@ -135,3 +135,14 @@ def test_a_malformed_blob_url_is_refused_without_repeating_it(url: str):
     with pytest.raises(ConfigError, match="INTAKE_BLOB_URL must be") as refused:
         parse_blob_url(url)
     assert "secret" not in str(refused.value) and "pw" not in str(refused.value)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "200MB", ""])
+def test_the_batch_byte_bound_is_a_positive_number(tmp_path: Path, value: str):
+    env = {"INTAKE_INSTANCE_DIR": str(tmp_path)}
+    assert Settings.from_env(env).batch_max_bytes == 200_000_000
+    settings = Settings.from_env({**env, "INTAKE_BATCH_MAX_BYTES": "50000000"})
+    assert settings.batch_max_bytes == 50_000_000
+    assert Settings.from_env(settings.to_env()) == settings
+    with pytest.raises(ConfigError, match="INTAKE_BATCH_MAX_BYTES"):
+        Settings.from_env({**env, "INTAKE_BATCH_MAX_BYTES": value})

@@ -77,10 +77,14 @@ class PartialDate:
 
 @dataclass(frozen=True)
 class Document:
+    """A person's identity document. `valid_from` (the date of issue) is asked by neither
+    the form nor the API yet; XAusländer's ausweisdokument needs it beside `valid_until`."""
+
     type: str
     number: str
     issuing_country: str | None = None
     valid_until: dt.date | None = None
+    valid_from: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -19,16 +19,17 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO
 
 from jwcrypto import jwk
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.delivery import batches
-from intake.delivery.files import private_folder, write_atomic
+from intake.delivery.files import private_folder, written_atomic
 from intake.security import sealing
 from intake.security.crypto import FieldCipher
 from intake.store import models
@@ -70,22 +71,24 @@ def write(
     if not again and existing.exists():
         return existing
     return write_packed(cipher, xml_out, batch, recipient(session, batch.authority_key),
-                        lambda: batches.archive(session, cipher, batch))
+                        lambda out: batches.pack_into(out, session, cipher, batch))
 
 
 def write_packed(
     cipher: FieldCipher, xml_out: Path, batch: models.Batch,
-    to: sealing.PublicKey | None, packed: Callable[[], bytes],
+    to: sealing.PublicKey | None, pack: Callable[[BinaryIO], None],
 ) -> Path:
-    """Write the zip that `packed` makes, sealed to `to` (None: under the data key), aside
-    and then renamed; the file under the batch's other name, if any, goes."""
+    """Write the zip that `pack` writes to the stream it is given, sealed to `to` (None:
+    under the data key) as it comes, aside and then renamed; the file under the batch's
+    other name, if any, goes. Memory holds a piece of the file at a time, never all of it."""
     batch.sealed_to = to.thumbprint if to is not None else None
     target = path(xml_out, batch)
-    zipped = packed()
-    protected = (sealing.seal(to, zipped) if to is not None
-                 else cipher.encrypt_bytes(zipped, context(batch.id)).encode())
     private_folder(xml_out)
-    write_atomic(target, protected)
+    with written_atomic(target) as file:
+        encrypted = (sealing.sealing(to, file) if to is not None
+                     else cipher.encrypting(file, context(batch.id)))
+        with encrypted as plaintext:
+            pack(plaintext)  # type: ignore[arg-type]  # GcmWriter writes, as zipfile needs
     for other in _names(xml_out, batch):
         if other != target:
             other.unlink(missing_ok=True)
@@ -106,6 +109,12 @@ def remove(xml_out: Path, batch: models.Batch) -> None:
 def opened(cipher: FieldCipher, batch_id: str, stored: bytes) -> bytes:
     """The zip of a file under the data key (a sealed file only its authority opens)."""
     return cipher.decrypt_bytes(stored.decode(), context(batch_id))
+
+
+def opened_pieces(cipher: FieldCipher, batch_id: str, file: BinaryIO) -> Iterator[bytes]:
+    """The zip of an open file under the data key, in pieces, for a download: nothing
+    comes before the whole file is authenticated (DecryptionError)."""
+    return cipher.decrypting(file, context(batch_id))
 
 
 def batch_id_of(name: Path) -> str:

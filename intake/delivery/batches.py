@@ -15,14 +15,18 @@ import json
 import zipfile
 import zlib
 from collections.abc import Sequence
+from typing import Any, BinaryIO
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from intake.security.crypto import FieldCipher
 from intake.store import models
 
 MAX_MESSAGES = 5000
+MAX_BYTES = 200 * 10**6  # a batch file's bound by default (Settings.batch_max_bytes)
+# Stored payload bytes read at a time while packing a batch: what one file write holds.
+GROUP_BYTES = 16 * 2**20
 # A message as a batch file is made from it: id, file name, sealed payload (None once
 # erased), sha256 of its XML.
 StoredMessage = Row[str, str, str | None, str]
@@ -49,6 +53,19 @@ def unseal(cipher: FieldCipher, message_id: str, payload: str) -> bytes:
     return plaintext if plaintext.startswith(b"<") else zlib.decompress(plaintext)
 
 
+# What a message adds to a batch file beyond its stored payload (which is its compressed XML
+# in base64, as the sealed file holds the zip): two zip headers, a data descriptor, its name
+# twice and its manifest line, in base64. The file's own header and end are in FILE_BYTES.
+MEMBER_BYTES, FILE_BYTES = 512, 64 * 1024
+
+
+def _file_bytes(payload: Any) -> Any:
+    """What a message adds to its batch file, from its stored payload's size (SQL): as
+    recorded, else (stored before migration 0018) counted, which reads the payload."""
+    stored = func.coalesce(models.Message.stored_bytes, func.length(payload), 0)
+    return stored + MEMBER_BYTES
+
+
 def pending(session: Session, authority_key: str) -> int:
     return int(session.scalar(
         select(func.count()).select_from(models.Message).where(
@@ -57,10 +74,24 @@ def pending(session: Session, authority_key: str) -> int:
     ) or 0)
 
 
+def pending_bytes(session: Session, authority_key: str) -> int:
+    """What the authority's waiting messages would add to batch files."""
+    return int(session.scalar(
+        select(func.sum(_file_bytes(models.MessagePayload.payload)))
+        .select_from(models.Message)
+        .outerjoin(models.MessagePayload,
+                   models.MessagePayload.message_id == models.Message.id)
+        .where(models.Message.authority_key == authority_key, models.message_waiting())
+    ) or 0)
+
+
 def assemble(
-    session: Session, authority_key: str, now: dt.datetime, limit: int = MAX_MESSAGES
+    session: Session, authority_key: str, now: dt.datetime, limit: int = MAX_MESSAGES,
+    max_bytes: int = MAX_BYTES,
 ) -> models.Batch | None:
-    """Put up to `limit` pending messages of an authority into a new batch (None if none wait)."""
+    """Put up to `limit` pending messages of an authority, oldest first, into a new batch
+    whose file stays within `max_bytes` (a single larger message goes alone); None if none
+    wait."""
     # One assembly at a time per authority: sequence numbers without gaps or twins. The lock
     # also orders assembly after a key change (authorities.keys), whose key the batch takes.
     authority = session.get(models.Authority, authority_key, with_for_update=True)
@@ -74,11 +105,24 @@ def assemble(
     )
     session.add(batch)
     session.flush()
-    waiting = (
-        select(models.Message.id)
-        .where(models.Message.authority_key == authority_key, models.message_waiting())
-        .order_by(models.Message.created_at, models.Message.id)
+    message, payloads = models.Message, models.MessagePayload
+    oldest = (
+        select(message.id, message.created_at, _file_bytes(payloads.payload).label("size"))
+        .outerjoin(payloads, payloads.message_id == message.id)
+        .where(message.authority_key == authority_key, models.message_waiting())
+        .order_by(message.created_at, message.id)
         .limit(limit)
+        .subquery()
+    )
+    order = (oldest.c.created_at, oldest.c.id)
+    running = select(
+        oldest.c.id,
+        func.sum(oldest.c.size).over(order_by=order).label("upto"),
+        func.row_number().over(order_by=order).label("place"),
+    ).subquery()
+    waiting = (
+        select(running.c.id)
+        .where(or_(running.c.place == 1, running.c.upto <= max_bytes - FILE_BYTES))
         .scalar_subquery()
     )
     taken = session.execute(
@@ -94,52 +138,126 @@ def assemble(
     return batch
 
 
-def contents(session: Session, batch: models.Batch) -> Sequence[StoredMessage]:
-    """The stored messages of a batch, as `pack` takes them."""
+def contents(
+    session: Session, batch: models.Batch, message_ids: Sequence[str] | None = None
+) -> Sequence[StoredMessage]:
+    """The stored messages of a batch (those of `message_ids`), as `Packer.add` takes them."""
     table, payloads = models.Message, models.MessagePayload
-    return session.execute(  # rows, not ORM objects: a batch holds thousands
+    query = (  # rows, not ORM objects: a batch holds thousands
         select(table.id, table.file_name, payloads.payload, table.sha256)
         .outerjoin(payloads, payloads.message_id == table.id)
         .where(table.batch_id == batch.id)
         .order_by(table.file_name)
-    ).all()
-
-
-def pack(cipher: FieldCipher, batch: models.Batch, messages: Sequence[StoredMessage]) -> bytes:
-    """The batch as a zip: one XML file per message and manifest.json, byte for byte stable
-    for the same messages. A message erased since (retention, or on request) leaves the
-    file too, and the manifest counts what it holds."""
-    created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(
-        tzinfo=dt.UTC
     )
-    stamp = created.timetuple()[:6]
-    members = []
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zipped:
+    if message_ids is not None:
+        query = query.where(table.id.in_(message_ids))
+    return session.execute(query).all()
+
+
+class Packer:
+    """Writes a batch's zip to a stream member by member, as the messages come (`add`), and
+    the manifest and directory at the end (`finish`): a batch of hundreds of megabytes is
+    never whole in memory. Byte for byte stable for the same messages.
+
+    The stream is written to only (no seek, no tell: it is encrypted as it goes), so every
+    member has its sizes and CRC in a data descriptor after its data, as zip allows.
+    """
+
+    def __init__(self, cipher: FieldCipher, batch: models.Batch, out: BinaryIO) -> None:
+        created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(
+            tzinfo=dt.UTC
+        )
+        self._cipher, self._batch, self._created = cipher, batch, created
+        self._stamp = created.timetuple()[:6]
+        self._members: list[dict[str, str]] = []
+        self._zip = zipfile.ZipFile(_WriteOnly(out), "w")
+
+    def add(self, messages: Sequence[StoredMessage]) -> None:
+        """Add messages in order. A message erased since (retention, or on request) leaves
+        the file too, and the manifest counts what it holds."""
         for message in messages:
             if message.payload is None:
-                continue  # erased since (on request, or retention): it leaves the file too
-            xml = unseal(cipher, message.id, message.payload)
+                continue
+            xml = unseal(self._cipher, message.id, message.payload)
             digest = hashlib.sha256(xml).hexdigest()
             if digest != message.sha256:
                 raise ValueError(f"message {message.id} does not match its checksum")
-            zipped.writestr(zipfile.ZipInfo(message.file_name, stamp), xml)
-            members.append({"name": message.file_name, "sha256": digest})
+            # Deflated at the level the payload was stored with, so its stored size tells
+            # the member's (`assemble`'s bound). A ZipInfo alone would be stored as it is:
+            # releases before 2026-12-07 wrote the messages uncompressed.
+            self._zip.writestr(zipfile.ZipInfo(message.file_name, self._stamp), xml,
+                               compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+            self._members.append({"name": message.file_name, "sha256": digest})
+
+    def finish(self) -> None:
+        """Write manifest.json and the zip's directory."""
         manifest = {
-            "batch_id": batch.id,
-            "authority": batch.authority_key,
-            "sequence": batch.sequence,
-            "created": created.isoformat(timespec="milliseconds"),
-            "count": len(members),
-            "members": members,
+            "batch_id": self._batch.id,
+            "authority": self._batch.authority_key,
+            "sequence": self._batch.sequence,
+            "created": self._created.isoformat(timespec="milliseconds"),
+            "count": len(self._members),
+            "members": self._members,
         }
-        zipped.writestr(
-            zipfile.ZipInfo("manifest.json", stamp),
+        self._zip.writestr(
+            zipfile.ZipInfo("manifest.json", self._stamp),
             json.dumps(manifest, indent=2, sort_keys=True).encode(),
         )
-    return buffer.getvalue()
+        self._zip.close()
+
+
+class _WriteOnly:
+    """`out` without seek or tell, whatever it is: zipfile then writes data descriptors, so
+    a zip in memory (`archive`) is the same bytes as one written through encryption."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+
+    def write(self, data: bytes) -> int:
+        self._out.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def close(self) -> None:
+        """Nothing: whoever opened `out` closes it (zipfile leaves a passed stream open)."""
+
+
+def groups(session: Session, batch: models.Batch, most_bytes: int = GROUP_BYTES) -> list[list[str]]:
+    """The batch's message ids in file-name order (the zip's), cut into groups whose stored
+    payloads stay within `most_bytes`: what packing reads at a time."""
+    table, payloads = models.Message, models.MessagePayload
+    rows = session.execute(
+        select(table.id, _file_bytes(payloads.payload))
+        .outerjoin(payloads, payloads.message_id == table.id)
+        .where(table.batch_id == batch.id)
+        .order_by(table.file_name)
+    ).all()
+    cut: list[list[str]] = []
+    held = most_bytes
+    for message_id, size in rows:
+        if held + size > most_bytes or not cut:
+            cut.append([])
+            held = 0
+        cut[-1].append(message_id)
+        held += size
+    return cut
+
+
+def pack_into(
+    out: BinaryIO, session: Session, cipher: FieldCipher, batch: models.Batch
+) -> None:
+    """The batch's zip, from the database alone, written to `out` a group at a time."""
+    packer = Packer(cipher, batch, out)
+    for group in groups(session, batch):
+        packer.add(contents(session, batch, group))
+    packer.finish()
 
 
 def archive(session: Session, cipher: FieldCipher, batch: models.Batch) -> bytes:
-    """The batch's zip, from the database alone."""
-    return pack(cipher, batch, contents(session, batch))
+    """The batch's zip, from the database alone, in memory (tools and tests; files are
+    written by `pack_into`, the same bytes)."""
+    buffer = io.BytesIO()
+    pack_into(buffer, session, cipher, batch)
+    return buffer.getvalue()

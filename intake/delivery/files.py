@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 # Batch files hold personal data (sealed or encrypted, but still): no other local user lists
 # or reads them, whatever umask the process was started with.
@@ -27,14 +30,26 @@ def write_atomic(path: Path, data: bytes) -> None:
     A reader (the authority's transport) sees either no file or the complete file, and a
     crash at any point leaves at most a hidden temporary file behind.
     """
+    with written_atomic(path) as file:
+        file.write(data)
+
+
+@contextlib.contextmanager
+def written_atomic(path: Path) -> Iterator[BinaryIO]:
+    """A file to write in pieces that appears at `path` whole when the block ends, as
+    `write_atomic` gives it; an exception in the block removes the part written."""
     private_folder(path.parent)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     # Created with its mode: a file opened first and chmod-ed after is readable in between.
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
+    try:
+        with os.fdopen(handle, "wb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, path)
     directory = os.open(path.parent, os.O_RDONLY)
     try:

@@ -13,7 +13,7 @@ import hashlib
 import importlib.metadata
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from intake import xaus
 from intake.config import Settings
 from intake.dataset import domain
-from intake.delivery import background, batch_files, batches
+from intake.delivery import background, batch_files, batches, enclosed
 from intake.registrations.booking import LOCAL_TIME, aware
 from intake.runtime import Runtime, bound
 from intake.store import models
@@ -64,22 +64,28 @@ STORE_ROWS = 200
 def build_payloads(outbox_ids: list[int]) -> int:
     """Build the messages of several outbox rows and store them in short transactions.
 
-    The rows are read and their messages built outside any transaction (on SQLite the write
-    lock is the whole database's, and building takes far longer than storing; building, at
-    the lowest priority, may wait long), then stored in transactions of at most STORE_ROWS
-    rows, each marking its rows done. A row whose messages cannot be built is left undone
-    and does not stop the others; the job then fails as a whole, so rq retries it, skipping
-    the rows done.
+    The rows are read, then taken in parts of at most STORE_ROWS rows whose documents fit
+    `enclosed.PART_BYTES`: a part's documents are read, its messages built outside any
+    transaction (on SQLite the write lock is the whole database's, and building takes far
+    longer than storing; building, at the lowest priority, may wait long), then stored in
+    one transaction that marks its rows done. A row whose messages cannot be built is left
+    undone and does not stop the others; the job then fails as a whole, so rq retries it,
+    skipping the rows done.
     """
     runtime = bound()
     with runtime.db.read() as session:
         work = _owed(session, outbox_ids)
-    built, failed = background.compute(_build, runtime, work)
-    written = 0
-    rows = list(built)
-    for start in range(0, len(rows), STORE_ROWS):
+    written, failed = 0, {}
+    for part in enclosed.parts(work.rows, work.carried, STORE_ROWS):
+        with_documents = {key for _row, key in part if work.carried.get(key)}
+        documents = {}
+        if with_documents:
+            with runtime.db.read() as session:
+                documents = enclosed.load(session, runtime.cipher, runtime.blobs, with_documents)
+        built, part_failed = background.compute(_build, runtime, work, part, documents)
+        failed.update(part_failed)
         with runtime.db.transaction() as session:
-            written += _store(session, {row: built[row] for row in rows[start:start + STORE_ROWS]})
+            written += _store(session, built)
     _batch_when_full(runtime, {row.authority_key for row in work.registrations.values()})
     if failed:
         with runtime.db.transaction() as session:  # operators and the status page see it
@@ -111,6 +117,7 @@ def _batch_when_full(runtime: Runtime, authority_keys: set[str]) -> None:
         full = [
             key for key in sorted(authority_keys)
             if batches.pending(session, key) >= batches.MAX_MESSAGES
+            or batches.pending_bytes(session, key) >= runtime.settings.batch_max_bytes
         ]
     for authority_key in full:
         enqueue_batches(runtime.queue("batches"), authority_key)
@@ -136,6 +143,7 @@ class _Owed:
     persons: dict[str, list[Row[Any]]]  # by registration id, in household order
     authorities: dict[str, domain.Authority]
     done: set[str]  # persons who have their message already
+    carried: dict[str, int]  # document bytes per registration (enclosed.carried_bytes)
 
 
 def _owed(session: Session, outbox_ids: list[int]) -> _Owed:
@@ -158,7 +166,9 @@ def _owed(session: Session, outbox_ids: list[int]) -> _Owed:
         select(_AUTHORITY).where(_AUTHORITY.c.key.in_(keys))
     )}
     owed = [(row.id, row.registration_id) for row in rows]
-    return _Owed(owed, registrations, persons, authorities, _built_for(session, ids))
+    members = {key: len(household) for key, household in persons.items()}
+    carried = enclosed.carried_bytes(session, ids, members)
+    return _Owed(owed, registrations, persons, authorities, _built_for(session, ids), carried)
 
 
 def _built_for(session: Session, registration_ids: set[str]) -> set[str]:
@@ -169,18 +179,21 @@ def _built_for(session: Session, registration_ids: set[str]) -> set[str]:
 
 
 def _build(
-    runtime: Runtime, work: _Owed
+    runtime: Runtime, work: _Owed, part: list[tuple[int, str]],
+    documents: dict[str, enclosed.Loaded],
 ) -> tuple[dict[int, tuple[str, list[Built]]], dict[int, str]]:
-    """The message rows per outbox row ({outbox id: (registration id, rows)}), and why each
-    row that failed did ({outbox id: reason}). A registration erased meanwhile owes nothing."""
+    """The message rows per outbox row of `part` ({outbox id: (registration id, rows)}), and
+    why each row that failed did ({outbox id: reason}). A registration erased meanwhile owes
+    nothing."""
     now = dt.datetime.now(dt.UTC)
     built, failed = {}, {}
-    for outbox_id, registration_id in work.rows:
+    for outbox_id, registration_id in part:
         try:
             registration = work.registrations[registration_id]
             built[outbox_id] = (registration_id, _messages(
                 runtime, registration, work.persons[registration_id],
                 work.authorities[registration.authority_key], work.done, now,
+                documents.get(registration_id),
             ))
         except Erased:
             built[outbox_id] = (registration_id, [])
@@ -238,11 +251,19 @@ def _messages(
     authority: domain.Authority,
     done: set[str],
     now: dt.datetime,
+    documents: enclosed.Loaded | None,
 ) -> list[Built]:
     """The message and payload rows of one registration's persons that have none yet."""
     household = household_of(runtime.cipher, registration, persons)
     application_ids = [person.application_id for person in persons]
     author = sender(runtime.settings)
+    if all(person.id in done for person in persons):
+        return []
+    # Once per household: every member's message carries the same summary and proofs.
+    enclosures = enclosed.enclosures(
+        runtime.settings, household, documents, reference=registration.reference,
+        registered=aware(registration.created_at), authority=authority,
+    )
     rows = []
     for index, person in enumerate(persons):
         if person.id in done:
@@ -263,8 +284,10 @@ def _messages(
             envelope=envelope,
             application_date=application_date(registration.created_at),
             schema=runtime.schema,
+            enclosed=enclosures,
         )
         message_id = models.new_id()
+        payload = batches.seal(runtime.cipher, message_id, xml)
         rows.append(({
             "id": message_id,
             "person_id": person.id,
@@ -274,7 +297,8 @@ def _messages(
             "file_name": f"{person.application_id}.xml",
             "sha256": hashlib.sha256(xml).hexdigest(),
             "created_at": now,
-        }, {"message_id": message_id, "payload": batches.seal(runtime.cipher, message_id, xml)}))
+            "stored_bytes": len(payload),
+        }, {"message_id": message_id, "payload": payload}))
     return rows
 
 
@@ -330,21 +354,32 @@ def build_batches(authority_key: str) -> int:
     made = 0
     while True:
         with runtime.db.transaction() as session:
-            batch = batches.assemble(session, authority_key, dt.datetime.now(dt.UTC))
+            batch = batches.assemble(session, authority_key, dt.datetime.now(dt.UTC),
+                                     max_bytes=runtime.settings.batch_max_bytes)
         if batch is None:
             break
         made += 1
-        # The read ends before packing: on SQLite a snapshot kept while packing at the lowest
-        # priority would keep the log from starting over.
+        # Reads end before packing: on SQLite a snapshot kept while packing at the lowest
+        # priority would keep the log from starting over. So the payloads are read a group
+        # at a time, each group packed (and encrypted into the file) before the next read.
         with runtime.db.read() as session:
-            stored = batches.contents(session, batch)
+            groups = batches.groups(session, batch)
             to = batch_files.recipient(session, authority_key)
         if (to.thumbprint if to is not None else None) != batch.sealed_to:
             # The authority's key changed since assembly: the scheduler writes the file
             # sealed to the new one (batch_files.to_write).
             continue
         batch_files.write_packed(runtime.cipher, runtime.settings.xml_out, batch, to,
-                                 functools.partial(background.compute, batches.pack,
-                                                   runtime.cipher, batch, stored))
+                                 functools.partial(_pack, runtime, batch, groups))
     log.info("authority %s: %d batch(es)", authority_key, made)
     return made
+
+
+def _pack(runtime: Runtime, batch: models.Batch, groups: list[list[str]],
+          out: BinaryIO) -> None:
+    packer = batches.Packer(runtime.cipher, batch, out)
+    for group in groups:
+        with runtime.db.read() as session:
+            stored = batches.contents(session, batch, group)
+        background.compute(packer.add, stored)
+    background.compute(packer.finish)

@@ -10,17 +10,17 @@ what they are given and write it as HTML. So the two parts cannot drift apart.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, has_app_context, render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from intake.config import Settings
 from intake.dataset import domain
 from intake.delivery import invitation
+from intake.delivery.catalogs import app_for
 from intake.delivery.mail_transport import CALENDAR_METHOD, Content
 from intake.store import mail_rows
 
@@ -52,7 +52,7 @@ def render(settings: Settings, letter: Letter, now: dt.datetime) -> Content:
     """The subject, text and HTML of a mail, in the registration's language; for a booked
     appointment, its calendar file too (stamped `now`)."""
     values = _values(settings, letter)
-    with _app(settings).app_context(), force_locale(letter.language):
+    with app_for(settings).app_context(), force_locale(letter.language):
         subject = str(_SUBJECTS[letter.kind]) % {"reference": letter.reference}
         text, html = (
             render_template(f"mail/{letter.kind}.txt", m=_macros(part), subject=subject,
@@ -101,19 +101,3 @@ def site(settings: Settings) -> str:
     """The base of links in mails: INTAKE_PUBLIC_URL (a worker has no request to take the
     host from); in development, the web server's own address."""
     return (settings.public_url or f"http://{settings.bind}").rstrip("/")
-
-
-def _app(settings: Settings) -> Flask:
-    """The app whose templates and catalogs render mails: the process's own (the worker's
-    command runs in its app), else one made for rendering."""
-    if has_app_context():
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        return app
-    return _made_app(settings)
-
-
-@functools.cache
-def _made_app(settings: Settings) -> Flask:
-    from intake import create_app  # the app package sits above delivery
-
-    return create_app(settings)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from intake.security import streams
 
 NONCE_BYTES = 12
 
@@ -31,6 +36,7 @@ class FieldCipher:
             raise ValueError("at least one data key is needed")
         self._current_id = keys[0][0]
         self._aeads = {key_id: AESGCM(key) for key_id, key in keys}
+        self._keys = dict(keys)  # for the streams, which AESGCM cannot do
         self._index_key = index_key
 
     @property
@@ -63,6 +69,34 @@ class FieldCipher:
         key_id, _, raw = sealed.partition(b".")
         return self._open(key_id.decode(errors="replace"), raw, context)
 
+    @contextlib.contextmanager
+    def encrypting(self, out: BinaryIO, context: str) -> Iterator[streams.GcmWriter]:
+        """A file to write plaintext to, that reaches `out` as `encrypt_bytes` would give the
+        whole: for batch files, written in pieces without the whole in memory."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        out.write(f"{self._current_id}.".encode())
+        text = streams.Base64Writer(out, padded=True)
+        text.write(nonce)
+        writer = streams.GcmWriter(self._keys[self._current_id], nonce, context.encode(), text)
+        yield writer
+        text.write(writer.finish())
+        text.close()
+
+    def decrypting(self, file: BinaryIO, context: str) -> Iterator[bytes]:
+        """What `encrypting` (or `encrypt_bytes`) wrote to a seekable file, decrypted in
+        pieces; nothing comes before the whole is authenticated (DecryptionError)."""
+        file.seek(0)
+        key_id = file.read(80).partition(b".")[0].decode(errors="replace")
+        key = self._keys.get(key_id)
+        if key is None:
+            raise DecryptionError(f"no data key with id {key_id!r}")
+        pieces = streams.decrypted(file, len(key_id) + 1, key, context.encode())
+        try:
+            first = next(pieces, b"")
+        except InvalidTag as error:
+            raise DecryptionError(f"value does not belong to {context}") from error
+        return _chained(first, pieces)
+
     def _seal(self, plaintext: bytes, context: str) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)
         return nonce + self._aeads[self._current_id].encrypt(nonce, plaintext, context.encode())
@@ -86,6 +120,12 @@ class FieldCipher:
         if not self._index_key:
             raise ValueError("no index key configured")
         return hmac.new(self._index_key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _chained(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
 
 
 def random_token(nbytes: int = 16) -> str:

@@ -9,11 +9,19 @@ authority holding several keys knows which one to use.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwcrypto import jwe, jwk
-from jwcrypto.common import JWException, base64url_decode
+from jwcrypto.common import JWException, base64url_decode, base64url_encode
+
+from intake.security import streams
 
 # NIST SP 800-57 and BSI TR-02102-1: RSA below 2048 bits no longer protects data that must
 # stay confidential for years.
@@ -72,6 +80,31 @@ def seal(key: PublicKey, plaintext: bytes) -> bytes:
     token = jwe.JWE(plaintext, protected=json.dumps(header))
     token.add_recipient(jwk.JWK.from_json(key.jwk))
     return str(token.serialize(compact=True)).encode()
+
+
+@contextlib.contextmanager
+def sealing(key: PublicKey, out: BinaryIO) -> Iterator[streams.GcmWriter]:
+    """A file to write plaintext to, that reaches `out` as the JWE `seal` makes of the whole
+    (the same header, algorithms and compact form), written in pieces: a batch file of
+    hundreds of megabytes is never held in memory. Any JOSE library opens it."""
+    header = json.dumps({"alg": ALGORITHM, "enc": ENCRYPTION, "kid": key.thumbprint})
+    protected = base64url_encode(header.encode())
+    content_key, iv = secrets.token_bytes(32), secrets.token_bytes(12)
+    fields = json.loads(key.jwk)
+    public = rsa.RSAPublicNumbers(
+        int.from_bytes(base64url_decode(fields["e"]), "big"),
+        int.from_bytes(base64url_decode(fields["n"]), "big"),
+    ).public_key()
+    wrapped = public.encrypt(content_key, padding.OAEP(
+        mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+    out.write(f"{protected}.{base64url_encode(wrapped)}.{base64url_encode(iv)}.".encode())
+    text = streams.Base64Writer(out, padded=False)
+    # RFC 7516 5.1: the additional data is the encoded protected header, as ASCII.
+    writer = streams.GcmWriter(content_key, iv, protected.encode(), text)
+    yield writer
+    tag = writer.finish()
+    text.close()
+    out.write(f".{base64url_encode(tag)}".encode())
 
 
 def unseal(private_keys: jwk.JWKSet, sealed: bytes) -> bytes:

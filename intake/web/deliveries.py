@@ -7,8 +7,9 @@ did not exist.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import (
     Blueprint,
@@ -112,26 +113,46 @@ def _downloaded(session: Any, batch_ids: list[str]) -> set[str]:
 def _zip(batch_id: str, authority_key: str | None, user_id: int | None) -> Response:
     """A batch's file, its download audited (by the staff member, or the API's token): a
     sealed one as it is (JWE, only the authority's private key opens it), one under the
-    data key opened."""
+    data key opened. Both stream from the file: a batch is up to INTAKE_BATCH_MAX_BYTES."""
     app_runtime = runtime()
     # One transaction: the audit entry, and the file written when a crash lost it, which
-    # records what it is sealed to.
+    # records what it is sealed to. The file is opened inside it: a rewrite after the
+    # commit replaces it by rename, and the open file stays the one audited.
     with app_runtime.db.transaction() as session:
         batch = _batch(session, batch_id, authority_key)
         path = batch_files.write(
             session, app_runtime.cipher, app_runtime.settings.xml_out, batch
         )
-        stored = path.read_bytes()
+        file = path.open("rb")
         audit.record(session, user_id, "download", "batch", batch_id)
     if batch.sealed_to is not None:
-        response = Response(stored, mimetype="application/jose")
+        response = Response(_pieces(file, _chunks(file)), mimetype="application/jose")
+        response.content_length = path.stat().st_size
         name = f"{batch_id}{batch_files.SEALED}"
     else:
-        response = Response(batch_files.opened(app_runtime.cipher, batch_id, stored),
-                            mimetype="application/zip")
+        try:  # authenticated before the first byte goes: a tampered file is a 500, not a zip
+            opened = batch_files.opened_pieces(app_runtime.cipher, batch_id, file)
+        except Exception:
+            file.close()
+            raise
+        response = Response(_pieces(file, opened), mimetype="application/zip")
         name = f"{batch_id}.zip"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _chunks(file: BinaryIO) -> Iterator[bytes]:
+    while piece := file.read(1 << 20):
+        yield piece
+
+
+def _pieces(file: BinaryIO, pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """The pieces, then the file closed (also when the client goes away: the generator is
+    closed by the server)."""
+    try:
+        yield from pieces
+    finally:
+        file.close()
 
 
 def _acknowledge(batch_id: str, authority_key: str | None, user_id: int | None) -> None:

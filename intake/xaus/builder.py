@@ -16,7 +16,7 @@ from lxml import etree
 
 from intake.dataset import eligibility, family
 from intake.dataset.domain import Address, Authority, Household, Sender
-from intake.xaus import remarks
+from intake.xaus import enclosures, remarks
 from intake.xaus.codes import (
     ANTRAGSGRUND,
     AUFENTHALTSGRUND,
@@ -27,6 +27,7 @@ from intake.xaus.codes import (
     VERZEICHNISDIENST,
 )
 from intake.xaus.elements import channels, code, postal_address
+from intake.xaus.enclosures import Enclosures
 from intake.xaus.person import write_person, write_reference_person, write_representative
 from intake.xaus.schema import (
     MAX_REPORTED,
@@ -68,6 +69,7 @@ def build(
     application_ids: Sequence[str],
     envelope: Envelope,
     application_date: dt.date,
+    enclosed: Enclosures = enclosures.NOTHING,
 ) -> bytes:
     """The UTF-8 message (with XML declaration) for household.persons[index]."""
     return render(
@@ -77,6 +79,7 @@ def build(
         envelope=envelope,
         application_date=application_date,
         schema=None,
+        enclosed=enclosed,
     )
 
 
@@ -88,13 +91,14 @@ def render(
     envelope: Envelope,
     application_date: dt.date,
     schema: etree.XMLSchema | None,
+    enclosed: Enclosures = enclosures.NOTHING,
 ) -> bytes:
     """The message for household.persons[index], validated against schema, as `build` gives it.
 
     The same as `build_element`, `validate` and `serialize` in turn, without a tree per
     message (what a worker needs). Raises InvalidMessage as `validate` does.
     """
-    out = _record(household, index, application_ids, envelope, application_date)
+    out = _record(household, index, application_ids, envelope, application_date, enclosed)
     return out.render(lambda root: validate(root, schema))
 
 
@@ -105,13 +109,18 @@ def build_element(
     application_ids: Sequence[str],
     envelope: Envelope,
     application_date: dt.date,
+    enclosed: Enclosures = enclosures.NOTHING,
 ) -> etree._Element:
     """The message for household.persons[index], as an lxml element to validate and serialize.
 
     application_ids[i] is the antragsidentifikation of persons[i]; every message names the
-    others as verbundenerAntrag. Raises ValueError for inputs no valid message can carry.
+    others as verbundenerAntrag. `enclosed`: the documents the household's messages carry
+    (the person's pages in theirs only). Raises ValueError for inputs no valid message can
+    carry.
     """
-    return _record(household, index, application_ids, envelope, application_date).result()
+    return _record(
+        household, index, application_ids, envelope, application_date, enclosed
+    ).result()
 
 
 def _record(
@@ -120,6 +129,7 @@ def _record(
     application_ids: Sequence[str],
     envelope: Envelope,
     application_date: dt.date,
+    enclosed: Enclosures,
 ) -> Writer:
     """The recorded message, after the service's own checks (InvalidMessage)."""
     if len(application_ids) != len(household.persons):
@@ -131,7 +141,7 @@ def _record(
     out = Writer()
     with out.element(ROOT, _root_attributes(envelope.product_version, envelope.test)):
         _header(out, envelope)
-        _body(out, household, index, application_ids, application_date)
+        _body(out, household, index, application_ids, application_date, enclosed)
     problems = blank_texts(out.texts) or leaf_problems(out.leaves())
     if problems:
         raise InvalidMessage("\n".join(problems[:MAX_REPORTED]))
@@ -220,8 +230,10 @@ def _body(
     index: int,
     application_ids: Sequence[str],
     application_date: dt.date,
+    enclosed: Enclosures,
 ) -> None:
     person = household.persons[index]
+    pages = enclosed.pages.get(index, ())
     out.leaf("xa:antragsidentifikation", application_ids[index])
     # "true" would invite the authority to ask back (OZG.RueckkanalFrage.130102), and this
     # service receives no messages; the contact data still travels, in xa:kommunikation.
@@ -235,17 +247,24 @@ def _body(
     outcome = eligibility.assess(household.persons)[index]
     # The contact goes where the authority answers: to the representative of a minor,
     # to the person in every other message.
-    write_person(
+    pages_carried = write_person(
         out, person, household,
         with_contact=represented.representative is None,
         minor=family.is_minor(person, application_date),
         visa_free=remarks.VISA_FREE if outcome.verdict == "eligible" else None,
+        pages=pages,
     )
     if represented.representative is not None:
         write_representative(out, represented, household)
     relationship = family.relationship(household, index, application_date)
     if relationship is not None:
         write_reference_person(out, household.applicant, relationship)
+    if enclosed.summary is not None:
+        enclosures.write_summary(out, enclosed.summary)
+    enclosures.write_proofs(out, enclosed.proofs, "Nachweis")
+    if pages and not pages_carried:
+        # Without a date of issue ausweisdokument cannot be written; the pages still go.
+        enclosures.write_proofs(out, enclosures.pages_as_proofs(person, pages), "Ausweisseite")
     linked = family.linked(household, index, application_date)
     parent_roles = ("applicant", "spouse") if person.role == "child" else ("parent",)
     parents = [

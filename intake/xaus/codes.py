@@ -163,6 +163,16 @@ STAATSANGEHOERIGKEIT = CodeList(
     {**NATIONALITY_KEYS, STATELESS: "997", UNKNOWN: "998"},
 )
 
+# The format of an enclosed document, by the media type documents.files gives it (it turns
+# every photo into a JPEG). The schema enumerates the two codes itself (Code.Dokumentformat);
+# the list is not among the published genericode files in shared/xoev/codelists.
+DOKUMENTFORMAT = CodeList(
+    "urn:de:xauslaender:codelist:dokumentformat",
+    "2",
+    {"application/pdf": "1", "image/jpeg": "2"},
+    {"1": "PDF", "2": "JPG"},
+)
+
 # Every list a message may carry, by the listURI the builder always sends (validate() uses it).
 CODE_LISTS: Mapping[str, CodeList] = {
     codes.uri: codes
@@ -178,11 +188,13 @@ CODE_LISTS: Mapping[str, CodeList] = {
         VERZEICHNISDIENST,
         STAATSANGEHOERIGKEIT,
         STAATSGEBIET,
+        DOKUMENTFORMAT,
     )
 }
 
-# Ausweisart 2 (urn:de:xauslaender:codelist:ausweisart): OZG.Person/ausweisdokument needs page
-# scans, so documents travel as text in sonstigeAnmerkung, named by code and official label.
+# Ausweisart 2 (urn:de:xauslaender:codelist:ausweisart): OZG.Person/ausweisdokument has no
+# element for the kind of document or its issuing state, so these travel as text in
+# sonstigeAnmerkung, named by code and official label (and in the pages' description).
 AUSWEISART: Mapping[str, tuple[str, str]] = {
     "passport": ("01", "Reisepass, Nationalpass"),
     "travel_document": ("03", "Sonstige Passersatzpapiere"),

@@ -3,6 +3,8 @@ referenzperson (who represents whom, and how members relate: intake.dataset.fami
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from intake.dataset.domain import Household, PartialDate, Person
 from intake.dataset.family import Representation
 from intake.xaus.codes import (
@@ -15,6 +17,11 @@ from intake.xaus.codes import (
     VERTRETUNGSART,
 )
 from intake.xaus.elements import code, contact_channels, name, postal_address
+from intake.xaus.enclosures import (
+    Enclosure,
+    carries_identity_document,
+    write_identity_document,
+)
 from intake.xaus.writer import Writer
 
 MAX_NATIONALITIES = 4  # the schema's maxOccurs for staatsangehoerigkeit
@@ -28,9 +35,11 @@ def write_person(
     with_contact: bool,
     minor: bool,
     visa_free: str | None = None,
-) -> None:
+    pages: Sequence[Enclosure] = (),
+) -> bool:
     """Write xa:angabenZurPerson (OZG.Person) for one member of the household; `visa_free`,
-    why no residence title is needed yet (xa:aufenthaltsdokument/xa:visumsfreieEinreise)."""
+    why no residence title is needed yet (xa:aufenthaltsdokument/xa:visumsfreieEinreise);
+    `pages`, the person's document pages. Whether xa:ausweisdokument carried the pages."""
     if not 1 <= len(person.nationalities) <= MAX_NATIONALITIES:
         count = len(person.nationalities)
         raise ValueError(f"1 to {MAX_NATIONALITIES} nationalities, not {count}")
@@ -52,6 +61,11 @@ def write_person(
             contact_channels(out, "xa:kommunikation", household.contact)
         if visa_free:
             out.leaf("xa:visumsfreieEinreise", visa_free, within="xa:aufenthaltsdokument")
+        if pages and carries_identity_document(person.document):
+            assert person.document is not None  # noqa: S101 - what carries_... asked
+            write_identity_document(out, person.document, pages)
+            return True
+    return False
 
 
 def write_representative(

@@ -259,6 +259,8 @@ _FACETS: dict[str, Callable[[str], bool]] = {
     "antragsdatum": _FULL_DATE,
     "ersteinreisedatum": _FULL_DATE,
     "tagDerGeburt": _FULL_DATE,  # the representative's: a leaf, unlike the person's
+    "von": _FULL_DATE,  # an identity document's validity (xauslaender:Zeitraum)
+    "bis": _FULL_DATE,
 }
 # The builder records XAusländer's own elements with their prefix.
 _FACETS.update({f"xa:{tag}": check for tag, check in list(_FACETS.items())})

@@ -140,7 +140,8 @@ def test_messages_are_stored_compressed_and_earlier_uncompressed_ones_read_alike
         sealed = session.get(models.MessagePayload, message.id)
         context = batches.message_context(message.id)
         stored = runtime.cipher.decrypt_bytes(sealed.payload, context)
-        assert zlib.decompress(stored) == xml and len(stored) < len(xml) / 2
+        # The summary PDF in it (base64, compressed already) shrinks little; the rest does.
+        assert zlib.decompress(stored) == xml and len(stored) < len(xml) * 2 / 3
 
         sealed.payload = runtime.cipher.encrypt(xml.decode(), context)  # as stored before
         session.flush()

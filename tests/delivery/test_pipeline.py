@@ -134,7 +134,7 @@ def test_a_worker_computes_at_the_lowest_priority_and_holds_locks_at_normal(
             return work(*args)
         return run
 
-    for module, name in [(jobs, "_build"), (jobs, "_store"), (batches, "pack")]:
+    for module, name in [(jobs, "_build"), (jobs, "_store"), (batches.Packer, "add")]:
         monkeypatch.setattr(module, name, watched(name, getattr(module, name)))
     monkeypatch.setattr(background, "_yielding", True)
     post(client, submit_token, ADULT)
@@ -142,7 +142,7 @@ def test_a_worker_computes_at_the_lowest_priority_and_holds_locks_at_normal(
     process_queue(runtime)
 
     assert priorities == {
-        "_build": {os.SCHED_IDLE}, "pack": {os.SCHED_IDLE}, "_store": {os.SCHED_OTHER}
+        "_build": {os.SCHED_IDLE}, "add": {os.SCHED_IDLE}, "_store": {os.SCHED_OTHER}
     }
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # this process kept its priority
     assert len(delivered(runtime.settings)) == 2

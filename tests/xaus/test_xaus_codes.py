@@ -67,8 +67,27 @@ MEANINGS: dict[str, dict[str, str]] = {
 }
 CHECKED_LISTS = [
     cl for cl in codes.CODE_LISTS.values()
-    if cl not in (codes.STAATSANGEHOERIGKEIT, codes.STAATSGEBIET)  # each a test of its own
+    # each a test of its own; Dokumentformat has no published genericode file
+    if cl not in (codes.STAATSANGEHOERIGKEIT, codes.STAATSGEBIET, codes.DOKUMENTFORMAT)
 ]
+
+
+def test_the_document_formats_are_the_schemas_enumeration() -> None:
+    """Code.Dokumentformat lists its codes and names in the schema itself (version 2)."""
+    from lxml import etree
+
+    found = official_set.require() / "xauslaender-26.11" / "xauslaender-codes.xsd"
+    xs = {"xs": "http://www.w3.org/2001/XMLSchema"}
+    kind = etree.parse(str(found)).find(".//xs:complexType[@name='Code.Dokumentformat']", xs)
+    enumerated = {
+        value.get("value"): value.findtext(".//Wert")
+        for value in kind.iterfind(".//xs:enumeration", xs)
+    }
+    assert kind.find(".//xs:attribute[@name='listURI']", xs).get("fixed") == \
+        codes.DOKUMENTFORMAT.uri
+    assert kind.find(".//xs:attribute[@name='listVersionID']", xs).get("fixed") == \
+        codes.DOKUMENTFORMAT.version
+    assert enumerated == dict(codes.DOKUMENTFORMAT.names) == {"1": "PDF", "2": "JPG"}
 
 
 @pytest.mark.parametrize("table", CHECKED_LISTS, ids=lambda cl: cl.uri.rsplit(":", 1)[-1])
