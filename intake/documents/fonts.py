@@ -69,7 +69,7 @@ def _remove_at_exit(folder: Path) -> None:
 
 def use(pdf: FPDF, texts: Iterable[str]) -> None:
     """Make the fonts `texts` need available to `pdf`, Arabic as the fallback of Noto Sans,
-    with text shaping on (joined Arabic letters, right-to-left runs in order, kerning)."""
+    with text shaping on where Arabic script is drawn."""
     families = [TEXT]
     # A document in Latin and Cyrillic alone goes without the Arabic font, which fpdf2
     # would still load and subset: 14 % of the CPU time of a family's German summary.
@@ -79,7 +79,10 @@ def use(pdf: FPDF, texts: Iterable[str]) -> None:
     for family in families:
         pdf.add_font(family, "", files()[family])
     pdf.set_fallback_fonts(families[1:])
-    pdf.set_text_shaping(True)
+    # Shaping joins Arabic letters and orders right-to-left runs; Latin and Cyrillic read
+    # the same without it, and it was a third of a summary's time (the payload job makes
+    # one per household).
+    pdf.set_text_shaping(ARABIC in families)
     pdf.set_font(TEXT)
 
 
