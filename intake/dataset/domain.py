@@ -77,8 +77,9 @@ class PartialDate:
 
 @dataclass(frozen=True)
 class Document:
-    """A person's identity document. `valid_from` (the date of issue) is asked by neither
-    the form nor the API yet; XAusländer's ausweisdokument needs it beside `valid_until`."""
+    """A person's identity document. XAusländer's ausweisdokument needs both `valid_from`
+    (the date of issue, which the API takes and the form does not ask yet) and
+    `valid_until` (from the machine-readable lines, or the API)."""
 
     type: str
     number: str

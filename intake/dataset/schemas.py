@@ -59,7 +59,18 @@ class DocumentSchema(StrictSchema):
         ],
     )
     issuing_country = Text(load_default=None, allow_none=True, validate=country)
+    valid_from = Day(load_default=None, allow_none=True)  # the date of issue
     valid_until = Day(load_default=None, allow_none=True)
+
+    @validates_schema
+    def issued_before_it_ends(self, data: dict[str, Any], **_: Any) -> None:
+        issued, ends = data.get("valid_from"), data.get("valid_until")
+        if issued is not None and issued > dt.date.today():
+            raise ValidationError({"valid_from": [_l("The date of issue cannot be in the "
+                                                     "future.")]})
+        if issued is not None and ends is not None and issued >= ends:
+            raise ValidationError({"valid_from": [_l("The date of issue must be before the "
+                                                     "end of validity.")]})
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> domain.Document:

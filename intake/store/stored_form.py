@@ -52,6 +52,7 @@ def person_document(person: domain.Person) -> dict[str, Any]:
             "number": document.number,
             "issuing_country": document.issuing_country,
             "valid_until": _day(document.valid_until),
+            "valid_from": _day(document.valid_from),
         },
         "no_family_name": person.family_name is None,
         "no_given_name": person.given_names is None,
@@ -101,7 +102,7 @@ def person(stored: dict[str, Any]) -> domain.Person:
         given_names_native=stored.get("given_names_native"),
         document=None if document is None else domain.Document(
             document["type"], document["number"], document.get("issuing_country"),
-            _parse_day(document.get("valid_until")),
+            _parse_day(document.get("valid_until")), _parse_day(document.get("valid_from")),
         ),
         eligibility=None if eligibility is None else domain.Eligibility(
             eligibility["lived_in_ukraine"], eligibility.get("status_in_ukraine")

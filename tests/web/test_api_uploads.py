@@ -315,3 +315,53 @@ def test_retries_at_once_store_the_documents_once(app, submit_token, runtime):
     assert codes == [201] * 6
     assert count(runtime, models.Registration) == 1
     assert count(runtime, models.Document) == 2 and count(runtime, models.Draft) == 0
+
+
+def test_a_passport_with_its_dates_reaches_the_authority_as_ausweisdokument_then_is_erased(
+        client, submit_token, runtime):
+    """Issue #27's acceptance, through the API: pages of a passport photographed with GPS
+    tags, its dates and number, and a proof; the message is valid (against the official set
+    where it lies beside the clone), the pages in it carry no EXIF, and erasure removes every
+    document."""
+    import base64
+
+    from lxml import etree
+
+    from intake.registrations import retention
+    from tests.helpers import official
+    from tests.helpers.pipeline import delivered, process_queue
+
+    body = household(proofs=[{"kind": "arrival"}])
+    body["persons"][0]["document"] = {"type": "passport", "number": "FE123456",
+                                      "valid_from": "2021-04-30", "valid_until": "2031-04-30"}
+    answer = send(client, submit_token, body, {
+        "persons.0.document_pages": [(made.photo((1200, 900)), "IMG_0001.JPG"),
+                                     (made.photo((1000, 700)), "IMG_0002.JPG")],
+        "proofs": [(proof_pdf(), "ankunft.pdf")],
+    })
+    assert answer.status_code == 201, answer.json
+    process_queue(runtime)
+
+    [xml] = delivered(runtime.settings).values()
+    message = etree.fromstring(xml)
+    schema = official.schema()
+    if schema is not None:
+        assert schema.validate(message), schema.error_log.last_error
+    ns = {"xa": message.nsmap["xa"]} if "xa" in message.nsmap else {"xa": message.nsmap[None]}
+    [document] = message.findall(".//xa:ausweisdokument", ns)
+    assert document.findtext(".//xa:seriennummer", namespaces=ns) == "FE123456"
+    assert [document.findtext(f".//xa:gueltigkeitszeitraum/xa:{end}", namespaces=ns)
+            for end in ("von", "bis")] == ["2021-04-30", "2031-04-30"]
+    pages = [base64.b64decode("".join(page.itertext()))
+             for page in document.iter() if page.text and len(page.text) > 1000]
+    assert len(pages) == 2
+    for page in pages:
+        assert page.startswith(b"\xff\xd8") and b"Exif" not in page and made.PRIVATE not in page
+    assert len(message.findall(".//xa:nachweis", ns)) == 1
+    assert len(message.findall(".//xa:antragszusammenfassung", ns)) == 1
+
+    with runtime.db.transaction() as session:
+        registration = session.scalar(select(models.Registration))
+        retention.erase(session, registration, runtime.cipher, runtime.settings.xml_out,
+                        runtime.blobs)
+    assert count(runtime, models.Document) == 0 and count(runtime, models.DocumentBlob) == 0
