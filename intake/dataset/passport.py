@@ -73,6 +73,8 @@ def fill_from_mrz(person: dict[str, Any]) -> dict[str, Any]:
         if travel_document.valid_until
         else None,
     }
+    if document.get("valid_from") is not None:  # the date of issue is not in the lines
+        filled["document"]["valid_from"] = document["valid_from"]
     return filled
 
 

@@ -1,5 +1,5 @@
-"""Documents sent with the form's pages: the passport pages of a person (on the document
-page) and the household's proofs (on the proofs page), for the applicant and the desk alike.
+"""Documents sent with the form's documents page: each person's passport pages and the
+household's proofs, for the applicant and the desk alike.
 
 A file is kept on the draft as soon as it arrives, made safe, whatever else the page's
 answers lack: a photo taken on a weak connection is not sent twice. What a page shows of
@@ -19,7 +19,7 @@ from intake.documents import store as documents
 from intake.registrations import drafts
 from intake.web import runtime, uploads
 
-# The document page's file inputs, and the pages they take.
+# A person's file inputs on the documents page (page_input), and the pages they take.
 PAGE_INPUTS = {"photo_page": proofs.PHOTO_PAGE, "validity_page": proofs.VALIDITY_PAGE}
 PROOF_INPUT, PROOF_KIND, PROOF_DESCRIPTION = "proof_file", "proof_kind", "proof_description"
 PROOF_FIELDS = (PROOF_KIND, PROOF_DESCRIPTION)  # kept when the page is shown again
@@ -36,15 +36,21 @@ class Attached:
     person: int | None
 
 
-def take_pages(n: int) -> dict[str, str]:
-    """Keep the passport pages sent for person n; errors by input."""
+def page_input(name: str, n: int) -> str:
+    """The documents page's file input of person n's page `name` ("photo_page_0")."""
+    return f"{name}_{n}"
+
+
+def take_pages(persons: int) -> dict[str, str]:
+    """Keep the passport pages sent for each of the household's persons; errors by input."""
     errors: dict[str, str] = {}
-    for name, description in PAGE_INPUTS.items():
-        for upload in uploads.sent_files(name):
-            refused = _keep(upload.filename or "", uploads.read(upload),
-                            kind=documents.DOCUMENT_PAGE, person=n, description=description)
-            if refused:
-                errors[name] = refused
+    for n in range(persons):
+        for name, description in PAGE_INPUTS.items():
+            for upload in uploads.sent_files(page_input(name, n)):
+                refused = _keep(upload.filename or "", uploads.read(upload),
+                                kind=documents.DOCUMENT_PAGE, person=n, description=description)
+                if refused:
+                    errors[page_input(name, n)] = refused
     return errors
 
 

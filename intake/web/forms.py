@@ -91,12 +91,15 @@ def person_document(form: Form, role: str) -> dict[str, Any]:
         "status_in_ukraine": _value(form, "status_in_ukraine"),
     }
     if _value(form, "mrz"):
-        person["document"] = {"mrz": _value(form, "mrz")}
+        person["document"] = {"mrz": _value(form, "mrz")}  # the expiry is in the lines
     elif _value(form, "document_number"):
         person["document"] = {
             "type": _value(form, "document_type") or "passport",
             "number": _value(form, "document_number"),
+            "valid_until": _date(form, "expiry"),
         }
+    if "document" in person:
+        person["document"]["valid_from"] = _date(form, "issued")
     return person
 
 
@@ -116,14 +119,21 @@ def unanswered(form: Form) -> dict[str, str]:
         found["country_of_birth"] = str(_l("Choose the country of birth, or “unknown”."))
     if _value(form, "marital_status") is None:
         found["marital_status"] = str(REQUIRED["marital_status"])
+    for prefix in ("issued", "expiry"):  # a document's dates are whole dates
+        problem = date_unanswered(form, prefix, whole=True)
+        if problem:
+            found[f"{prefix}_day"] = problem
     return found
 
 
-def date_unanswered(form: Form, prefix: str) -> str | None:
-    """What is missing from a date's drop-downs once its year is given, or wrong with it."""
+def date_unanswered(form: Form, prefix: str, whole: bool = False) -> str | None:
+    """What is missing from a date's drop-downs once its year is given, or wrong with it
+    (`whole`: a day and a month are needed, "unknown" is none)."""
     year, month, day = (_value(form, f"{prefix}_{part}") for part in ("year", "month", "day"))
     if year in (None, UNKNOWN):
         return None
+    if whole and {month, day} & {None, UNKNOWN}:
+        return str(_l("Choose the day and the month as printed in the document."))
     if month is None:
         return str(_l("Choose the month, or “unknown”."))
     if month != UNKNOWN and day is None:
@@ -173,6 +183,9 @@ def person_inputs(person: dict[str, Any]) -> dict[str, str]:
     if document.get("number"):
         inputs["document_type"] = document.get("type", "passport")
         inputs["document_number"] = document["number"]
+    for prefix, key in (("issued", "valid_from"), ("expiry", "valid_until")):
+        if document.get(key):
+            inputs.update(_date_inputs(prefix, document[key]))
     return inputs
 
 
@@ -307,6 +320,8 @@ PERSON_INPUTS = {  # in the order of the page
     "document.type": "document_type",
     "document.number": "document_number",
     "document": "document_number",
+    "document.valid_from": "issued_day",
+    "document.valid_until": "expiry_day",
     "document.mrz": "mrz",
 }
 ADDRESS_INPUTS = {

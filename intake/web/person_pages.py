@@ -27,7 +27,8 @@ PAGE_INPUTS = {
              "birth_year", "birth_unknown", "marital_status", "latin_proposed"),
     "origin": ("place_of_birth", "place_of_birth_unknown", "country_of_birth", "nationality",
                "nationality_2", "lived_in_ukraine", "status_in_ukraine"),
-    "document": ("document_type", "document_number", "mrz"),
+    "document": ("document_type", "document_number", "issued_day", "issued_month",
+                 "issued_year", "expiry_day", "expiry_month", "expiry_year", "mrz"),
 }
 # Where a change returns to instead of walking on (an allow-list: it becomes a redirect).
 RETURNS = ("review",)

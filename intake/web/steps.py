@@ -107,7 +107,6 @@ def start() -> Any:
 @bp.route("/person/<int:n>", methods=["GET", "POST"], defaults={"page": "name"})
 @bp.route("/person/<int:n>/<any(origin, document):page>", methods=["GET", "POST"])
 @public
-@uploads.takes_files
 def person(n: int, page: str) -> Any:
     draft = _load()
     if draft is None:
@@ -120,19 +119,14 @@ def person(n: int, page: str) -> Any:
         if page != "name" and not typed:  # a later page before the first: begin there
             return _go("steps.person", n=n)
         return _render_person(draft, n, page, typed, {})
-    if page == "document" and attachments.remove_requested():  # its own form: nothing typed
-        return _go("steps.person", n=n, page=page, **_change())
     typed = person_pages.read_page(typed, page, request.form)
-    refused = attachments.take_pages(n) if page == "document" else {}
     if _switching_language(draft, person_pages.typed_key(n), typed):
         return _go(request.endpoint or "steps.person", lang=request.form["switch_language"],
                    n=n, page=page, **_change())
     checked = person_pages.check(typed, n, page, whole=n < len(persons))
-    if checked.errors or refused:
+    if checked.errors:
         _keep_typed(draft, person_pages.typed_key(n), typed)
-        shown = checked.page if checked.errors else page
-        errors = checked.errors if shown != page else {**checked.errors, **refused}
-        return _render_person(draft, n, shown, typed, errors), 422
+        return _render_person(draft, n, checked.page, typed, checked.errors), 422
     if checked.person is None:  # this page is answered, the next ones are not yet
         _keep_typed(draft, person_pages.typed_key(n), typed)
         return _go("steps.person", n=n, page=person_pages.following(page), **_change())
@@ -197,7 +191,6 @@ def _render_person(
     return render_template(
         "steps/person.html", n=n, page=page, values=values, errors=errors, back=back,
         action=url_for("steps.person", n=n, page=page, **_change()), add_next=add_next,
-        attached=[item for item in attachments.listed() if item.person == n],
     )
 
 
@@ -254,7 +247,8 @@ def contact() -> Any:
 @public
 @uploads.takes_files
 def proofs() -> Any:
-    """Optional proofs for the household (entry, arrival, residence), any number of files."""
+    """Optional documents: each person's passport pages, and the household's proofs (entry,
+    arrival, residence), any number of files."""
     draft = _load()
     if draft is None:
         return _no_draft()
@@ -264,13 +258,14 @@ def proofs() -> Any:
     if request.method == "POST" and attachments.remove_requested():
         return _go("steps.proofs", **_change())
     if request.method == "POST":
-        errors = attachments.take_proofs(values)
+        errors = {**attachments.take_pages(len(draft["persons"])),
+                  **attachments.take_proofs(values)}
         if not errors and request.form.get("then") != "add":
             return _go(f"steps.{_change()['change']}" if _change() else "steps.review")
         values = values if errors else {}  # once kept, the page is ready for the next one
     return render_template(
-        "steps/proofs.html", values=values, errors=errors, attached=[
-            item for item in attachments.listed() if item.person is None],
+        "steps/proofs.html", values=values, errors=errors, attached=attachments.listed(),
+        persons=draft["persons"],
         back=url_for(f"steps.{_change()['change']}") if _change() else url_for("steps.contact"),
         action=url_for("steps.proofs", **_change()), kinds=attachments.proof_choices(),
     ), (422 if errors else 200)

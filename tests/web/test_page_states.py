@@ -60,10 +60,11 @@ def _public_states(visit: Visit, base: str, lang: str) -> None:
     visit.submit("origin-errors")
     visit.fill(APPLICANT)
     visit.submit("document")
-    visit.fill({"mrz": "P<UKR", "photo_page": NOT_A_PHOTO})
+    visit.click("details summary")  # the machine-readable lines, folded away
+    visit.fill({"mrz": "P<UKR", "issued_year": "2021"})  # the day and month forgotten too
     visit.submit("document-errors")
-    assert page.locator("#photo_page-error").count() == 1
-    visit.fill({"mrz": "", "photo_page": PHOTO})
+    assert page.locator("#issued_day-error").count() == 1
+    visit.fill({"mrz": "", "issued_year": ""})
     visit.submit("address")
     visit.fill({"postal_code": "14467"})
     visit.submit("contact")
@@ -71,11 +72,12 @@ def _public_states(visit: Visit, base: str, lang: str) -> None:
     visit.fill({"email": "taras@example.org", "phone": "+49 151 12345678"})
     visit.submit("resend")
     visit.submit("documents")
-    visit.fill({"proof_file": PROOF})
-    visit.submit("documents-errors")  # what the document shows was not said
-    visit.fill({"proof_kind": "arrival", "proof_file": PROOF})
+    visit.fill({"proof_file": PROOF, "photo_page_0": NOT_A_PHOTO})
+    visit.submit("documents-errors")  # not a photo; what the document shows was not said
+    assert page.locator("#photo_page_0-error").count() == 1
+    visit.fill({"proof_kind": "arrival", "proof_file": PROOF, "photo_page_0": PHOTO})
     visit.click("main form button[name=then][value=add]", "documents-sent")
-    assert page.locator(".attached li").count() == 1
+    assert page.locator(".attached li").count() == 2
     visit.submit("review")
     # Right to left too, the number reads as typed: isolated, left to right (issue #26).
     phone = page.locator("bdi[dir=ltr]", has_text="+49 151 12345678")
