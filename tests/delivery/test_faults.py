@@ -27,7 +27,9 @@ from tests.helpers.pipeline import delivered
 from tests.helpers.processes import children
 
 pytestmark = pytest.mark.slow
-REGISTRATIONS = 1000
+# Each household's payload job makes its summary PDF (~0.1 s of CPU): 300 keep one worker
+# busy for half a minute, time for three kills while a work horse is busy.
+REGISTRATIONS = 300
 DEADLINE = int(os.environ.get("INTAKE_FAULT_DEADLINE", "240"))  # seconds for the whole run
 
 
@@ -72,10 +74,10 @@ def loaded(runtime: Runtime):  # type: ignore[no-untyped-def]
     household = HouseholdSchema().load(ADULT)
     for _ in range(REGISTRATIONS):
         register.register(runtime, household)
-    # Jobs of 25 rows, forty of them, where the default 500 made two: work for a worker to be
-    # killed in three times (ten jobs were done before a third kill found one busy).
+    # Jobs of 10 rows, thirty of them, where the default 500 made one: work for a worker to
+    # be killed in three times, each job long enough (~1 s) to be found busy.
     fast = Runtime(dataclasses.replace(runtime.settings, batch_interval=1.0, reconcile_after=3.0,
-                                       relay_interval=0.2, relay_chunk=25))
+                                       relay_interval=0.2, relay_chunk=10))
     yield fast
     fast.close()
 
