@@ -169,6 +169,9 @@ def _person(person: domain.Person) -> list[Said]:
     ]
     if document.issuing_country:
         fields.append((_("Issuing country"), wording.country(document.issuing_country), False))
+    if document.valid_from:
+        fields.append((_("Date of issue"), wording.partial_date(_day(document.valid_from)),
+                       False))
     if document.valid_until:
         fields.append((_("Valid until"), wording.partial_date(_day(document.valid_until)),
                        False))

@@ -270,3 +270,14 @@ def test_times_must_say_their_zone_and_languages_be_the_services():
         summary(UKRAINIAN, "de", appointment=dt.datetime(2026, 12, 7, 9, 15))
     with pytest.raises(ValueError):
         summary(UKRAINIAN, "pl")
+
+
+def test_a_documents_dates_of_issue_and_validity_are_shown():
+    issued = dataclasses.replace(SYRIAN, persons=(dataclasses.replace(
+        SYRIAN.persons[0], document=Document("travel_document", "N0012345", "UA",
+                                             dt.date(2030, 1, 31), dt.date(2020, 2, 1))),))
+
+    text = text_of(summary(issued, "de"))
+
+    assert "Ausstellungsdatum" in text and "1. Februar 2020" in text
+    assert "31. Januar 2030" in text
