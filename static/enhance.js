@@ -101,8 +101,10 @@ function enhance() {
           location.assign(landed.href);  // sent: on to the page the answer led to
         } else {  // the same page again, with what to correct: its main part replaces ours
           var answer = new DOMParser().parseFromString(request.responseText, "text/html");
+          var main = answer.querySelector("main");
+          if (!main) { location.assign(action); return; }  // a proxy's page: ours again
           document.title = answer.title;
-          document.querySelector("main").replaceWith(answer.querySelector("main"));
+          document.querySelector("main").replaceWith(main);
           enhance();
         }
       };

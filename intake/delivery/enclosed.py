@@ -39,6 +39,9 @@ class Loaded:
 
     pages: dict[int, list[xaus.Enclosure]] = field(default_factory=dict)
     proofs: list[xaus.Enclosure] = field(default_factory=list)
+    # Why a document could not be read (missing from its store, not decrypted): the
+    # household's messages are not built without it, and the others go on.
+    unreadable: str | None = None
 
 
 def carried_bytes(session: Session, registration_ids: set[str],
@@ -95,7 +98,14 @@ def load(session: Session, cipher: FieldCipher, blobs: Blobs,
     for row in rows:
         assert row.registration_id is not None  # noqa: S101 - selected by it
         household = loaded[row.registration_id]
-        content = store.content(session, cipher, blobs, row)
+        if household.unreadable:
+            continue
+        try:
+            content = store.content(session, cipher, blobs, row)
+        except Exception as error:  # the household's rows fail with the reason, not the job
+            # The type and the document's id only: a decoder's message may quote content.
+            household.unreadable = f"document {row.id} unreadable: {type(error).__name__}"
+            continue
         if row.kind == store.PROOF:
             household.proofs.append(
                 xaus.Enclosure(content, row.media_type, store.description(cipher, row)))

@@ -190,6 +190,9 @@ def _build(
     for outbox_id, registration_id in part:
         try:
             registration = work.registrations[registration_id]
+            loaded = documents.get(registration_id)
+            if loaded is not None and loaded.unreadable:
+                raise RuntimeError(loaded.unreadable)
             built[outbox_id] = (registration_id, _messages(
                 runtime, registration, work.persons[registration_id],
                 work.authorities[registration.authority_key], work.done, now,

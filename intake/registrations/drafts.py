@@ -28,10 +28,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _find(session: Session, token: str | None) -> models.Draft | None:
+def _find(session: Session, token: str | None, lock: bool = False) -> models.Draft | None:
     if not token:
         return None
-    draft = session.scalar(select(models.Draft).where(models.Draft.token_hash == token_hash(token)))
+    found = select(models.Draft).where(models.Draft.token_hash == token_hash(token))
+    draft = session.scalar(found.with_for_update() if lock else found)
     if draft is None or _aware(draft.expires_at) <= _now():
         return None
     return draft
@@ -122,31 +123,37 @@ def attach(
     """Keep a document made safe (files.accept) on the draft; None when there is no draft.
 
     Refused when it would take the household's documents past 30 MB. A page described
-    as one already attached (the photo page, sent again) takes its place.
+    as one already attached (the photo page, sent again) takes its place. The draft's row
+    is locked first (PostgreSQL; SQLite's writer holds the whole database): two uploads at
+    once, a double tap, count and replace one after the other.
     """
     # Here, not at the top: files brings Pillow and pypdf, which the sweeps need not load.
     from intake.documents import files
 
-    draft = _find(session, token)
+    draft = _find(session, token, lock=True)
     if draft is None:
         return None
-    if kind == documents.DOCUMENT_PAGE and description is not None:
-        _replace_page(session, cipher, blobs, draft.id, person, description)
-    files.check_household_total(documents.stored_bytes(session, draft_id=draft.id), document,
-                                file_name)
+    replaced = _same_page(session, cipher, draft.id, kind, person, description)
+    # Counted without the page it replaces, and checked before that page's content goes:
+    # a refusal rolls the rows back, but not an object store's deletion.
+    kept = documents.stored_bytes(session, draft_id=draft.id) - sum(r.size for r in replaced)
+    files.check_household_total(kept, document, file_name)
+    if replaced:
+        documents.remove(session, blobs, models.Document.id.in_([r.id for r in replaced]))
     return documents.save(session, cipher, blobs, document, kind=kind, draft_id=draft.id,
                           person=person, description=description)
 
 
-def _replace_page(
-    session: Session, cipher: FieldCipher, blobs: Blobs, draft_id: str, person: int | None,
-    description: str,
-) -> None:
-    same_place = [row.id for row in documents.listed(session, draft_id=draft_id)
-                  if row.kind == documents.DOCUMENT_PAGE and row.person_position == person
-                  and documents.description(cipher, row) == description]
-    if same_place:
-        documents.remove(session, blobs, models.Document.id.in_(same_place))
+def _same_page(
+    session: Session, cipher: FieldCipher, draft_id: str, kind: str, person: int | None,
+    description: str | None,
+) -> list[models.Document]:
+    """The page of the same person and description already attached (none for a proof)."""
+    if kind != documents.DOCUMENT_PAGE or description is None:
+        return []
+    return [row for row in documents.listed(session, draft_id=draft_id)
+            if row.kind == documents.DOCUMENT_PAGE and row.person_position == person
+            and documents.description(cipher, row) == description]
 
 
 def attached(session: Session, token: str | None) -> list[models.Document]:

@@ -81,11 +81,14 @@ def _keep(
         safe = files.accept(data, file_name)
         rt = runtime()
         with rt.db.transaction() as db_session:
-            drafts.attach(db_session, rt.cipher, rt.blobs, session.get("draft"), safe,
-                          kind=kind, person=person, description=description,
-                          file_name=file_name)
+            kept = drafts.attach(db_session, rt.cipher, rt.blobs, session.get("draft"), safe,
+                                 kind=kind, person=person, description=description,
+                                 file_name=file_name)
     except files.Refused as refused:
         return str(refused.message)
+    if kept is None:  # sent from another tab meanwhile, or expired: no draft to keep it on
+        return str(_("“%(name)s” was not kept: these entries were sent or have expired.",
+                     name=files.shown_name(file_name)))
     return None
 
 

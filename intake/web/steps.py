@@ -206,9 +206,9 @@ def remove(n: int) -> Any:
     if request.method == "GET":
         return render_template("steps/remove.html", n=n, person=draft["persons"][n])
     person_pages.forget(draft, n)
-    with runtime().db.transaction() as db_session:
+    with runtime().db.transaction() as db_session:  # the pages move with the draft, or neither
         drafts.forget_person(db_session, runtime().blobs, session.get("draft"), n)
-    _store(draft)
+        session["draft"] = drafts.save(db_session, runtime().cipher, session.get("draft"), draft)
     return _go("steps.household")
 
 
@@ -239,14 +239,14 @@ def address() -> Any:
 @bp.route("/contact", methods=["GET", "POST"])
 @public
 def contact() -> Any:
-    return _section("contact", forms.contact_document, forms.CONTACT_INPUTS, "steps.proofs",
+    return _section("contact", forms.contact_document, forms.CONTACT_INPUTS, "steps.documents",
                     ("contact", "entry_date", "remarks"))
 
 
 @bp.route("/documents", methods=["GET", "POST"])
 @public
 @uploads.takes_files
-def proofs() -> Any:
+def documents() -> Any:
     """Optional documents: each person's passport pages, and the household's proofs (entry,
     arrival, residence), any number of files."""
     draft = _load()
@@ -256,18 +256,19 @@ def proofs() -> Any:
         return _go("steps.person", n=0)
     values, errors = {key: request.form.get(key, "") for key in attachments.PROOF_FIELDS}, {}
     if request.method == "POST" and attachments.remove_requested():
-        return _go("steps.proofs", **_change())
+        return _go("steps.documents", **_change())
     if request.method == "POST":
         errors = {**attachments.take_pages(len(draft["persons"])),
                   **attachments.take_proofs(values)}
-        if not errors and request.form.get("then") != "add":
+        if not errors and request.form.get("then") == "add":  # the page again, ready
+            return _go("steps.documents", **_change())
+        if not errors:
             return _go(f"steps.{_change()['change']}" if _change() else "steps.review")
-        values = values if errors else {}  # once kept, the page is ready for the next one
     return render_template(
-        "steps/proofs.html", values=values, errors=errors, attached=attachments.listed(),
+        "steps/documents.html", values=values, errors=errors, attached=attachments.listed(),
         persons=draft["persons"],
         back=url_for(f"steps.{_change()['change']}") if _change() else url_for("steps.contact"),
-        action=url_for("steps.proofs", **_change()), kinds=attachments.proof_choices(),
+        action=url_for("steps.documents", **_change()), kinds=attachments.proof_choices(),
     ), (422 if errors else 200)
 
 
@@ -309,7 +310,7 @@ def _back_from(step: str, draft: dict[str, Any]) -> str:
     if step == "contact":
         return url_for("steps.address")
     if step == "review":
-        return url_for("steps.proofs")
+        return url_for("steps.documents")
     if draft.get("who") == "family":
         return url_for("steps.household")
     return url_for("steps.person", n=0, page=person_pages.PAGES[-1])

@@ -18,6 +18,7 @@ from typing import IO, Any, TypeVar
 
 from flask import Flask, Request, current_app, g, request
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import ServiceUnavailable
 
 from intake.documents import files
 
@@ -52,17 +53,21 @@ def takes_files(view: View) -> View:
 # to 40 MB) and a photo's decoded pixels, and 32 threads doing so together peaked at 5.8 GB
 # (bench). The others wait with their bodies unread; the photos take the processor anyway.
 UPLOADS_AT_ONCE = 2
+SLOT_WAIT = 30  # seconds a request with files waits for a slot
 _SLOTS = "upload_slots"  # in app.extensions: the process's semaphore
 _HOLDS = "_upload_slot"  # in g: this request holds a slot
 
 
-def _allow_files() -> None:
+def _admit_upload() -> None:
     # Before anything reads the body (the CSRF check reads the form), so a view's own
     # setting would come too late.
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "takes_files", False) and request.mimetype == "multipart/form-data":
         request.max_content_length = MAX_UPLOAD_REQUEST
-        current_app.extensions[_SLOTS].acquire()
+        # Bounded: slow senders holding both slots must not hold this thread, and the pages
+        # it would serve, for ever. The phone is told to try again; nothing was read.
+        if not current_app.extensions[_SLOTS].acquire(timeout=SLOT_WAIT):
+            raise ServiceUnavailable(retry_after=10)
         setattr(g, _HOLDS, True)
 
 
@@ -74,7 +79,7 @@ def _release(_error: BaseException | None) -> None:
 def init_app(app: Flask) -> None:
     app.request_class = InMemoryUploads
     app.extensions[_SLOTS] = threading.BoundedSemaphore(UPLOADS_AT_ONCE)
-    app.before_request_funcs.setdefault(None, []).insert(0, _allow_files)
+    app.before_request_funcs.setdefault(None, []).insert(0, _admit_upload)
     app.teardown_request(_release)
 
 

@@ -212,3 +212,29 @@ def test_messages_stored_before_their_size_was_kept_are_counted_by_their_payload
         counts = [batches.assemble(session, "073400", dt.datetime.now(dt.UTC), max_bytes=two)
                   for _ in range(3)]
         assert [batch.count if batch else None for batch in counts] == [2, 1, None]
+
+
+def test_a_document_that_cannot_be_read_holds_back_its_household_only(
+        client, submit_token, runtime):
+    """Its content gone from the store (or not decrypted): that household's messages wait,
+    with the reason for operators, and the others' are built and delivered."""
+    from sqlalchemy import delete
+
+    broken, whole = (registered(client, submit_token, runtime) for _ in range(2))
+    for registration_id in (broken, whole):
+        save(runtime, registration_id, files.accept(made.photo(), "p.jpg"),
+             kind=documents.DOCUMENT_PAGE, person=0)
+    with runtime.db.transaction() as session:
+        gone = session.scalar(select(models.Document.id).where(
+            models.Document.registration_id == broken))
+        session.execute(delete(models.DocumentBlob).where(
+            models.DocumentBlob.document_id == gone))
+
+    process_queue(runtime)
+
+    assert len(delivered(runtime.settings)) == 1  # before: 0, the part's job failed whole
+    with runtime.db.read() as session:
+        failures = dict(session.execute(select(models.Outbox.registration_id,
+                                               models.Outbox.failure)).all())
+    assert failures[whole] is None
+    assert failures[broken] and failures[broken].startswith("RuntimeError")

@@ -92,10 +92,10 @@ def test_a_page_sent_again_replaces_the_first_and_remove_deletes_it(client, runt
     _up_to_the_documents_page(client)
     first = _send(client, "/en/documents", {"photo_page_0": (samples.photo(), "a.jpg"),
                                             "then": "add"})
-    assert first.status_code == 200
+    assert first.headers["Location"].endswith("/en/documents")  # the page again, not a 200
     again = _send(client, "/en/documents", {"photo_page_0": (samples.photo((400, 300)), "b.jpg"),
                                             "then": "add"})
-    assert again.status_code == 200
+    assert again.status_code == 303
     [(row, _content)] = _stored(runtime)
 
     removed = post(client, "/en/documents", {"remove_document": row.id})
@@ -131,7 +131,8 @@ def test_proofs_of_any_kind_and_several_pages_are_kept_with_their_description(cl
         "proof_kind": "arrival", "then": "add",
         "proof_file": [(samples.photo(), "1.jpg"), (samples.pdf_bytes(samples.pdf()), "2.pdf")],
     })
-    assert arrival.status_code == 200 and arrival.text.count("Proof of arrival") >= 2
+    assert arrival.status_code == 303
+    assert client.get("/en/documents").text.count("Proof of arrival") >= 2
     done = _send(client, "/en/documents", {"proof_kind": "other",
                                            "proof_description": "Bescheinigung der Schule",
                                            "proof_file": (samples.photo((310, 200)), "s.jpg")})
@@ -252,3 +253,51 @@ def test_a_passport_with_its_dates_and_photos_reaches_the_authority_as_ausweisdo
     [document] = message.findall(".//xa:ausweisdokument", ns)
     assert len(document.findall("xa:ausweisseite", ns)) == 2
     assert document.findtext("xa:seriennummer", namespaces=ns) == APPLICANT["document_number"]
+
+
+def test_a_page_sent_again_counts_without_the_one_it_replaces(client, runtime, monkeypatch):
+    _up_to_the_documents_page(client)
+    assert _send(client, "/en/documents", {"photo_page_0": (samples.photo(), "a.jpg"),
+                                           "then": "add"}).status_code == 303
+    [(first, _content)] = _stored(runtime)
+    monkeypatch.setattr("intake.documents.files.MAX_HOUSEHOLD_BYTES", int(first.size * 1.5))
+
+    again = _send(client, "/en/documents", {"photo_page_0": (samples.photo((310, 200)), "b.jpg")})
+
+    assert again.status_code == 303  # before: both counted, and the new page refused
+    [(kept, _content)] = _stored(runtime)
+    assert kept.id != first.id
+
+
+def test_a_request_with_files_that_waits_too_long_is_told_to_try_again(app, client, monkeypatch):
+    from intake.web import uploads
+
+    monkeypatch.setattr(uploads, "SLOT_WAIT", 0.1)
+    _up_to_the_documents_page(client)
+    slots = app.extensions["upload_slots"]
+    for _ in range(uploads.UPLOADS_AT_ONCE):
+        slots.acquire()
+    try:
+        answer = _send(client, "/en/documents", {"photo_page_0": (samples.photo(), "a.jpg")})
+    finally:
+        for _ in range(uploads.UPLOADS_AT_ONCE):
+            slots.release()
+
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "10"
+
+
+def test_a_file_sent_after_the_entries_were_sent_is_not_kept(client, runtime):
+    _up_to_the_documents_page(client)
+    token = CSRF.search(client.get("/en/documents").text).group(1)  # type: ignore[union-attr]
+    assert post(client, "/en/review", {"consent": "yes"}).status_code == 303  # another tab
+    with client.session_transaction() as cookie:
+        cookie["draft"] = "sent-meanwhile"  # the upload's request still names a draft
+
+    body = MultiDict({"csrf_token": token})
+    body.add("photo_page_0", FileStorage(io.BytesIO(samples.photo()), "late.jpg"))
+    boundary, encoded = encode_multipart(body)
+    answer = client.post("/en/documents", data=encoded,
+                         content_type=f"multipart/form-data; boundary={boundary}")
+
+    assert answer.status_code == 303  # to the start page, which says why
+    assert _stored(runtime) == []
