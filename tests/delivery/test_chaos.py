@@ -85,12 +85,13 @@ class Run:
         raise AssertionError("a registration was never acknowledged")
 
     def load(self) -> None:
-        # About 10 households a second from the four clients: a rate two cores' pipeline
-        # keeps up with while each household's summary PDF costs ~0.13 s of CPU. The run is
-        # about faults, not throughput (make bench measures that).
+        # About 6 households a second from the four clients: a rate the one worker keeps up
+        # with while each household's summary PDF costs ~0.1 s of CPU (at 10 a second the
+        # backlog took a minute after the load). The run is about faults, not throughput
+        # (make bench measures that).
         while not self.stop.is_set():
             self.register()
-            time.sleep(0.3)
+            time.sleep(0.6)
 
 
 def delivered_count(settings: Settings) -> int:
