@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jwcrypto import jwk
 
@@ -41,3 +42,18 @@ def unsealed_zip(settings: Settings, name: Path) -> bytes:
 
     return batch_files.opened(cipher_of(settings), batch_files.batch_id_of(name),
                               name.read_bytes())
+
+
+def the_message(settings: Settings) -> tuple[Any, dict[str, str]]:
+    """The one message delivered, parsed and valid against the official schema set where it
+    lies beside the clone, with the namespace map for its `xa:` elements."""
+    from lxml import etree
+
+    from tests.helpers import official
+
+    [xml] = delivered(settings).values()
+    message = etree.fromstring(xml)
+    schema = official.schema()
+    if schema is not None:
+        assert schema.validate(message), schema.error_log.last_error
+    return message, {"xa": message.nsmap.get("xa") or message.nsmap[None]}
