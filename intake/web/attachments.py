@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from flask import request, session
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 
+from intake.dataset.schemas import messages
 from intake.documents import files, proofs
 from intake.documents import store as documents
 from intake.registrations import drafts
 from intake.web import runtime, uploads
+from intake.web.api_uploads import ProofSchema
 
 # A person's file inputs on the documents page (page_input), and the pages they take.
 PAGE_INPUTS = {"photo_page": proofs.PHOTO_PAGE, "validity_page": proofs.VALIDITY_PAGE}
@@ -64,6 +67,11 @@ def take_proofs(answers: dict[str, str]) -> dict[str, str]:
         return {PROOF_KIND: _("Choose what the document shows.")}
     if kind == proofs.OTHER and not own_words.strip():
         return {PROOF_DESCRIPTION: _("Say in a few words what the document is.")}
+    if kind == proofs.OTHER:  # the API's rules for its own words: length, plain text
+        try:
+            ProofSchema().load({"kind": kind, "description": own_words.strip()})
+        except ValidationError as error:
+            return {PROOF_DESCRIPTION: str(messages(error)["description"][0])}
     errors: dict[str, str] = {}
     for upload in sent:
         refused = _keep(upload.filename or "", uploads.read(upload), kind=documents.PROOF,

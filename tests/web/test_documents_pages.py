@@ -293,3 +293,21 @@ def test_a_file_sent_after_the_entries_were_sent_is_not_kept(client, runtime):
 
     assert answer.status_code == 303  # to the start page, which says why
     assert _stored(runtime) == []
+
+
+def test_an_other_proofs_own_words_follow_the_apis_rules(client, runtime):
+    post(client, "/en/", {"who": "self"})
+    add_person(client, "en", 0, APPLICANT)
+    post(client, "/en/address", {"postal_code": "14467"})
+    post(client, "/en/contact", {})
+
+    hidden = _send(client, "/en/documents", {"proof_kind": "other",
+                                             "proof_description": "School \u202etxt.exe",
+                                             "proof_file": (samples.photo(), "s.jpg")})
+    long = _send(client, "/en/documents", {"proof_kind": "other",
+                                           "proof_description": "x" * 201,
+                                           "proof_file": (samples.photo(), "s.jpg")})
+
+    assert hidden.status_code == 422 and 'id="proof_description-error"' in hidden.text
+    assert long.status_code == 422 and 'id="proof_description-error"' in long.text
+    assert _stored(runtime) == []
