@@ -24,6 +24,7 @@ from intake import xaus
 from intake.config import Settings
 from intake.dataset import domain
 from intake.delivery import background, batch_files, batches, enclosed
+from intake.documents import fonts
 from intake.registrations.booking import LOCAL_TIME, aware
 from intake.runtime import Runtime, bound
 from intake.store import models
@@ -101,9 +102,11 @@ def build_payloads(outbox_ids: list[int]) -> int:
 
 def warm(runtime: Runtime) -> None:
     """Do once in the worker what each forked work horse would otherwise do for every job:
-    make the database engine and compile the job's statements, set up the data keys' ciphers.
-    The connections are closed again, since a horse must open its own; the rest stays."""
+    make the database engine and compile the job's statements, set up the data keys' ciphers,
+    write the summary's fonts. The connections are closed again, since a horse must open its
+    own; the rest stays."""
     _ = runtime.cipher
+    fonts.warm()
     with runtime.db.read() as session:
         _owed(session, [])
         batches.pending(session, "")
