@@ -118,8 +118,9 @@ def import_postal_codes(session: Session, path: str | Path, advance: Advance = N
 
     `postal_code,municipality_key,place_name`: the places of every postal code, the whole
     of them (each is routed by who serves its municipality or district);
-    `postal_code,authority_key`: postal codes routed whole to one authority, added to those
-    routed so (a postal code already routed elsewhere is moved: the file is the newer word).
+    `postal_code,authority_key`: postal codes routed whole to one authority (where their
+    places' jurisdiction does not say otherwise), added to those routed so (a postal code
+    already routed elsewhere is moved: the file is the newer word).
     """
     form, rows = _csv(path, (PLACES, ROUTED_WHOLE), advance)
     if form == ROUTED_WHOLE:
@@ -207,8 +208,8 @@ def _csv(path: str | Path, forms: tuple[tuple[str, ...], ...], advance: Advance,
     cells = _cells(first[1], delimiter)
     header = tuple(cell.lower() for cell in cells)
     form = header if header in forms else next(
-        (form for form in forms if len(form) == len(cells)), None
-    )
+        (form for form in forms if len(form) == len(cells) and cells[0].isdigit()), None
+    )  # every form begins with digits: a first row without is another file's header
     if form is None:
         raise DirectoryError(f"{path}:{first[0]}: expected {expected} rows (CSV); this is "
                              "none of them")

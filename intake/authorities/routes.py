@@ -1,9 +1,11 @@
 """The routes registrations follow, made from the directory, and how far they reach.
 
 A place (a municipality under a postal code) goes to the authority serving the
-municipality, else its district; a postal code routed whole (`postal_code`) goes to its
-authority from every place. `postal_route` holds the result, one row per place, so that
-routing a registration is one indexed lookup (`registrations/routing.py`).
+municipality, else its district, else the one its postal code is routed whole to
+(`postal_code`: the older form of the postal-code table, and the demo), which so fills in
+only where the jurisdiction says nothing. A postal code routed whole that has no places goes
+there from its one row. `postal_route` holds the result, one row per place, so that routing
+a registration is one indexed lookup (`registrations/routing.py`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def rebuild(session: Session) -> bulk.Changes:
         places[code].append((key, name))
     routes = [
         {"postal_code": code, "municipality_key": key, "place": label,
-         "authority_key": whole.get(code) or served.get(key) or served.get(key[:5])}
+         "authority_key": served.get(key) or served.get(key[:5]) or whole.get(code)}
         for code, found in places.items()
         for key, label in _labels(found, districts)
     ]

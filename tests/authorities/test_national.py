@@ -91,16 +91,22 @@ def test_a_postal_code_reaching_into_places_of_different_authorities_asks_for_th
     assert [place.name for place in found.places] == sorted(p.name for p in found.places)
 
 
-def test_unrouted_postal_codes_are_listed_and_fail_the_check(app, runtime, national_set,
-                                                             tmp_path):
-    national_set.import_into(app)
+def _without_the_first_district(app, national_set, folder) -> str:  # type: ignore[no-untyped-def]
+    """Import the set with nobody serving its first district; that district's key."""
     lines = national_set.jurisdictions.read_text().splitlines()
-    left_out = lines[1].split(",")[0]  # the first district: nobody serves it now
-    fewer = tmp_path / "jurisdictions.csv"
+    fewer = folder / "jurisdictions.csv"
     fewer.write_text("\n".join([lines[0], *lines[2:]]) + "\n")
     arguments = national_set.import_arguments()
     arguments[-1] = str(fewer)
-    assert "1 gone" in app.test_cli_runner().invoke(main, arguments).output
+    result = app.test_cli_runner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    return str(lines[1].split(",")[0])
+
+
+def test_unrouted_postal_codes_are_listed_and_fail_the_check(app, runtime, national_set,
+                                                             tmp_path):
+    national_set.import_into(app)
+    left_out = _without_the_first_district(app, national_set, tmp_path)
 
     result = app.test_cli_runner().invoke(main, ["authorities", "coverage", "--listed", "2"])
 
@@ -182,12 +188,17 @@ def test_places_of_one_name_are_told_apart_by_their_district():
     ]
 
 
-def test_a_postal_code_routed_whole_wins_over_its_places(app, runtime, national_set,
-                                                         tmp_path):
-    national_set.import_into(app)
-    postal_code = national_set.asked[0]
+def test_a_postal_code_routed_whole_yields_to_the_jurisdiction_and_fills_in_where_it_is_silent(
+    app, runtime, national_set, tmp_path
+):
+    """The older form of the postal-code table (`postal_code,authority_key`) keeps routing
+    what the jurisdiction does not cover, so a deployment moves over by importing."""
+    _without_the_first_district(app, national_set, tmp_path)
+    with runtime.db.read() as session:
+        [unrouted, *_] = routes.coverage(session).unrouted
+    asked, silent = national_set.asked[0], unrouted.split()[0]
     whole = tmp_path / "whole.csv"
-    whole.write_text(f"{postal_code},073400\n")
+    whole.write_text(f"{asked},073400\n{silent},073400\n")
 
     result = app.test_cli_runner().invoke(main, ["authorities", "import",
                                                  str(national_set.abh_list),
@@ -195,6 +206,18 @@ def test_a_postal_code_routed_whole_wins_over_its_places(app, runtime, national_
 
     assert result.exit_code == 0, result.output
     with runtime.db.read() as session:
-        found = routing.routing(session, postal_code)
-        assert not found.asks and routing.route(session, postal_code).key == "073400"
-        assert len(found.places) > 1  # a place chosen all the same is one of them
+        assert routing.routing(session, asked).asks  # each place still to its own authority
+        found = routing.routing(session, silent)
+        assert {place.authority.key for place in found.places if place.authority} >= {"073400"}
+        assert all(place.authority is not None for place in found.places)
+
+
+def test_a_table_of_another_kind_is_not_taken_for_postal_codes(app, national_set):
+    arguments = national_set.import_arguments()
+    arguments[arguments.index("--postal-codes") + 1] = str(national_set.jurisdictions)
+
+    result = app.test_cli_runner().invoke(main, arguments)
+
+    assert result.exit_code == 1 and result.output == (
+        f"Error: {national_set.jurisdictions}:1: expected postal_code,municipality_key,"
+        "place_name or postal_code,authority_key rows (CSV); this is none of them\n")

@@ -50,8 +50,8 @@ class Authority(Base):
 
 class PostalCode(Base):
     """A postal code routed whole to one authority (`intake authorities import
-    --postal-codes` with `postal_code,authority_key` rows, the demo): it wins over the
-    authorities of its places (`postal_route` is made from both)."""
+    --postal-codes` with `postal_code,authority_key` rows, the demo): its places that no
+    jurisdiction covers go there (`postal_route` is made from both)."""
 
     __tablename__ = "postal_code"
 
