@@ -37,8 +37,6 @@ ROUTED_WHOLE = ("postal_code", "authority_key")
 PLACES = ("postal_code", "municipality_key", "place_name")
 JURISDICTIONS = ("official_key", "bhknz")
 
-Advance = Callable[[int], None] | None
-
 
 class DirectoryError(ValueError):
     """An input file that cannot be imported; the message says where and why."""
@@ -55,7 +53,9 @@ class Imported:
         return f"{self.what} ({self.changes})"
 
 
-def import_abh_list(session: Session, path: str | Path, advance: Advance = None) -> Imported:
+def import_abh_list(
+    session: Session, path: str | Path, advance: Callable[[int], None] | None = None
+) -> Imported:
     """Create or update every authority of the official list (genericode `abhkennung`).
 
     Names, kinds and states come from the list; addresses and contacts entered here are
@@ -89,7 +89,7 @@ def import_abh_list(session: Session, path: str | Path, advance: Advance = None)
 
 
 def import_municipalities(
-    session: Session, path: str | Path, advance: Advance = None
+    session: Session, path: str | Path, advance: Callable[[int], None] | None = None
 ) -> Imported:
     """Take the districts and municipalities of a GV100AD file as the whole of them."""
     districts: dict[str, str] = {}
@@ -113,7 +113,9 @@ def import_municipalities(
                     district_changes + municipality_changes)
 
 
-def import_postal_codes(session: Session, path: str | Path, advance: Advance = None) -> Imported:
+def import_postal_codes(
+    session: Session, path: str | Path, advance: Callable[[int], None] | None = None
+) -> Imported:
     """Import a postal-code table of either form (CSV, header optional):
 
     `postal_code,municipality_key,place_name`: the places of every postal code, the whole
@@ -159,7 +161,7 @@ def _routed_whole(session: Session, path: str | Path, rows: _Rows) -> Imported:
 
 
 def import_jurisdictions(
-    session: Session, path: str | Path, advance: Advance = None
+    session: Session, path: str | Path, advance: Callable[[int], None] | None = None
 ) -> Imported:
     """Take `official_key,bhknz` rows (CSV, header optional) as the whole jurisdiction: the
     authority serving each district (five digits) or municipality (eight: it wins over its
@@ -194,8 +196,8 @@ def import_jurisdictions(
 _Rows = Iterator[tuple[int, list[str]]]
 
 
-def _csv(path: str | Path, forms: tuple[tuple[str, ...], ...], advance: Advance,
-         ) -> tuple[tuple[str, ...], _Rows]:
+def _csv(path: str | Path, forms: tuple[tuple[str, ...], ...],
+         advance: Callable[[int], None] | None) -> tuple[tuple[str, ...], _Rows]:
     """The form of a CSV file among `forms` (by its header, else its first row's width),
     and its rows with their line numbers. Commas or, as spreadsheets in Germany write
     them, semicolons."""

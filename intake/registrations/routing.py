@@ -42,13 +42,15 @@ class PlaceNeeded(LookupError):
         self.routing = routing
         self.refused = refused
 
-    def message(self) -> str:
+    def message(self, why: bool = True) -> str:
+        """What to do; `why`: after why it is asked (the form's hint says it instead)."""
         if self.refused and not self.routing.choices:
             return str(_("This postal code is served as a whole: leave out the "
                          "municipality key."))
         if self.refused:
             return str(_("Choose one of the places this postal code covers."))
-        return f"{covers_places_message()} {_('Choose the place where you are staying.')}"
+        choose = str(_("Choose the place where you are staying."))  # babel reads no f-string
+        return f"{covers_places_message()} {choose}" if why else choose
 
 
 def covers_places_message() -> str:

@@ -33,7 +33,7 @@ def check(document: dict[str, Any]) -> dict[str, str]:
     try:
         found.authority(document["municipality_key"])
     except routing.PlaceNeeded as needed:
-        return {"municipality_key": needed.message()}
+        return {"municipality_key": needed.message(why=False)}  # the hint says why
     except routing.UnknownPostalCode as unknown:  # or the place chosen, served by nobody
         where = "municipality_key" if unknown.place_chosen else "postal_code"
         return {where: routing.unknown_postal_code_message()}
