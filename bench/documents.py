@@ -264,7 +264,7 @@ def pipeline(households: int) -> dict[str, Any]:
     from intake.dataset.schemas import HouseholdSchema
     from intake.documents import files
     from intake.documents import store as documents
-    from intake.registrations import register
+    from intake.registrations import routing
     from intake.runtime import Runtime
     from intake.store import household_rows, models
 
@@ -281,7 +281,7 @@ def pipeline(households: int) -> dict[str, Any]:
         with runtime.db.transaction() as session:
             seed(session)
             # Straight into the store, in one transaction: a seed, not a load to measure.
-            authority = register.route(session, shapes[0].postal_code)
+            authority = routing.route(session, shapes[0].postal_code)
             submissions = [household_rows.prepare(runtime.cipher, shapes[n % 2], authority)
                            for n in range(households)]
             household_rows.write(session, submissions)

@@ -201,7 +201,7 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
     sys.path.insert(0, str(REPO))
     from intake.authorities.demo import seed
     from intake.dataset.schemas import HouseholdSchema
-    from intake.registrations import register
+    from intake.registrations import routing
     from intake.runtime import Runtime
     from intake.store import household_rows
 
@@ -219,7 +219,7 @@ def pipeline(chunk: int, count: int) -> dict[str, float]:
         with runtime.db.transaction() as session:
             seed(session)
             # Straight into the store, in one transaction: a seed, not a load to measure.
-            authority = register.route(session, household.postal_code)
+            authority = routing.route(session, household.postal_code)
             household_rows.write(session, [
                 household_rows.prepare(runtime.cipher, household, authority)
                 for _ in range(count)

@@ -29,7 +29,7 @@ from intake.runtime import Runtime
 from intake.security import tokens
 from intake.store import models
 from intake.store.database import MIGRATIONS
-from tests.helpers import official
+from tests.helpers import national, official
 from tests.helpers.staff import create_staff, sign_in
 
 PG_URL = os.environ.get("INTAKE_TEST_DATABASE_URL")
@@ -56,6 +56,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         if reason.endswith(official.MISSING):
             report.longrepr = (official.__file__, official.SKIP_LINE, reason)
     return report
+
+
+@pytest.fixture(scope="session")
+def national_set(tmp_path_factory: pytest.TempPathFactory) -> national.NationalSet:
+    """A national directory shaped like the real files, made once per run (seeded)."""
+    return national.generate(tmp_path_factory.mktemp("national"))
 
 
 @pytest.fixture(scope="session")

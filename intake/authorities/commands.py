@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from typing import BinaryIO
 
 import click
@@ -9,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from intake import runtime
-from intake.authorities import directory, keys
+from intake.authorities import directory, keys, routes
 from intake.security import sealing
 
 
@@ -20,18 +22,71 @@ def authorities() -> None:
 
 @authorities.command("import")
 @click.argument("abh_list", type=click.Path(exists=True, dir_okay=False))
+@click.option("--municipalities", type=click.Path(exists=True, dir_okay=False),
+              help="Destatis' Gemeindeverzeichnis (GV100AD): districts and municipalities.")
 @click.option("--postal-codes", type=click.Path(exists=True, dir_okay=False),
-              help="CSV of postal_code,authority_key rows to route.")
+              help="CSV of postal_code,municipality_key,place_name rows (the places of every "
+                   "postal code), or of postal_code,authority_key rows (routed whole).")
+@click.option("--jurisdictions", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of official_key,bhknz rows: the authority serving each district "
+                   "(5 digits) or municipality (8 digits, wins over its district).")
 @with_appcontext
-def authorities_import(abh_list: str, postal_codes: str | None) -> None:
-    """Load the official ABH list (genericode `abhkennung`) and, optionally, postal codes."""
+def authorities_import(abh_list: str, municipalities: str | None, postal_codes: str | None,
+                       jurisdictions: str | None) -> None:
+    """Load the official ABH list (genericode `abhkennung`) and, optionally, jurisdiction.
+
+    All files are taken together, in one transaction, or none; each file is the whole of
+    its kind (a postal_code,authority_key file adds to those routed whole). Importing the
+    same files again changes nothing.
+    """
+    files = [
+        ("ABH list", directory.import_abh_list, abh_list),
+        ("municipalities", directory.import_municipalities, municipalities),
+        ("postal codes", directory.import_postal_codes, postal_codes),
+        ("jurisdictions", directory.import_jurisdictions, jurisdictions),
+    ]
     try:
         with runtime.of(current_app).db.transaction() as session:
-            count = directory.import_abh_list(session, abh_list)
-            routed = directory.import_postal_codes(session, postal_codes) if postal_codes else 0
+            reports = [f"{what}: {step(session, path)}"
+                       for what, step, path in files if path is not None]
+            changed = routes.rebuild(session)
+            reach = routes.coverage(session)
     except directory.DirectoryError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"{count} authorities imported, {routed} postal codes routed")
+    except OSError as error:
+        raise click.ClickException(f"{error.filename}: {error.strerror}") from error
+    for report in reports:
+        click.echo(report)
+    click.echo(f"routes: {changed}")
+    click.echo(_reach(reach))
+
+
+@authorities.command("coverage")
+@click.option("--listed", default=10, show_default=True,
+              help="How many unrouted postal codes to name.")
+@with_appcontext
+def authorities_coverage(listed: int) -> None:
+    """How the postal codes known are routed; exits 1 when some are routed nowhere."""
+    with runtime.of(current_app).db.read() as session:
+        reach = routes.coverage(session)
+    click.echo(_reach(reach))
+    for unrouted in reach.unrouted[:listed]:
+        click.echo(f"  unrouted: {unrouted}")
+    if len(reach.unrouted) > listed:
+        click.echo(f"  ... and {len(reach.unrouted) - listed} more")
+    if reach.unrouted or not reach.postal_codes:
+        sys.exit(1)
+
+
+def _reach(reach: routes.Coverage) -> str:
+    total = reach.postal_codes
+    if not total:
+        return "no postal code is routed: import the jurisdiction (intake authorities import)"
+    # Rounded down: "100.0 %" only when none is unrouted.
+    share = math.floor(1000 * (reach.routed + reach.asked) / total) / 10
+    return (f"{total} postal codes: {reach.routed} routed, {reach.asked} asked for the place "
+            f"(its places have different authorities), {len(reach.unrouted)} unrouted; "
+            f"{share:.1f} % routed or asked")
 
 
 @authorities.group("key")

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from intake.authorities import routes
 from intake.registrations import booking
 from intake.store import models
 
@@ -82,4 +83,5 @@ def seed(session: Session, today: dt.date | None = None) -> int:
             booking.close_public_holidays(session, authority.key, "BB", year)
         session.flush()
         booking.generate_slots(session, authority, today, booking.BOOKING_WINDOW.days + 1)
+    routes.rebuild(session)  # the pilots' postal codes are routed as imported ones are
     return len(PILOTS)

@@ -154,6 +154,9 @@ class Household:
     postal_code: str
     persons: tuple[Person, ...]
     address: Address | None = None
+    # The municipality (AGS) of the place chosen, where the postal code reaches into places
+    # served by different authorities; None where it was not asked.
+    municipality_key: str | None = None
     entry_date: dt.date | None = None
     contact: Contact | None = None
     remarks: str | None = None

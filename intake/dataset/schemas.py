@@ -251,6 +251,9 @@ class HouseholdSchema(StrictSchema):
     language = Text(load_default="en", validate=choice(LANGUAGES))
     consent = Nested(ConsentSchema, required=True, load_only=True)
     postal_code = Numeric(required=True, validate=_POSTAL_CODE)
+    # Which of the postal code's places; routing checks that it is one (registrations).
+    municipality_key = Numeric(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[0-9]{8}$", error=_l("Enter the official municipality key of eight digits.")))
     address = Nested(AddressSchema, load_default=None, allow_none=True)
     entry_date = Day(load_default=None, allow_none=True, validate=not_future)
     contact = Nested(ContactSchema, load_default=None, allow_none=True)

@@ -6,13 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cachetools.func import ttl_cache
-from flask_babel import gettext as _
 from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from intake.dataset import domain
-from intake.registrations import booking
+from intake.registrations import booking, routing
 from intake.security.crypto import REFERENCE_FORM, token_hash
 from intake.store import household_rows, models
 from intake.store.household_rows import Receipt, authority_of
@@ -20,16 +18,6 @@ from intake.store.idempotency import Claim
 
 if TYPE_CHECKING:
     from intake.runtime import Runtime
-
-class UnknownPostalCode(LookupError):
-    """No authority is responsible for the postal code: never routed to a default."""
-
-
-def unknown_postal_code_message() -> str:
-    return str(_(
-        "We do not know which immigration authority is responsible for this postal code. "
-        "Check the postal code of the place where you are staying."
-    ))
 
 
 @dataclass(frozen=True)
@@ -55,31 +43,6 @@ class Status:
         return "delayed" if self.delayed else "received"
 
 
-# Built once: composing the statement anew cost more than running it.
-_ROUTE = (
-    select(*models.table(models.Authority).c)
-    .join(models.table(models.PostalCode))
-    .where(models.table(models.PostalCode).c.code == bindparam("code"))
-)
-
-
-def route(session: Session, postal_code: str) -> domain.Authority:
-    """The authority responsible for a postal code."""
-    found = session.connection().execute(_ROUTE, {"code": postal_code}).first()
-    if found is None:
-        raise UnknownPostalCode(postal_code)
-    return authority_of(found)
-
-
-@ttl_cache(maxsize=20_000, ttl=60)
-def _remembered_route(runtime: Runtime, postal_code: str) -> domain.Authority:
-    """`route`, remembered for a minute per process: the directory changes only when it is
-    imported, and a registration should not pay a query for it. Unknown postal codes are
-    not remembered, so a code newly served works at once."""
-    with runtime.db.read() as session:
-        return route(session, postal_code)
-
-
 def register(
     runtime: Runtime,
     household: domain.Household,
@@ -92,13 +55,14 @@ def register(
     """Store a household and the work it is owed; return once it is committed.
 
     The one way in, for the form, the desk and the API. The household is routed by its
-    postal code (UnknownPostalCode if no authority serves it) and written in a transaction
+    postal code and place (routing.UnknownPostalCode if no authority serves it,
+    routing.PlaceNeeded if the place decides and is not chosen) and written in a transaction
     shared with the registrations arriving at the same moment in this process (the group
     commit). With `idempotency`, the partner's key is stored in that transaction (a key
     stored already raises IntegrityError, and nothing is stored); with `draft_token`, the
     draft it was filled in is deleted in it.
     """
-    authority = _remembered_route(runtime, household.postal_code)
+    authority = routing.authority_for(runtime, household)
     prepared = household_rows.prepare(
         runtime.cipher, household, authority, api_token_id, entered_by
     )

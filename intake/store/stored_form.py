@@ -20,6 +20,7 @@ def household_document(household: domain.Household) -> dict[str, Any]:
     return {
         "language": household.language,
         "postal_code": household.postal_code,
+        "municipality_key": household.municipality_key,
         "address": None if address is None else {
             "street": address.street,
             "house_number": address.house_number,
@@ -69,6 +70,7 @@ def household(document: dict[str, Any], persons: list[dict[str, Any]]) -> domain
     return domain.Household(
         language=document["language"],
         postal_code=document["postal_code"],
+        municipality_key=document.get("municipality_key"),  # absent in rows stored before
         persons=tuple(person(each) for each in persons),
         address=None if address is None else domain.Address(
             address["street"], address.get("house_number"), address["postal_code"],

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from intake.dataset.domain import Household
 from intake.dataset.languages import LANGUAGES
 from intake.dataset.schemas import HOUSEHOLD, messages
-from intake.registrations import booking, enclosures, register
+from intake.registrations import booking, enclosures, register, routing
 from intake.store import idempotency, models
 from intake.store.household_rows import Receipt
 from intake.web import api_uploads, runtime, uploads
@@ -58,17 +58,18 @@ def create_registration() -> tuple[Response, int]:
         described, wrong_parts = api_uploads.problems(sent)
         if errors or wrong_parts or household is None:
             return jsonify(errors={**errors, **wrong_parts}), 422
-        # Files are made safe only for an otherwise valid request: it costs the most.
-        enclosed, refused = api_uploads.made_safe(sent, described)
-        if refused:
-            return jsonify(errors=refused), 422
         try:
+            # Routed first (remembered per process: register_with asks again for nothing),
+            # and files made safe only for an otherwise valid request: they cost the most.
+            routing.authority_for(runtime(), household)
+            enclosed, refused = api_uploads.made_safe(sent, described)
+            if refused:
+                return jsonify(errors=refused), 422
             receipt = enclosures.register_with(
                 runtime(), household, enclosed, api_token_id=g.api_token_id, idempotency=key
             )
-        except register.UnknownPostalCode:
-            message = register.unknown_postal_code_message()
-            return jsonify(errors={"postal_code": [message]}), 422
+        except (routing.UnknownPostalCode, routing.PlaceNeeded) as error:
+            return _unrouted(error)
         except IntegrityError:
             # The same key, sent twice at once: the other request stored its registration.
             if key is None or (earlier := _earlier(key)) is None:
@@ -90,6 +91,18 @@ def _household(payload: dict[str, Any]) -> tuple[Household | None, dict[str, Any
         return HOUSEHOLD.load(payload), {}
     except ValidationError as error:
         return None, messages(error)
+
+
+def _unrouted(error: routing.UnknownPostalCode | routing.PlaceNeeded) -> tuple[Response, int]:
+    """The 422 for a household no authority is found for: an unknown postal code, or a
+    place to choose, with the places (`choices`) in the order the form shows them."""
+    if isinstance(error, routing.UnknownPostalCode):
+        message = routing.unknown_postal_code_message()
+        field = "municipality_key" if error.place_chosen else "postal_code"
+        return jsonify(errors={field: [message]}), 422
+    choices = [{"municipality_key": place.municipality_key, "place": place.name}
+               for place in error.routing.choices]
+    return jsonify(errors={"municipality_key": [error.message()]}, choices=choices), 422
 
 
 def _created(receipt: Receipt) -> dict[str, Any]:

@@ -205,11 +205,14 @@ def _birth_inputs(person: dict[str, Any]) -> dict[str, str]:
 
 
 def address_document(form: Form) -> dict[str, Any]:
-    """`postal_code` and, when any part is given, `address`."""
+    """`postal_code`, `municipality_key` (None unless chosen) and, when any part is given,
+    `address`."""
     document: dict[str, Any] = {}
     postal_code = _value(form, "postal_code")
     if postal_code:  # as digits 0-9 already: the authority is looked up by it at once
         document["postal_code"] = names.ascii_digits(postal_code)
+    chosen = _value(form, "municipality_key")  # the place, where the postal code asks it
+    document["municipality_key"] = names.ascii_digits(chosen) if chosen else None
     parts = {key: _value(form, key) for key in ("street", "house_number", "city")}
     if any(parts.values()):
         address: dict[str, str | None] = {k: v for k, v in parts.items() if v}
@@ -326,6 +329,7 @@ PERSON_INPUTS = {  # in the order of the page
 }
 ADDRESS_INPUTS = {
     "postal_code": "postal_code",
+    "municipality_key": "municipality_key",
     "address.street": "street",
     "address.house_number": "house_number",
     "address.city": "city",
@@ -342,8 +346,9 @@ CONTACT_INPUTS = {
 def section_inputs(draft: dict[str, Any]) -> dict[str, str]:
     """The address and contact steps' inputs for what the draft holds."""
     inputs: dict[str, str] = {}
-    if draft.get("postal_code"):
-        inputs["postal_code"] = draft["postal_code"]
+    for key in ("postal_code", "municipality_key"):
+        if draft.get(key):
+            inputs[key] = draft[key]
     for part in ("address", "contact"):
         for key, value in (draft.get(part) or {}).items():
             if value and key != "postal_code":

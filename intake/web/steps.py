@@ -7,6 +7,7 @@ The draft lives server-side (`drafts`); the browser keeps only its token in the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -28,11 +29,11 @@ from werkzeug.wrappers import Response
 from intake.dataset import family
 from intake.dataset.languages import LANGUAGES
 from intake.dataset.schemas import HOUSEHOLD, MAX_PERSONS, HouseholdSchema, messages
-from intake.registrations import drafts, register
+from intake.registrations import drafts, register, routing
 from intake.security import audit
 from intake.security.access import public
 from intake.store import blind_index, stored_form
-from intake.web import attachments, first_visit, forms, person_pages, runtime, uploads
+from intake.web import attachments, first_visit, forms, person_pages, places, runtime, uploads
 from intake.web.extensions import limiter
 from intake.web.language import bind_language_to
 
@@ -51,7 +52,8 @@ limiter.limit("5000 per hour", methods=["POST"])(bp)
 limiter.limit("300 per hour", key_func=_visitor, methods=["POST"])(bp)
 
 WHO = ("self", "family", "other")
-DRAFT_KEYS = ("persons", "postal_code", "address", "contact", "entry_date", "remarks")
+DRAFT_KEYS = ("persons", "postal_code", "municipality_key", "address", "contact", "entry_date",
+              "remarks")
 
 
 def _load() -> dict[str, Any] | None:
@@ -233,7 +235,7 @@ def household() -> Any:
 @public
 def address() -> Any:
     return _section("address", forms.address_document, forms.ADDRESS_INPUTS, "steps.contact",
-                    ("postal_code", "address"))
+                    ("postal_code", "municipality_key", "address"), asks=places.asked)
 
 
 @bp.route("/contact", methods=["GET", "POST"])
@@ -273,9 +275,11 @@ def documents() -> Any:
 
 
 def _section(
-    name: str, parse: Any, inputs: dict[str, str], following: str, fields: tuple[str, ...]
+    name: str, parse: Any, inputs: dict[str, str], following: str, fields: tuple[str, ...],
+    asks: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Any:
-    """A step that fills household-level fields, checked by the household schema's rules."""
+    """A step that fills household-level fields, checked by the household schema's rules;
+    `asks(values)` gives the template what the answers so far make it ask."""
     draft = _load()
     if draft is None:
         return _no_draft()
@@ -302,7 +306,7 @@ def _section(
     back = url_for(f"steps.{_change()['change']}") if _change() else _back_from(name, draft)
     return render_template(f"steps/{name}.html", values=values, errors=errors, back=back,
                            action=url_for(f"steps.{name}", **_change()),
-                           ), (422 if errors else 200)
+                           **(asks(values) if asks else {})), (422 if errors else 200)
 
 
 def _back_from(step: str, draft: dict[str, Any]) -> str:
@@ -323,13 +327,7 @@ def _check_section(
     found = HouseholdSchema(only=fields).validate(document)
     if found:
         return forms.flatten(messages(ValidationError(found)), inputs)
-    if "postal_code" in document:
-        with runtime().db.read() as db_session:
-            try:
-                register.route(db_session, document["postal_code"])
-            except register.UnknownPostalCode:
-                return {"postal_code": register.unknown_postal_code_message()}
-    return {}
+    return places.check(document) if "postal_code" in document else {}
 
 
 @bp.route("/review", methods=["GET", "POST"])
@@ -351,8 +349,10 @@ def review() -> Any:
             )
         except ValidationError as error:
             errors = forms.flatten(messages(error), {"consent.data_processing": "consent"})
-        except register.UnknownPostalCode:
-            errors = {"form": register.unknown_postal_code_message()}
+        except routing.UnknownPostalCode:
+            errors = {"form": routing.unknown_postal_code_message()}
+        except routing.PlaceNeeded as needed:  # the directory changed since the address step
+            errors = {"form": needed.message()}
         else:
             session.pop("draft", None)
             # Back from the status page comes here again: it leads to what was sent.
@@ -371,7 +371,7 @@ def review() -> Any:
                              reference)
     return render_template(
         "steps/review.html", draft=draft, errors=errors, duplicates=duplicates,
-        attached=attachments.listed(),
+        attached=attachments.listed(), place=places.chosen(draft),
         unaccompanied=_minors_only(draft), back=_back_from("review", draft),
     ), (422 if errors else 200)
 

@@ -111,6 +111,7 @@ households = st.builds(
     Household,
     language=st.just("uk"),
     postal_code=st.just("14467"),
+    municipality_key=st.none() | st.from_regex(r"[0-9]{8}", fullmatch=True),
     persons=st.builds(
         lambda first, rest: (first, *rest),
         persons(st.just("applicant")),

@@ -82,3 +82,19 @@ def test_sessions_open_at_the_upgrade_to_staged_sign_in_end(app, runtime):
     with runtime.db.read() as session:
         assert None not in session.scalars(select(models.StaffSession.ended_at)).all()
     assert client.get("/desk/").status_code == 302
+
+
+def test_postal_codes_routed_before_the_upgrade_to_routes_are_routed_after_it(app, runtime):
+    """Revision 0019: registrations are routed by `postal_route`; a database upgraded must
+    route what it routed before, until the operator imports the jurisdiction."""
+    from intake.registrations import routing
+
+    cli = app.test_cli_runner()
+    assert cli.invoke(main, ["db", "downgrade", "0018"]).exit_code == 0
+
+    assert cli.invoke(main, ["db", "upgrade"]).exit_code == 0
+
+    with runtime.db.read() as session:
+        assert routing.route(session, "14467").key == "073400"
+        assert routing.route(session, "04916").key == "075600"
+        assert len(routing.routing(session, "14943").places) == 1

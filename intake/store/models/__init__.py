@@ -25,6 +25,13 @@ from intake.store.models.delivery import (
     message_waiting,
 )
 from intake.store.models.documents import Document, DocumentBlob
+from intake.store.models.places import (
+    District,
+    Jurisdiction,
+    Municipality,
+    PostalCodePlace,
+    PostalRoute,
+)
 from intake.store.models.registrations import (
     Draft,
     HandOver,
@@ -52,18 +59,23 @@ __all__ = [
     "Base",
     "Batch",
     "ClosedDay",
+    "District",
     "Document",
     "DocumentBlob",
     "Draft",
     "HandOver",
     "IdempotencyKey",
+    "Jurisdiction",
     "Mail",
     "Message",
     "MessagePayload",
+    "Municipality",
     "OpeningHours",
     "Outbox",
     "Person",
     "PostalCode",
+    "PostalCodePlace",
+    "PostalRoute",
     "RecoveryCode",
     "Registration",
     "SignInThrottle",

@@ -49,7 +49,9 @@ class Authority(Base):
 
 
 class PostalCode(Base):
-    """Routing: the one authority responsible for a postal code."""
+    """A postal code routed whole to one authority (`intake authorities import
+    --postal-codes` with `postal_code,authority_key` rows, the demo): its places that no
+    jurisdiction covers go there (`postal_route` is made from both)."""
 
     __tablename__ = "postal_code"
 
