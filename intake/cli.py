@@ -156,7 +156,13 @@ def revision(message: str) -> None:
 @main.command("demo-seed")
 @with_appcontext
 def demo_seed() -> None:
-    """Demo authorities with their postal codes."""
+    """Demo authorities with their postal codes, opening hours and slots (not in production)."""
+    if _runtime().settings.env == "production":
+        # Made-up hours and slots would take real households' bookings.
+        raise click.ClickException(
+            "demo-seed is refused in production (INTAKE_ENV=production): load the official "
+            "list with `intake authorities import` and opening hours with `intake authorities "
+            "hours import`")
     with _runtime().db.transaction() as session:
         count = seed(session)
     click.echo(f"{count} demo authorities ready")
