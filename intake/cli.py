@@ -18,6 +18,7 @@ from sqlalchemy import select
 from intake import config, create_app, observability, runtime, server
 from intake.authorities.commands import authorities
 from intake.authorities.demo import seed
+from intake.authorities.hours_commands import hours
 from intake.delivery import background, jobs, outbox, overview, scheduler
 from intake.registrations import register, retention
 from intake.security import audit
@@ -40,6 +41,7 @@ def main() -> None:
 
 
 main.add_command(authorities)
+authorities.add_command(hours)  # `intake authorities hours`
 
 
 @main.command()
