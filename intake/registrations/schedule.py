@@ -114,11 +114,10 @@ def close(
 ) -> Reconciled:
     """Close the authority from the closure's first to its last day (audited)."""
     _locked(session, authority_key)
-    day = closure.first
-    while day <= closure.last:
-        session.merge(models.ClosedDay(authority_key=authority_key, day=day,
+    for offset in range((closure.last - closure.first).days + 1):  # never past 9999-12-31
+        session.merge(models.ClosedDay(authority_key=authority_key,
+                                       day=closure.first + dt.timedelta(days=offset),
                                        reason=closure.reason))
-        day += dt.timedelta(days=1)
     audit.record(session, user_id, "close", "authority", authority_key)
     return reconcile(session, authority_key, now)
 

@@ -245,3 +245,19 @@ def test_each_change_is_audited_by_ids_and_a_forged_form_is_refused(staff_client
     assert entry is not None
     assert (entry.user_id, entry.action, entry.record_type, entry.record_id) == (
         admin, "opening hours", "authority", "073400")
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/desk/authorities/073400/closures", {"first": "9999-12-31", "last": "", "reason": "x"}),
+    ("/desk/authorities/073400/closures", {"first": "0000-01-01", "last": "9999-99-99",
+                                           "reason": "x" * 5000}),
+    ("/desk/authorities/073400/closures/remove", {"first": "0001-01-01", "last": "9999-12-31"}),
+    ("/desk/authorities/073400/closures/remove", {"first": "x"}),
+    ("/desk/authorities/073400/hours", {**WEEK, "mon": "٠٨:٠٠-١٢:٠٠", "slot_minutes": "²"}),
+    ("/desk/authorities/073400/hours", {**WEEK, "slot_minutes": "9" * 40, "tue": "-" * 3000}),
+    ("/desk/authorities/ä%C3%BC/hours", WEEK),
+])
+def test_no_input_makes_the_pages_fail(staff_clients, path, data):
+    answer = post(staff_clients["admin"], path, data, page_path=hours_path("073400"))
+
+    assert answer.status_code in (303, 400, 404, 422), answer.text
