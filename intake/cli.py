@@ -18,6 +18,7 @@ from sqlalchemy import select
 from intake import config, create_app, observability, runtime, server
 from intake.authorities.commands import authorities
 from intake.authorities.demo import seed
+from intake.authorities.hours_commands import hours
 from intake.delivery import background, jobs, outbox, overview, scheduler
 from intake.registrations import register, retention
 from intake.security import audit
@@ -40,6 +41,7 @@ def main() -> None:
 
 
 main.add_command(authorities)
+authorities.add_command(hours)  # `intake authorities hours`
 
 
 @main.command()
@@ -156,7 +158,13 @@ def revision(message: str) -> None:
 @main.command("demo-seed")
 @with_appcontext
 def demo_seed() -> None:
-    """Demo authorities with their postal codes."""
+    """Demo authorities with their postal codes, opening hours and slots (not in production)."""
+    if _runtime().settings.env == "production":
+        # Made-up hours and slots would take real households' bookings.
+        raise click.ClickException(
+            "demo-seed is refused in production (INTAKE_ENV=production): load the official "
+            "list with `intake authorities import` and opening hours with `intake authorities "
+            "hours import`")
     with _runtime().db.transaction() as session:
         count = seed(session)
     click.echo(f"{count} demo authorities ready")

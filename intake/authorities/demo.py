@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from intake.authorities import routes
-from intake.registrations import booking
+from intake.registrations import schedule
+from intake.registrations.opening_hours import Period, Week
 from intake.store import models
 
 # Keys from the official ABH list (abhkennung 64.0); postal codes of the areas they serve.
@@ -49,39 +49,27 @@ PILOTS = (
 )
 
 
-# Mornings on weekdays, afternoons on Tuesday and Thursday (local time).
-OPENING_HOURS = [(weekday, dt.time(8), dt.time(12)) for weekday in range(5)] + [
-    (1, dt.time(13), dt.time(17)),
-    (3, dt.time(13), dt.time(17)),
-]
+# Mornings on weekdays, afternoons on Tuesday and Thursday (local time); a slot seats 20
+# people, 2 of them held for households that need to be seen first.
+WEEK = Week(
+    periods=(*(Period(weekday, dt.time(8), dt.time(12)) for weekday in range(5)),
+             Period(1, dt.time(13), dt.time(17)), Period(3, dt.time(13), dt.time(17))),
+    slot_minutes=15, seats_per_slot=20, priority_seats=2,
+)
 
 
-def seed(session: Session, today: dt.date | None = None) -> int:
+def seed(session: Session, now: dt.datetime | None = None) -> int:
     """Create or update the pilot authorities, their postal codes, opening hours and slots.
 
     Safe to run again: nothing is doubled, and booked seats are kept.
     """
-    today = today or dt.date.today()
+    now = now or dt.datetime.now(dt.UTC)
     for pilot in PILOTS:
         fields = {key: value for key, value in pilot.items() if key != "postal_codes"}
-        authority = session.merge(
-            models.Authority(**fields, slot_minutes=15, seats_per_slot=20, priority_seats=2)
-        )
+        session.merge(models.Authority(**fields, state="Brandenburg"))
         for code in pilot["postal_codes"]:
             session.merge(models.PostalCode(code=code, authority_key=pilot["key"]))
-        session.execute(
-            delete(models.OpeningHours).where(models.OpeningHours.authority_key == authority.key)
-        )
-        session.add_all(
-            models.OpeningHours(
-                authority_key=authority.key, weekday=day, opens=opens, closes=closes
-            )
-            for day, opens, closes in OPENING_HOURS
-        )
         session.flush()
-        for year in {today.year, (today + booking.BOOKING_WINDOW).year}:
-            booking.close_public_holidays(session, authority.key, "BB", year)
-        session.flush()
-        booking.generate_slots(session, authority, today, booking.BOOKING_WINDOW.days + 1)
+        schedule.apply_week(session, str(pilot["key"]), WEEK, now)
     routes.rebuild(session)  # the pilots' postal codes are routed as imported ones are
     return len(PILOTS)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from intake.config import Settings
 from intake.delivery import batch_files, jobs, mail, outbox
 from intake.documents import store as documents
-from intake.registrations import booking, drafts, retention
+from intake.registrations import drafts, retention, schedule
 from intake.runtime import Runtime
 from intake.store import idempotency, models
 
@@ -49,16 +49,17 @@ def _purge_drafts(runtime: Runtime) -> int:
 
 
 def _open_slots(runtime: Runtime) -> int:
-    """Keep the booking window filled with slots as days pass."""
-    today = dt.date.today()
+    """Keep the booking window filled with slots as days pass: one authority a transaction,
+    as each locks its authority's row (check-in takes that lock too)."""
+    with runtime.db.read() as session:
+        keys = session.scalars(
+            select(models.OpeningHours.authority_key).distinct()
+        ).all()
+    now = dt.datetime.now(dt.UTC)
     created = 0
-    with runtime.db.transaction() as session:
-        for authority in session.scalars(select(models.Authority).where(
-            models.Authority.key.in_(select(models.OpeningHours.authority_key))
-        )):
-            created += booking.generate_slots(
-                session, authority, today, booking.BOOKING_WINDOW.days + 1
-            )
+    for key in keys:
+        with runtime.db.transaction() as session:
+            created += schedule.reconcile(session, key, now).created
     return created
 
 

@@ -1,4 +1,4 @@
-"""Appointments: slots from opening hours, and seats booked so that no slot is ever overbooked.
+"""Appointments: seats booked so that no slot is ever overbooked (slots: schedule.py).
 
 Every seat change is one conditional UPDATE on the slot row; the database serializes them
 (a row lock on PostgreSQL, the write lock on SQLite), so concurrent bookings cannot both win.
@@ -14,7 +14,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import holidays
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -58,67 +57,6 @@ def aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def generate_slots(
-    session: Session, authority: models.Authority, first: dt.date, days: int
-) -> int:
-    """Create the missing slots from opening hours for `days` days from `first`; count them."""
-    hours = session.scalars(
-        select(models.OpeningHours).where(models.OpeningHours.authority_key == authority.key)
-    ).all()
-    closed = set(
-        session.scalars(
-            select(models.ClosedDay.day).where(models.ClosedDay.authority_key == authority.key)
-        )
-    )
-    existing = {
-        aware(start)
-        for start in session.scalars(
-            select(models.Slot.starts_at).where(models.Slot.authority_key == authority.key)
-        )
-    }
-    length = dt.timedelta(minutes=authority.slot_minutes)
-    created = 0
-    for offset in range(days):
-        day = first + dt.timedelta(days=offset)
-        if day in closed:
-            continue
-        for period in (h for h in hours if h.weekday == day.weekday()):
-            start = dt.datetime.combine(day, period.opens, LOCAL_TIME)
-            end_of_period = dt.datetime.combine(day, period.closes, LOCAL_TIME)
-            while start + length <= end_of_period:
-                utc_start = start.astimezone(dt.UTC)
-                if utc_start not in existing:
-                    session.add(
-                        models.Slot(
-                            authority_key=authority.key,
-                            starts_at=utc_start,
-                            ends_at=(start + length).astimezone(dt.UTC),
-                            capacity=authority.seats_per_slot,
-                            held_for_priority=min(
-                                authority.priority_seats, authority.seats_per_slot
-                            ),
-                        )
-                    )
-                    created += 1
-                start += length
-    return created
-
-
-def close_public_holidays(session: Session, authority_key: str, state: str, year: int) -> int:
-    """Mark the public holidays of a German state (e.g. "BB") as closed days."""
-    known = set(
-        session.scalars(
-            select(models.ClosedDay.day).where(models.ClosedDay.authority_key == authority_key)
-        )
-    )
-    added = 0
-    for day, name in holidays.country_holidays("DE", subdiv=state, years=year).items():
-        if day not in known:
-            session.add(models.ClosedDay(authority_key=authority_key, day=day, reason=name[:100]))
-            added += 1
-    return added
-
-
 def free_slots(
     session: Session, authority_key: str, seats: int, priority: bool, now: dt.datetime
 ) -> list[models.Slot]:
@@ -133,6 +71,7 @@ def free_slots(
                 models.Slot.authority_key == authority_key,
                 models.Slot.starts_at > now,
                 models.Slot.starts_at <= now + BOOKING_WINDOW,
+                models.Slot.closed.is_(False),
                 room >= seats,
             )
             .order_by(models.Slot.starts_at)
@@ -180,7 +119,8 @@ def book(
     limit = models.Slot.capacity - (0 if priority else models.Slot.held_for_priority)
     taken = session.execute(
         update(models.Slot)
-        .where(models.Slot.id == slot_id, models.Slot.taken + seats <= limit)
+        .where(models.Slot.id == slot_id, models.Slot.taken + seats <= limit,
+               models.Slot.closed.is_(False))
         .values(taken=models.Slot.taken + seats)
         .execution_options(synchronize_session=False)
     )

@@ -30,6 +30,7 @@ class Status:
     acknowledged: int  # messages in a batch the authority confirmed
     appointment: booking.Booked | None = None
     delayed: bool = False  # its messages failed to build; operators see why (intake status)
+    books_online: bool = True  # its authority has opening hours: appointments are booked here
     erased: bool = False  # its personal data is deleted: the link says so, and nothing else
 
     @property
@@ -158,12 +159,18 @@ def _status_query() -> Select[Any]:
         .where(outbox.failure.is_not(None) | outbox.failed_at.is_not(None))
         .exists()
     )
+    books_online = (
+        select(models.OpeningHours.id)
+        .where(models.OpeningHours.authority_key == registration.authority_key)
+        .exists()
+    )
     return (
         select(
             registration.reference, registration.created_at, registration.erased_at,
             *_AUTHORITY_COLUMNS,
             members.label("persons"), forwarded.label("forwarded"),
             acknowledged.label("acknowledged"), delayed.label("delayed"),
+            books_online.label("books_online"),
             *booking.BOOKED_COLUMNS,
         )
         .join(models.Authority, models.Authority.key == registration.authority_key)
@@ -192,6 +199,7 @@ def _status(row: Row[Any]) -> Status:
         acknowledged=row.acknowledged,
         appointment=None if row.slot_id is None else booking.booked(row),
         delayed=bool(row.delayed),
+        books_online=bool(row.books_online),
         erased=row.erased_at is not None,
     )
 

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         appointments,
         deliveries,
         desk,
+        desk_hours,
         display,
         errors,
         health,
@@ -34,7 +35,7 @@ def init_app(app: Flask) -> None:
     uploads.init_app(app)
     errors.init_app(app)
     for blueprint in (public.bp, steps.bp, lost_link.bp, appointments.bp, sign_in.bp, desk.bp,
-                      deliveries.bp, health.bp, api.bp):
+                      desk_hours.bp, deliveries.bp, health.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     csrf.exempt(health.bp)

@@ -2,8 +2,8 @@
 
 The family's walk (test_browser.py) covers the pages of a registration without errors. Here:
 each error page, each page with errors, the notices, the pages that ask before acting, the
-lost-link page, and the desk and portal as a volunteer and an authority see them (issue #26:
-"axe 0 violations on every page state in six languages").
+lost-link page, and the desk, portal and opening hours as a volunteer, an authority and an
+admin see them (issue #26: "axe 0 violations on every page state in six languages").
 """
 
 from __future__ import annotations
@@ -227,6 +227,14 @@ def test_every_other_page_state_is_accessible_and_light(browser, live_url, app, 
     page.locator("main a[href$='/ack']").first.click()
     portal.settled("portal-acknowledge")
     portal.submit("portal-acknowledged")
+    page.goto(f"{live_url}/desk/authorities/{authority}/hours")
+    portal.settled("hours")
+    portal.fill({"mon": "8 bis 12"})
+    portal.click("form[action$='/hours'] button", "hours-errors")
+    portal.fill({day: "" for day in ("mon", "tue", "wed", "thu", "fri")})
+    portal.click("form[action$='/hours'] button", "hours-saved")  # the booking no longer fits
+    assert page.locator("#conflicts-title").count() == 1
+    portal.click("form[action$='/closures'] button", "hours-closure-errors")
     context.close()
 
     found = {**visit.violations, **desk.violations, **portal.violations, **admin.violations}

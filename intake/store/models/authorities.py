@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -83,7 +84,10 @@ class ClosedDay(Base):
 
 class Slot(Base):
     """Seats at one time at one authority. `taken` never exceeds `capacity`: every booking
-    is one conditional UPDATE, so the database, not Python, decides who gets a seat."""
+    is one conditional UPDATE, so the database, not Python, decides who gets a seat.
+
+    A `closed` slot takes no more bookings: the opening hours or closures changed, and it was
+    kept for the households booked in it (intake.registrations.schedule)."""
 
     __tablename__ = "slot"
     __table_args__ = (
@@ -98,6 +102,7 @@ class Slot(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     held_for_priority: Mapped[int] = mapped_column(Integer, default=0)
     taken: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Appointment(Base):
