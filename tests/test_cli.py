@@ -108,3 +108,15 @@ def test_an_unknown_revision_says_so_in_a_line(app):
     assert result.stderr.splitlines()[-1] == (
         "Error: cannot upgrade to '9999': Can't locate revision identified by '9999'")
     assert "Traceback" not in result.output
+
+
+def test_an_unreachable_redis_says_so_in_a_line(app, settings):
+    other = create_app(dataclasses.replace(settings, redis_url="redis://127.0.0.1:1/0"))
+
+    result = other.test_cli_runner().invoke(main, ["status"])
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Redis cannot be reached (ConnectionError): check INTAKE_REDIS_URL and that "
+        "its server runs")
+    other.extensions["intake"].close()
