@@ -44,7 +44,7 @@ def batch(authority_key: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="All of it as JSON, for scripts.")
 @with_appcontext
 def status(as_json: bool) -> None:
-    """Deliveries at a glance: queues, failures, what each authority owes.
+    """Queues, failures and what each authority owes, at a glance.
 
     Which validation is active, queue lengths, failed work, and per authority the messages
     not acknowledged, the age of its oldest unacknowledged batch and its last batch; the
