@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import redis
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from intake import config, create_app, observability, runtime, server
 from intake.authorities.commands import authorities
 from intake.authorities.demo import seed
 from intake.authorities.hours_commands import hours
-from intake.delivery import background, jobs, outbox, overview, scheduler
-from intake.registrations import register, retention
-from intake.security import audit
+from intake.delivery import background, jobs, scheduler
+from intake.delivery import commands as delivery_commands
+from intake.registrations import commands as registrations_commands
 from intake.security import commands as security_commands
-from intake.store import blind_index, models
+from intake.store import blind_index
 from intake.xaus import fetch
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,51 @@ def _runtime() -> runtime.Runtime:
     return runtime.of(current_app)
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+class IntakeGroup(AppGroup):
+    """intake's own commands and options: not Flask's (-A, -e, --debug, run, shell), nor
+    those Flask's plugins add (flask-limiter's `limiter`), nor the app's `app.cli`.
+
+    Each command finds the app through create_app when it needs one, as FlaskGroup's would;
+    listing the commands (--help) builds none. A database or Redis that cannot be used ends
+    a command with a line saying so, not a traceback.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        # Settings come from the environment, read in config.py: no .env files, no
+        # FLASK_DEBUG (and no hint that python-dotenv is missing where compose's .env is).
+        extra.setdefault("obj", ScriptInfo(create_app=create_app, set_debug_flag=False,
+                                           load_dotenv_defaults=False))
+        return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as error:
+            raise click.ClickException(_database_problem(ctx, error)) from None
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise click.ClickException(
+                f"Redis cannot be reached ({type(error).__name__}): check INTAKE_REDIS_URL "
+                "and that its server runs") from None
+
+
+def _database_problem(ctx: click.Context, error: Exception) -> str:
+    """What to do about a database that refused a command (its class only: a driver's own
+    words may quote what was sent)."""
+    kind = type(getattr(error, "orig", error)).__name__
+    try:
+        revision = runtime.of(ctx.ensure_object(ScriptInfo).load_app()).db.current()
+    except Exception:  # unreachable, refusing the credentials, ...
+        return (f"the database cannot be reached ({kind}): check INTAKE_DATABASE_URL and "
+                "that its server runs")
+    if revision is None:
+        return f"the database has no schema yet ({kind}): run `intake db upgrade`"
+    return (f"the database refused the command ({kind}); it is at revision {revision}: "
+            "does `intake db upgrade` take it further?")
+
+
+@click.group(cls=IntakeGroup)
+@click.version_option(package_name="intake", message="intake %(version)s")
 def main() -> None:
     """Emergency intake: registration, queue and XAusländer delivery."""
     observability.configure_logging()
@@ -112,8 +156,13 @@ def db() -> None:
 def upgrade(revision: str) -> None:
     """Create or migrate the schema (to REVISION; by default the newest), then index the
     persons stored before an index existed."""
+    from alembic.util import CommandError  # as store.database: alembic only when migrating
+
     app_runtime = _runtime()
-    app_runtime.db.upgrade(revision)
+    try:
+        app_runtime.db.upgrade(revision)
+    except CommandError as error:  # no traceback for a typo
+        raise click.ClickException(f"cannot upgrade to {revision!r}: {error}") from None
     click.echo(f"database schema is at revision {app_runtime.db.current()}")
     # Here, not in the migration: indexes are keyed hashes of decrypted names, and a
     # migration has no keys. Only at the newest revision, where the models' columns exist.
@@ -170,45 +219,6 @@ def demo_seed() -> None:
     click.echo(f"{count} demo authorities ready")
 
 
-@main.command()
-@click.option("--authority", "authority_key", default=None, help="Only this authority.")
-@with_appcontext
-def batch(authority_key: str | None) -> None:
-    """Assemble waiting messages into batches now."""
-    rt = _runtime()
-    runtime.bind(rt)
-    with rt.db.read() as session:
-        keys = [authority_key] if authority_key else session.scalars(
-            select(models.Message.authority_key).where(models.Message.batch_id.is_(None))
-            .distinct()
-        ).all()
-    made = sum(jobs.build_batches(key) for key in keys)
-    click.echo(f"{made} batch(es) written")
-
-
-@main.command()
-@with_appcontext
-def status() -> None:
-    """Queue lengths, failed work, oldest waiting message, last batch per authority, and
-    the documents kept (count and bytes)."""
-    click.echo(json.dumps(overview.report(_runtime()), indent=2, sort_keys=True))
-
-
-@main.command()
-@click.argument("reference")
-@with_appcontext
-def erase(reference: str) -> None:
-    """Delete one registration's personal data now (an audit entry records it)."""
-    with _runtime().db.transaction() as session:
-        found = register.by_reference(session, reference)
-        if found is None:
-            raise click.UsageError(f"no registration {reference}")
-        rt = _runtime()
-        retention.erase(session, found, rt.cipher, rt.settings.xml_out, rt.blobs)
-        audit.record(session, None, "erase", "registration", found.id)
-    click.echo(f"personal data of {reference} erased")
-
-
 @main.group()
 def schemas() -> None:
     """The official XAusländer 26.11 schema set and code lists."""
@@ -232,28 +242,9 @@ def schemas_fetch(into: Path | None, mirror: str | None) -> None:
     click.echo(f"{len(fetched.files)} files verified and installed in {fetched.folder}")
 
 
-@main.group("outbox")
-def outbox_group() -> None:
-    """Work owed to the authorities."""
-
-
-@outbox_group.command("retry")
-@click.argument("references", nargs=-1)
-@click.option("--all", "every", is_flag=True, help="Every undelivered registration.")
-@with_appcontext
-def outbox_retry(references: tuple[str, ...], every: bool) -> None:
-    """Build undelivered registrations' messages again, after a fix (see intake status)."""
-    if bool(references) == every:
-        raise click.UsageError("name REFERENCES or give --all")
-    rt = _runtime()
-    count = outbox.retry(rt, None if every else list(references))
-    with rt.db.transaction() as session:
-        audit.record(session, None, "retry", "outbox", str(count))
-    click.echo(f"{count} registration(s) sent to be built again")
-
-
-for group in security_commands.GROUPS:
-    main.add_command(group)
+for command in (*security_commands.GROUPS, *delivery_commands.COMMANDS,
+                *registrations_commands.COMMANDS):
+    main.add_command(command)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ PROMETHEUS_MULTIPROC_DIR for the web server's several processes, as prometheus_c
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import logging
 import os
 import queue
@@ -21,10 +22,12 @@ from flask import Flask, Response, g, has_request_context, request
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from pythonjsonlogger.json import JsonFormatter
-from sqlalchemy import func, select
+from rq import worker_registration
+from sqlalchemy import Select, func, select
 
-from intake.delivery import outbox
+from intake.delivery import outbox, overview
 from intake.delivery.scheduler import ERRORS_KEY
+from intake.registrations.booking import aware
 from intake.runtime import QUEUE_NAMES, Runtime
 from intake.store import models
 
@@ -35,32 +38,33 @@ log = logging.getLogger("intake.request")
 
 
 class StateCollector:
-    """Registrations, messages, batches, failures and queue depths, read when scraped."""
+    """Registrations, messages, batches, failures, what each authority owes an
+    acknowledgement for, queue depths and live workers, read when scraped.
+
+    Two statements a scrape, however many authorities: one of global counts, one of the
+    authorities (delivery.overview.owed).
+    """
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        now = dt.datetime.now(dt.UTC)
         with self.runtime.db.read() as session:
-            counts = {
-                "registrations": session.scalar(select(func.count(models.Registration.id))),
-                "messages": session.scalar(select(func.count(models.Message.id))),
-                "batches": session.scalar(select(func.count(models.Batch.id))),
-                "failed_outbox_rows": session.scalar(
-                    select(func.count(models.Outbox.id)).where(models.Outbox.failed_at.is_not(None))
-                ),
-                # Failed at least once and not done: retrying, or given up (intake status).
-                "undelivered_registrations": session.scalar(
-                    select(func.count(models.Outbox.id))
-                    .where(models.Outbox.done_at.is_(None), outbox.STUCK)
-                ),
-                "messages_waiting": session.scalar(
-                    select(func.count(models.Message.id)).where(models.message_waiting())
-                ),
-            }
+            counts = session.execute(select(*(
+                query.scalar_subquery().label(name) for name, query in _COUNTS.items()
+            ))).one()._asdict()
+            authorities = overview.owed(session)
+        oldest_pending = counts.pop("oldest_pending")
         for name, value in counts.items():
-            yield GaugeMetricFamily(f"intake_{name}", f"Number of {name.replace('_', ' ')}",
-                                    value=value or 0)
+            described = _HELP.get(name) or f"Number of {name.replace('_', ' ')}"
+            yield GaugeMetricFamily(f"intake_{name}", described, value=value or 0)
+        yield GaugeMetricFamily(
+            "intake_outbox_oldest_pending_age_seconds",
+            "Age of the oldest registration whose messages are not built yet (0: none)",
+            value=(now - aware(oldest_pending)).total_seconds() if oldest_pending else 0,
+        )
+        yield from _per_authority(authorities, now)
         errors = CounterMetricFamily(
             "intake_scheduler_task_errors", "Unexpected errors of a scheduler task", labels=["task"]
         )
@@ -71,6 +75,58 @@ class StateCollector:
         for name in QUEUE_NAMES:
             depth.add_metric([name], self.runtime.queue(name).count)
         yield depth
+        yield GaugeMetricFamily("intake_workers", "Workers alive (registered, with a heartbeat)",
+                                value=_live_workers(self.runtime))
+
+
+_OUTBOX_PENDING = models.Outbox.pending()
+# The global counts, each a subquery of the scrape's one statement.
+_COUNTS: dict[str, Select[Any]] = {
+    "registrations": select(func.count(models.Registration.id)),
+    "messages": select(func.count(models.Message.id)),
+    "batches": select(func.count(models.Batch.id)),
+    "failed_outbox_rows": select(func.count(models.Outbox.id))
+    .where(models.Outbox.failed_at.is_not(None)),
+    # Failed at least once and not done: retrying, or given up (intake status).
+    "undelivered_registrations": select(func.count(models.Outbox.id))
+    .where(models.Outbox.done_at.is_(None), outbox.STUCK),
+    "messages_waiting": select(func.count(models.Message.id)).where(models.message_waiting()),
+    # Registrations whose messages are owed: a backlog, when it grows or grows old.
+    "outbox_pending": select(func.count(models.Outbox.id)).where(_OUTBOX_PENDING),
+    "oldest_pending": select(func.min(models.Outbox.created_at)).where(_OUTBOX_PENDING),
+}
+_HELP = {
+    "outbox_pending": "Registrations whose messages are not built yet (owed work, not given up)",
+}
+
+
+def _per_authority(
+    authorities: list[overview.Owed], now: dt.datetime
+) -> Iterator[GaugeMetricFamily]:
+    """Each authority's figures, 0 where it owes nothing: every series exists from the
+    start (an alert on one that appears late misses its first minutes)."""
+    age = GaugeMetricFamily(
+        "intake_authority_oldest_unacknowledged_batch_age_seconds",
+        "Age of the authority's oldest batch not acknowledged (0: none)", labels=["authority"])
+    messages = GaugeMetricFamily(
+        "intake_authority_messages_owed",
+        "Messages built for the authority and not acknowledged (waiting or in a batch)",
+        labels=["authority"])
+    batches = GaugeMetricFamily(
+        "intake_authority_unacknowledged_batches", "Batches the authority has not acknowledged",
+        labels=["authority"])
+    for item in authorities:
+        age.add_metric([item.key], item.age(now))
+        messages.add_metric([item.key], item.messages)
+        batches.add_metric([item.key], item.batches)
+    yield from (age, messages, batches)
+
+
+def _live_workers(runtime: Runtime) -> int:
+    """rq's registered workers whose own key still lives: a worker killed without a goodbye
+    stays registered, but its key expires once its heartbeats stop (rq's worker_ttl)."""
+    keys = worker_registration.get_keys(connection=runtime.redis)
+    return int(runtime.redis.exists(*keys)) if keys else 0
 
 
 def metrics_response(runtime: Runtime) -> Response:

@@ -20,7 +20,7 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
-from intake import xaus
+from intake import progress, xaus
 from intake.config import Settings
 from intake.dataset import domain
 from intake.delivery import background, batch_files, batches, enclosed
@@ -350,8 +350,9 @@ def enqueue_batches(queue: Queue, authority_key: str) -> None:
         log.info("batches for %s are queued already", authority_key)
 
 
-def build_batches(authority_key: str) -> int:
-    """Assemble the authority's waiting messages into batches and write their files.
+def build_batches(authority_key: str, advance: progress.Advance = progress.ignore) -> int:
+    """Assemble the authority's waiting messages into batches and write their files;
+    `advance` counts the messages of each batch done.
 
     Each batch is committed before its file is written; a crash in between leaves a batch
     whose file the scheduler writes later, from the database alone.
@@ -374,9 +375,11 @@ def build_batches(authority_key: str) -> int:
         if (to.thumbprint if to is not None else None) != batch.sealed_to:
             # The authority's key changed since assembly: the scheduler writes the file
             # sealed to the new one (batch_files.to_write).
+            advance(batch.count)
             continue
         batch_files.write_packed(runtime.cipher, runtime.settings.xml_out, batch, to,
                                  functools.partial(_pack, runtime, batch, groups))
+        advance(batch.count)
     log.info("authority %s: %d batch(es)", authority_key, made)
     return made
 

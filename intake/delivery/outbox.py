@@ -21,6 +21,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.orm import Session
 
+from intake import progress
 from intake.delivery.jobs import enqueue_batches, enqueue_payloads
 from intake.runtime import QUEUE_NAMES, Runtime
 from intake.store import models
@@ -276,7 +277,8 @@ def undelivered(session: Session, limit: int = 200) -> list[Undelivered]:
     ]
 
 
-def retry(runtime: Runtime, references: list[str] | None = None) -> int:
+def retry(runtime: Runtime, references: list[str] | None = None,
+          meter: progress.Meter = progress.silent) -> int:
     """Send undelivered registrations (all, or these references) to be built again, after a
     fix; returns how many. Their status pages stop saying there is a delay meanwhile.
 
@@ -294,7 +296,7 @@ def retry(runtime: Runtime, references: list[str] | None = None) -> int:
     # Without Redis the rows are sent again all the same; a job kept there then refuses its
     # fresh one, and the reconciler clears the way (make_room) when it looks next.
     with contextlib.suppress(redis.RedisError):
-        for job_id in job_ids:
+        for job_id in progress.each(job_ids, "clearing their failed jobs", meter=meter):
             try:
                 _discard(Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer))
             except NoSuchJobError:

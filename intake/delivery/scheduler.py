@@ -13,6 +13,7 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from intake import progress
 from intake.config import Settings
 from intake.delivery import batch_files, jobs, mail, outbox
 from intake.documents import store as documents
@@ -95,10 +96,11 @@ def queue_batches(runtime: Runtime) -> int:
     return len(waiting)
 
 
-def _retention(runtime: Runtime) -> int:
+def expire(runtime: Runtime, meter: progress.Meter = progress.silent) -> int:
+    """Erase what is past its retention time (hourly; `intake retention run` at once)."""
     with runtime.db.transaction() as session:
         return retention.expire(session, runtime.cipher, runtime.settings.xml_out,
-                                runtime.settings.retention, runtime.blobs)
+                                runtime.settings.retention, runtime.blobs, meter)
 
 
 def tasks(settings: Settings) -> list[Task]:
@@ -114,7 +116,7 @@ def tasks(settings: Settings) -> list[Task]:
         Task("purge drafts", 600, _purge_drafts),
         Task("open slots", 3600, _open_slots),
         Task("batches", settings.batch_interval, queue_batches),
-        Task("retention", 3600, _retention),
+        Task("retention", 3600, expire),
         # Objects of uploads whose transaction failed (an object store only; a no-op else).
         Task("sweep documents", 3600, lambda runtime: documents.sweep(runtime.db, runtime.blobs)),
         Task("checkpoint", 1.0, lambda runtime: runtime.db.checkpoint()),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
+from intake import progress
 from intake.documents.blobs import DATABASE, Blobs
 from intake.security.crypto import FieldCipher
 from intake.store import models
@@ -136,38 +137,51 @@ def remove(session: Session, blobs: Blobs, where: ColumnElement[bool]) -> int:
     return len(rows)
 
 
-def rotate(db: Database, cipher: FieldCipher, blobs: Blobs, batch: int = 100) -> int:
+def rotate(db: Database, cipher: FieldCipher, blobs: Blobs, batch: int = 100,
+           meter: progress.Meter = progress.silent) -> int:
     """Re-encrypt every document's content not yet under the current key; how many.
 
     One document per transaction: content is megabytes, read, sealed again and written in
     place (an object too: its key id is in its bytes, so a row that still names the old
     key after a failed commit is only rotated again). Safe while the service runs.
     """
+    with db.read() as session:
+        owed = session.scalar(
+            select(func.count(models.Document.id)).where(_not_under(cipher))) or 0
     done = 0
     after = ""
-    while True:
-        with db.read() as session:
-            ids = session.scalars(
-                select(models.Document.id)
-                .where(models.Document.key_id != cipher.current_key_id,
-                       models.Document.id > after)
-                .order_by(models.Document.id).limit(batch)
-            ).all()
-        for document_id in ids:
-            with db.transaction() as session:
-                row = session.scalar(select(models.Document).where(
-                    models.Document.id == document_id,
-                    models.Document.key_id != cipher.current_key_id).with_for_update())
-                if row is None:  # erased or rotated meanwhile
-                    continue
-                store = blobs.at(row.location)
-                plaintext = cipher.unseal(store.get(session, row), content_context(row.id))
-                store.put(session, row, cipher.seal(plaintext, content_context(row.id)))
-                row.key_id = cipher.current_key_id
-                done += 1
-        if len(ids) < batch:
-            return done
-        after = ids[-1]
+    with meter("re-encrypting documents", owed) as advance:
+        while True:
+            with db.read() as session:
+                ids = session.scalars(
+                    select(models.Document.id)
+                    .where(_not_under(cipher), models.Document.id > after)
+                    .order_by(models.Document.id).limit(batch)
+                ).all()
+            for document_id in ids:
+                done += _rotate_one(db, cipher, blobs, document_id)
+                advance(1)
+            if len(ids) < batch:
+                return done
+            after = ids[-1]
+
+
+def _not_under(cipher: FieldCipher) -> ColumnElement[bool]:
+    return models.Document.key_id != cipher.current_key_id
+
+
+def _rotate_one(db: Database, cipher: FieldCipher, blobs: Blobs, document_id: str) -> int:
+    """Re-encrypt one document's content, unless erased or rotated meanwhile; 1 if done."""
+    with db.transaction() as session:
+        row = session.scalar(select(models.Document).where(
+            models.Document.id == document_id, _not_under(cipher)).with_for_update())
+        if row is None:  # erased or rotated meanwhile
+            return 0
+        store = blobs.at(row.location)
+        plaintext = cipher.unseal(store.get(session, row), content_context(row.id))
+        store.put(session, row, cipher.seal(plaintext, content_context(row.id)))
+        row.key_id = cipher.current_key_id
+        return 1
 
 
 def totals(session: Session) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from intake import progress
 from intake.delivery import batch_files
 from intake.documents import store as documents
 from intake.documents.blobs import Blobs
@@ -72,7 +73,8 @@ def erase(
 
 
 def expire(
-    session: Session, cipher: FieldCipher, xml_out: Path, retention: dt.timedelta, blobs: Blobs
+    session: Session, cipher: FieldCipher, xml_out: Path, retention: dt.timedelta, blobs: Blobs,
+    meter: progress.Meter = progress.silent,
 ) -> int:
     """Erase batches acknowledged longer than `retention` ago, and their registrations."""
     cutoff = _now() - retention
@@ -85,7 +87,7 @@ def expire(
         batch_files.remove(xml_out, batch)
         batch.erased_at = _now()
     session.flush()
-    for batch in done:
+    for batch in progress.each(done, "erasing batches past retention", meter=meter):
         registrations = session.scalars(
             select(models.Registration).where(
                 models.Registration.erased_at.is_(None),

@@ -14,8 +14,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
-from intake import runtime
-from intake.security import audit, rotation, second_factor, staff, tokens
+from intake import progress, runtime
+from intake.security import audit, crypto, rotation, second_factor, staff, tokens
 
 
 def _runtime() -> runtime.Runtime:
@@ -108,11 +108,17 @@ def keys() -> None:
 
 
 @keys.command("rotate")
-@click.option("--batch", default=500, show_default=True, help="Rows per transaction.")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1),
+              help="Rows per transaction.")
 @with_appcontext
 def keys_rotate(batch: int) -> None:
     """Re-encrypt every personal field with INTAKE_DATA_KEYS' newest key (service stays up)."""
-    values, files = rotation.rotate(_runtime(), batch)
+    try:
+        values, files = rotation.rotate(_runtime(), batch, meter=progress.shown)
+    except crypto.DecryptionError as error:  # says which key, never a value
+        raise click.ClickException(
+            f"stopped: {error}. A key missing from INTAKE_DATA_KEYS goes back in (after the "
+            "newest), then rotate again; what was re-encrypted stays so") from None
     with _runtime().db.transaction() as session:
         audit.record(session, None, "rotate", "data_key", _runtime().cipher.current_key_id)
     click.echo(f"{values} values and {files} batch files re-encrypted with key "

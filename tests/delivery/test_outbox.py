@@ -70,7 +70,7 @@ def test_a_job_that_failed_every_retry_is_reported_and_holds_nothing_back(
     process_queue(runtime)  # ...and one for the second
 
     assert len(delivered(runtime.settings)) == 1  # the other registration went through
-    result = app.test_cli_runner().invoke(main, ["status"])
+    result = app.test_cli_runner().invoke(main, ["status", "--json"])
     assert result.exit_code == 0, (result.output, result.exception)
     report = json.loads(result.output)
     assert report["failed_outbox_rows"] == [first]

@@ -179,7 +179,7 @@ def test_intake_status_counts_documents_and_their_bytes(app, client, submit_toke
     for size in (1000, 2500):
         saved(runtime, marked(size), kind=documents.PROOF, registration_id=registration)
 
-    result = app.test_cli_runner().invoke(main, ["status"])
+    result = app.test_cli_runner().invoke(main, ["status", "--json"])
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["documents"] == {

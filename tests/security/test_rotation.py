@@ -81,3 +81,31 @@ def test_a_mail_still_owed_opens_after_rotation_without_the_old_key(client, runt
         assert mail_rows.carried(only_new.cipher, mail.id, mail.data)["token"]
     rotated.close()
     only_new.close()
+
+
+def test_cli_refuses_a_batch_of_no_rows(app):
+    from intake.cli import main
+
+    result = app.test_cli_runner().invoke(main, ["keys", "rotate", "--batch", "0"])
+
+    assert result.exit_code == 2  # was an IndexError's traceback
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--batch': 0 is not in the range x>=1.")
+
+
+def test_cli_says_which_key_is_missing_and_what_to_do(app, client, submit_token, runtime):
+    from intake.cli import main
+
+    post(client, submit_token, ADULT)  # under t1
+    without_t1 = dataclasses.replace(runtime.settings,
+                                     data_keys=parse_data_keys(new_data_key("t2")))
+    other = create_app(without_t1)
+
+    result = other.test_cli_runner().invoke(main, ["keys", "rotate"])
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: stopped: no data key with id 't1'. A key missing from INTAKE_DATA_KEYS goes "
+        "back in (after the newest), then rotate again; what was re-encrypted stays so")
+    assert "Traceback" not in result.stderr
+    other.extensions["intake"].close()

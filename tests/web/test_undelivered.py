@@ -43,7 +43,7 @@ def test_an_undeliverable_registration_is_shown_delayed_and_told_to_operators(
     page = client.get(body["status_url"].removeprefix("http://localhost"))
     assert "Delayed." in page.text and "Received." not in page.text
 
-    report = json.loads(app.test_cli_runner().invoke(main, ["status"]).output)
+    report = json.loads(app.test_cli_runner().invoke(main, ["status", "--json"]).output)
     [item] = report["undelivered"]
     assert item["reference"] == body["reference"] and item["state"] == "retrying"
     assert "autor/kennung" in item["reason"] and "Shevchenko" not in item["reason"]
@@ -57,7 +57,7 @@ def test_after_a_fix_outbox_retry_delivers_it(app, client, submit_token, runtime
     break_the_sender(runtime)
     process_queue(runtime)
     give_up(runtime)
-    report = json.loads(app.test_cli_runner().invoke(main, ["status"]).output)
+    report = json.loads(app.test_cli_runner().invoke(main, ["status", "--json"]).output)
     assert report["undelivered"][0]["state"] == "given up"
 
     break_the_sender(runtime, "alp:intake")  # the fix
