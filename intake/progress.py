@@ -68,8 +68,9 @@ def shown(label: str, total: int) -> Iterator[Advance]:
 
     try:
         yield advance
-    finally:  # also when it stopped part-way: how far it got
-        click.echo(_line(label, done, total, time.monotonic() - started, final=True))
+    finally:  # also when it stopped part-way: how far it got (if anywhere)
+        if done:
+            click.echo(_line(label, done, total, time.monotonic() - started, final=True))
 
 
 def each(items: Iterable[T], label: str, total: int | None = None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -28,6 +29,10 @@ def test_the_national_set_is_imported_in_seconds_and_every_postal_code_routed_or
     assert f"ABH list: {national_set.authorities} authorities" in output
     assert (f"municipalities: {national_set.municipalities} municipalities in "
             f"{national_set.districts} districts") in output
+    # Off a terminal, each file's progress in a plain line: all of its lines read.
+    for what in ("municipalities", "postal codes", "jurisdictions"):
+        assert re.search(rf"^reading the {what}: (\d+)/\1 \(100%\) in [\d.]+ s, [\d.]+/s$",
+                         output, re.MULTILINE), output
     with runtime.db.read() as session:
         count = session.scalar(select(func.count()).select_from(models.PostalRoute))
         assert count > national_set.postal_code_count > 8000
@@ -156,7 +161,9 @@ def test_a_bad_line_names_its_file_and_line_and_nothing_is_imported(
 
     result = app.test_cli_runner().invoke(main, arguments)
 
-    assert result.exit_code == 1 and result.output.startswith(f"Error: {broken}{problem}")
+    # After the progress of the files read before it, the error in one line.
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].startswith(f"Error: {broken}{problem}")
     with runtime.db.read() as session:  # one transaction: not even the ABH list
         assert session.scalar(select(func.count()).select_from(models.Authority)) == 3
 
@@ -218,6 +225,7 @@ def test_a_table_of_another_kind_is_not_taken_for_postal_codes(app, national_set
 
     result = app.test_cli_runner().invoke(main, arguments)
 
-    assert result.exit_code == 1 and result.output == (
-        f"Error: {national_set.jurisdictions}:1: expected postal_code,municipality_key,"
+    assert result.exit_code == 1
+    assert result.output.endswith(
+        f"\nError: {national_set.jurisdictions}:1: expected postal_code,municipality_key,"
         "place_name or postal_code,authority_key rows (CSV); this is none of them\n")
