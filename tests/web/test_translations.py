@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
@@ -40,8 +41,9 @@ def test_the_committed_template_is_what_extraction_gives(tmp_path: Path):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_catalog_translates_every_message(language: str):
     template = {entry.id for entry in read(REPO / "translations" / "messages.pot") if entry.id}
-    translated = {message.id: message.string for message in catalog(language) if message.id}
-    missing = sorted(msgid for msgid in template if not translated.get(msgid))
+    translated = {message.id: all(said for _source, said in _forms(message))
+                  for message in catalog(language) if message.id}
+    missing = sorted(str(msgid) for msgid in template if not translated.get(msgid))
     assert not missing, f"{language}: {len(missing)} untranslated, e.g. {missing[:3]}"
 
 
@@ -50,10 +52,20 @@ def test_no_translation_drops_or_invents_a_placeholder(language: str):
     broken = [
         message.id
         for message in catalog(language)
-        if message.id and message.string
-        and sorted(PLACEHOLDER.findall(message.id)) != sorted(PLACEHOLDER.findall(message.string))
+        for source, said in _forms(message)
+        if said and sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(said))
     ]
     assert not broken
+
+
+def _forms(message: Any) -> list[tuple[str, str]]:
+    """(source, translation) of each form of a message: a plural message's forms are each
+    said of the plural msgid, which names the same placeholders as the singular."""
+    if not message.id:
+        return []
+    if isinstance(message.id, str):
+        return [(message.id, message.string)]
+    return [(message.id[-1], form) for form in message.string]
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
@@ -61,7 +73,8 @@ def test_translations_are_not_english_leftovers(language: str):
     same = [
         message.id
         for message in catalog(language)
-        if message.id and message.string == message.id and len(message.id.split()) > 2
+        for source, said in _forms(message)
+        if said == source and len(source.split()) > 2
     ]
     assert not same, f"{language}: {same[:3]}"
 
