@@ -103,12 +103,9 @@ class ContactSchema(StrictSchema):
 
 
 class ConsentSchema(StrictSchema):
-    data_processing = Flag(required=True)
-
-    @validates("data_processing")
-    def agreed(self, value: bool, **_: Any) -> None:
-        if value is not True:
-            raise invalid(_l("Please agree to the processing of your data."))
+    # A validator, not a method: the API's document (web/openapi.py) says `true` only.
+    data_processing = Flag(required=True, validate=validate.Equal(
+        True, error=_l("Please agree to the processing of your data.")))
 
 
 _NAME_LENGTH = length(high=NAME_MAX)
@@ -138,7 +135,8 @@ class PersonSchema(StrictSchema):
     date_of_birth = PartialDateField(required=True, allow_none=True)
     place_of_birth = Text(required=True, allow_none=True, validate=[length(1, 120), plain_text])
     country_of_birth = Text(load_default=None, allow_none=True, validate=country)
-    nationalities = Items(Text(), required=True)
+    nationalities = Items(Text(), required=True, validate=validate.Length(  # as `persons`
+        1, MAX_NATIONALITIES, error=_l("Enter one to four nationalities.")))
     marital_status = Text(load_default="unknown", validate=choice(domain.MARITAL_STATUSES))
     document = Nested(DocumentSchema, load_default=None, allow_none=True)
     eligibility = Nested(EligibilitySchema, load_default=None, allow_none=True)
@@ -157,8 +155,6 @@ class PersonSchema(StrictSchema):
     @validates("nationalities")
     def nationality_list(self, value: list[str], **_: Any) -> None:
         special = {domain.STATELESS, domain.UNKNOWN}
-        if not 1 <= len(value) <= MAX_NATIONALITIES:
-            raise invalid(_l("Enter one to four nationalities."))
         if any(code in special for code in value):
             if len(value) != 1:
                 raise invalid(
@@ -258,12 +254,9 @@ class HouseholdSchema(StrictSchema):
     entry_date = Day(load_default=None, allow_none=True, validate=not_future)
     contact = Nested(ContactSchema, load_default=None, allow_none=True)
     remarks = Text(load_default=None, allow_none=True, validate=[length(high=500), plain_text])
-    persons = Items(Nested(PersonSchema), required=True)
-
-    @validates("persons")
-    def household_size(self, value: list[Any], **_: Any) -> None:
-        if not 1 <= len(value) <= MAX_PERSONS:
-            raise invalid(_l("A registration holds 1 to 12 persons."))
+    # Sizes as validators, not methods: the API's document (web/openapi.py) states them.
+    persons = Items(Nested(PersonSchema), required=True, validate=validate.Length(
+        1, MAX_PERSONS, error=_l("A registration holds 1 to 12 persons.")))
 
     @validates_schema
     def household_roles(self, data: dict[str, Any], **_: Any) -> None:
