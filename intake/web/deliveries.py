@@ -53,9 +53,10 @@ def _describe(batch: models.Batch) -> dict[str, Any]:
         "id": batch.id,
         "authority": batch.authority_key,
         "sequence": batch.sequence,
-        "created": batch.created_at.isoformat(),
+        "created": booking.aware(batch.created_at).isoformat(),  # SQLite keeps no zone
         "count": batch.count,
-        "acknowledged": batch.acknowledged_at.isoformat() if batch.acknowledged_at else None,
+        "acknowledged": booking.aware(batch.acknowledged_at).isoformat()
+        if batch.acknowledged_at else None,
         "url": url_for("deliveries.api_download", batch_id=batch.id),
     }
 

@@ -64,6 +64,22 @@ def test_authorities_fetch_and_acknowledge_only_their_own_batches(client, submit
     assert again.status_code == 200  # stays available until the retention time ends
 
 
+def test_the_api_gives_batch_times_with_their_offset_on_every_database(
+    client, submit_token, runtime
+):
+    """Found by schemathesis (tests/web/test_openapi_fuzz.py): on SQLite, which keeps no
+    time zone, `created` came without one ("2026-12-07T05:22:45.231250"), no date-time."""
+    registrations(client, submit_token, ["14467"])
+    process_queue(runtime)
+    token = authority_token(runtime, "073400")
+    [listed] = client.get("/api/v1/batches", headers=bearer(token)).json["batches"]
+
+    acked = client.post(f"/api/v1/batches/{listed['id']}/ack", headers=bearer(token)).json
+
+    for moment in (listed["created"], acked["created"], acked["acknowledged"]):
+        assert dt.datetime.fromisoformat(moment).utcoffset() == dt.timedelta(0), moment
+
+
 def test_each_message_lands_in_exactly_one_batch_even_when_assembly_races(
     runtime, monkeypatch
 ):
