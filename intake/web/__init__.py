@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         errors,
         health,
         lost_link,
+        openapi,
         public,
         sign_in,
         steps,
@@ -35,7 +36,7 @@ def init_app(app: Flask) -> None:
     uploads.init_app(app)
     errors.init_app(app)
     for blueprint in (public.bp, steps.bp, lost_link.bp, appointments.bp, sign_in.bp, desk.bp,
-                      desk_hours.bp, deliveries.bp, health.bp, api.bp):
+                      desk_hours.bp, deliveries.bp, health.bp, api.bp, openapi.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     csrf.exempt(health.bp)

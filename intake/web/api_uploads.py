@@ -41,7 +41,7 @@ from intake.web import uploads
 REGISTRATION = "registration"
 PROOFS = "proofs"
 # One name per person: "persons.01" would be person 1 again, with four pages more.
-_PAGES_OF_PERSON = re.compile(r"persons\.(0|[1-9][0-9]?)\.document_pages")
+PAGES_OF_PERSON = re.compile(r"persons\.(0|[1-9][0-9]?)\.document_pages")
 # Four: both sides of an identity card, or a passport's data page with the pages of entry
 # stamps and visas, with room for one taken again. An authority needs no more to know who
 # someone is, and 12 persons' pages must still fit the household's 30 MB. A PDF's pages
@@ -95,11 +95,13 @@ class ProofSchema(StrictSchema):
                 _l("Only a proof of the kind “other” takes a description.")]})
 
 
-class _ProofsSchema(StrictSchema):
+class ProofListSchema(StrictSchema):
+    """The `proofs` list of a multipart request's `registration` part."""
+
     proofs = Items(Nested(ProofSchema), load_default=list)
 
 
-_PROOFS = _ProofsSchema()
+_PROOFS = ProofListSchema()
 
 
 def is_multipart() -> bool:
@@ -221,7 +223,7 @@ def _rendered(errors: Errors) -> Errors:
 
 def _person_of(field: str) -> int | None:
     """The person whose pages a part named `persons.<n>.document_pages` holds."""
-    match = _PAGES_OF_PERSON.fullmatch(field)
+    match = PAGES_OF_PERSON.fullmatch(field)
     return None if match is None else int(match.group(1))
 
 
