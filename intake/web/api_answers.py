@@ -1,9 +1,10 @@
 """What the partners' API answers, as marshmallow schemas: the OpenAPI document's bodies.
 
-The views build these bodies themselves (a dict each); the schemas say what a client may
-rely on, and tests/web/test_openapi_conformance.py holds every answer against them.
-Unknown keys are refused (marshmallow's default), so the document says `additionalProperties:
-false` and a key added to an answer without a word here fails those tests.
+The views build these bodies themselves (a dict each); the schemas say what a client may rely
+on, and tests/web/test_openapi_answers.py and test_openapi_fuzz.py hold the answers against
+them. Unknown keys are refused (marshmallow's default), so the document says
+`additionalProperties: false`, and a key added to an answer without a word here fails those
+tests.
 """
 
 from __future__ import annotations

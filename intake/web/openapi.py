@@ -54,16 +54,18 @@ ERROR = {"type": "object", "required": ["error"], "additionalProperties": False,
 # The messages per field of a 422 (dataset/schemas.py `messages`): a list of messages, or for
 # a nested object and a list's items (keyed "0", "1", ...) the same again, one level down.
 # "_schema" holds what concerns the object as a whole.
-FIELD_ERRORS = {"oneOf": [
+FIELD_ERRORS = {"type": "object", "additionalProperties": {"anyOf": [
     {"type": "array", "items": {"type": "string"}, "minItems": 1},
-    {"type": "object", "additionalProperties": _ref("schemas", "FieldErrors")},
-]}
+    _ref("schemas", "FieldErrors"),
+]}}
 # No `additionalProperties: false`: a refusal may say more beside `errors`.
-ERRORS = {"type": "object", "required": ["errors"], "properties": {
-    "errors": {"type": "object", "additionalProperties": _ref("schemas", "FieldErrors"),
-               "description": "Messages per field, in the request's language."}}}
+ERRORS = {"type": "object", "required": ["errors"], "properties": {"errors": {
+    **_ref("schemas", "FieldErrors"),
+    "description": "Messages per field, in the request's language."}}}
 FILE = {"type": "string", "contentMediaType": "application/octet-stream"}
-PHOTOS_AND_PDFS = ", ".join((files.JPEG, files.PNG, files.HEIC, files.PDF))
+# What a file may be; its bytes tell, whatever type a part declares (files.accept).
+PHOTOS_AND_PDFS = (f"A photo ({files.JPEG}, {files.PNG}, {files.HEIC}) or a PDF, at most "
+                   f"{files.MAX_FILE_BYTES // files.MEGABYTE} MiB.")
 
 
 def _error(description: str, schema: dict[str, Any] | None = None,
@@ -132,6 +134,23 @@ SECURITY_SCHEMES = {"bearerToken": {
                    "`authority:<key>` for an immigration authority (its own batches only).",
 }}
 
+# A registration the service accepts (tests/web/test_openapi_answers.py sends it); the whole
+# dataset is in docs/dataset.md.
+EXAMPLE = {
+    "language": "uk", "consent": {"data_processing": True}, "postal_code": "14467",
+    "contact": {"email": "olena@example.org", "phone": "+4915112345678"},
+    "persons": [
+        {"role": "applicant", "family_name": "Shevchenko", "given_names": "Olena",
+         "family_name_native": "Шевченко", "given_names_native": "Олена", "sex": "female",
+         "date_of_birth": "1990-05-01", "place_of_birth": "Kyiv", "country_of_birth": "UA",
+         "nationalities": ["UA"], "marital_status": "married",
+         "document": {"type": "passport", "number": "FE123456", "issuing_country": "UA"}},
+        {"role": "child", "family_name": "Shevchenko", "given_names": "Andrii", "sex": "male",
+         "date_of_birth": "2016-03", "place_of_birth": None, "country_of_birth": "UA",
+         "nationalities": ["UA"]},
+    ],
+}
+
 # The registration's JSON as the multipart request's `registration` part carries it: the
 # household, and the list that describes the files sent in `proofs` parts.
 RegistrationPartSchema = type("RegistrationPartSchema",
@@ -145,15 +164,16 @@ MULTIPART = {
                 "type": "array", "items": FILE,
                 "description": "The household's proofs (arrival, entry, residence, other), "
                                "one file a part, described in the same order by the "
-                               "registration's `proofs` list."},
+                               f"registration's `proofs` list. {PHOTOS_AND_PDFS}"},
         },
         "patternProperties": {f"^{api_uploads.PAGES_OF_PERSON.pattern}$": {
             "type": "array", "items": FILE, "maxItems": api_uploads.MAX_PAGES_PER_PERSON,
-            "description": "Pages of person n's identity document (n counts from 0)."}},
+            "description": "Pages of person n's identity document (n counts from 0). "
+                           + PHOTOS_AND_PDFS}},
         "additionalProperties": False,
     },
     "encoding": {api_uploads.REGISTRATION: {"contentType": "application/json"},
-                 api_uploads.PROOFS: {"contentType": PHOTOS_AND_PDFS}},
+                 api_uploads.PROOFS: {"contentType": "application/octet-stream"}},
 }
 
 
@@ -180,7 +200,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                        "authority responsible for the postal code.",
         "parameters": ["IdempotencyKey", _LANGUAGE],
         "requestBody": {"required": True, "content": {
-            **_json(HouseholdSchema), "multipart/form-data": MULTIPART}},
+            "application/json": {"schema": HouseholdSchema, "example": EXAMPLE},
+            "multipart/form-data": MULTIPART}},
         "responses": _answers({
             201: _answer("Registered (or, for a used Idempotency-Key, registered before).",
                          api_answers.ReceiptSchema, headers={"Idempotent-Replayed": {

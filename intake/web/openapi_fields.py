@@ -74,10 +74,11 @@ def checked_in_code(schemas: dict[str, Any]) -> None:
     document["properties"]["mrz"] = {
         "type": "string", "description": "The two or three lines of the document's "
         "machine-readable zone, instead of its other fields but `valid_from`."}
-    document["anyOf"] = [{"required": document.pop("required")}, {"required": ["mrz"]}]
+    # Conditions, not alternatives (anyOf): client generators make no model of them.
+    document["if"], document["else"] = {"required": ["mrz"]}, {"required": document.pop("required")}
     filled = [name for name in ("sex", "date_of_birth", "nationalities")
               if name in person["required"]]
     person["required"] = [name for name in person["required"] if name not in filled]
-    person["anyOf"] = [{"required": filled}, {
-        "required": ["document"],
-        "properties": {"document": {"type": "object", "required": ["mrz"]}}}]
+    person["if"] = {"required": ["document"],
+                    "properties": {"document": {"type": "object", "required": ["mrz"]}}}
+    person["else"] = {"required": filled}
