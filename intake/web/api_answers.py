@@ -34,6 +34,14 @@ class ReceiptSchema(Schema):
     applications = fields.List(fields.Nested(ApplicationSchema), required=True)
 
 
+class PlaceSchema(Schema):
+    """A place of a postal code whose places different authorities serve (web/api.py)."""
+
+    municipality_key = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{8}$"),
+                                     metadata={"description": "Send it as `municipality_key`."})
+    place = fields.String(required=True, metadata={"description": "The place's name."})
+
+
 class SlotSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(r"^[0-9]+$"))
     starts_at = fields.AwareDateTime(required=True)

@@ -8,8 +8,8 @@ operation's words and the status codes it answers (OPERATIONS), and the error an
 (RESPONSES).
 
 An /api/ route without an entry in OPERATIONS is left out of the document, and
-tests/web/test_openapi.py fails. The registration's 422 is RESPONSES["RegistrationRefused"]:
-a refusal with more than `errors` (such as a list of `choices`) is described there.
+tests/web/test_openapi.py fails. An error answer with more than `errors` (the registration's
+`choices` of places) is described in RESPONSES beside the others.
 
 The document depends on the code alone: no host (servers: the relative /api/v1), no request,
 no personal data; so it is built once per app and may be cached by anyone.
@@ -100,7 +100,12 @@ RESPONSES = {
     "RegistrationRefused": _error(
         "The registration breaks a rule of the dataset (docs/dataset.md), an unknown "
         "postal code among them, or a document was refused (under its part's name); "
-        "nothing was stored.", _ref("schemas", "Errors")),
+        "nothing was stored. Where different authorities serve the postal code's places, "
+        "`errors.municipality_key` asks for one of `choices`.",
+        {"type": "object", "allOf": [_ref("schemas", "Errors")], "properties": {
+            "choices": {"type": "array", "items": api_answers.PlaceSchema, "description":
+                        "The postal code's places, when the place is what is missing or "
+                        "not one of them (empty for a postal code served as a whole)."}}}),
     "Busy": _error(
         f"Documents are being read for {UPLOADS_AT_ONCE} other registrations: send again "
         "after Retry-After seconds. Nothing was read or stored.",

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from intake.registrations import retention
+from intake.registrations import retention, routing
 from intake.store import models
 from tests.helpers import documents as made
 from tests.helpers.api import authority_token
@@ -120,6 +120,21 @@ def _multipart(client, token: str, parts: dict[str, tuple[bytes, str]]):  # type
     return client.post("/api/v1/registrations", data=encoded,
                        content_type=f"multipart/form-data; boundary={boundary}",
                        headers={**PLAIN, "Authorization": f"Bearer {token}"})
+
+
+def test_a_place_to_choose_answers_as_documented(app, runtime, submit_token, national_set):
+    national_set.import_into(app)
+    with runtime.db.read() as session:
+        asked = routing.routing(session, national_set.asked[0])
+    api = Api(app, submit_token)
+    body = {**ADULT, "postal_code": asked.postal_code}
+
+    unchosen = api.call("POST", "/registrations", 422, body=body).json()
+    api.call("POST", "/registrations", 422, body={**body, "municipality_key": "99999999"})
+    place = asked.places[0].municipality_key
+    api.call("POST", "/registrations", 201, body={**body, "municipality_key": place})
+
+    assert place in [choice["municipality_key"] for choice in unchosen["choices"]]
 
 
 def test_a_registration_with_documents_answers_as_documented(app, client, submit_token,
