@@ -77,7 +77,7 @@ class BatchSchema(Schema):
     id = fields.String(required=True)
     authority = fields.String(required=True)
     sequence = fields.Integer(required=True, metadata={
-        "description": "1, 2, 3, ... per authority: a gap means a batch not yet fetched."})
+        "description": "The authority's batches count 1, 2, 3, ... in the order made."})
     created = fields.AwareDateTime(required=True)
     count = fields.Integer(required=True, metadata={"description": "Messages in the batch."})
     acknowledged = fields.AwareDateTime(required=True, allow_none=True)

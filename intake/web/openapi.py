@@ -202,7 +202,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "summary": "Register a household",
         "description": "The household as JSON, or as multipart/form-data with the identity "
                        "documents' pages and the proofs. Each person gets a message to the "
-                       "authority responsible for the postal code.",
+                       "immigration authority responsible for the postal code (or, where "
+                       "asked, for the place chosen by `municipality_key`).",
         "parameters": ["IdempotencyKey", _LANGUAGE],
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": HouseholdSchema, "example": EXAMPLE},

@@ -45,10 +45,11 @@ class Api:
         return answer
 
     def conforms(self, method: str, path: str, answer: Any, expected: int) -> Any:
-        """An answer to a request schemathesis cannot make (no JSON, too large, files)."""
+        """A JSON answer to a request schemathesis cannot make (no JSON, too large, files)."""
         operation = self.schema[path][method]
         assert answer.status_code == expected, answer.text
         assert operation.responses.find_by_status_code(answer.status_code) is not None
+        assert answer.mimetype == "application/json"  # what every error is documented as
         operation.validate_response(answer)
         return answer
 
