@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Exists, delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from intake.dataset.wording import LOCAL_TIME as LOCAL_TIME  # callers say booking.LOCAL_TIME
 from intake.security.crypto import FieldCipher
@@ -55,6 +55,14 @@ class Booked:
 def aware(moment: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def books_online(authority_key: str | ColumnElement[str] | InstrumentedAttribute[str]) -> Exists:
+    """Whether an authority has opening hours, so that its appointments are booked here
+    (else it contacts the household itself): a condition, for a query of its own or within
+    another (the status page's)."""
+    return (select(models.OpeningHours.id)
+            .where(models.OpeningHours.authority_key == authority_key).exists())
 
 
 def free_slots(

@@ -159,11 +159,7 @@ def _status_query() -> Select[Any]:
         .where(outbox.failure.is_not(None) | outbox.failed_at.is_not(None))
         .exists()
     )
-    books_online = (
-        select(models.OpeningHours.id)
-        .where(models.OpeningHours.authority_key == registration.authority_key)
-        .exists()
-    )
+    books_online = booking.books_online(registration.authority_key)
     return (
         select(
             registration.reference, registration.created_at, registration.erased_at,

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from intake.dataset.domain import Household
@@ -181,7 +182,8 @@ def list_slots(reference: str) -> Response:
             }
             for slot in free
         ]
-    return jsonify(slots=slots)
+        online = bool(session.scalar(select(booking.books_online(found.authority_key))))
+    return jsonify(slots=slots, books_online=online)
 
 
 @bp.post("/registrations/<reference>/appointment")

@@ -51,6 +51,9 @@ class SlotSchema(Schema):
 
 class SlotsSchema(Schema):
     slots = fields.List(fields.Nested(SlotSchema), required=True)
+    books_online = fields.Boolean(required=True, metadata={"description": (
+        "Whether the authority books appointments here (it has opening hours). When "
+        "false, `slots` is empty and the authority contacts the household itself.")})
 
 
 class SlotChoiceSchema(Schema):

@@ -6,6 +6,8 @@ import datetime as dt
 
 from intake.registrations import schedule
 from intake.registrations.opening_hours import Week
+from tests.helpers.api import api, post
+from tests.helpers.data import ADULT
 from tests.helpers.forms import APPLICANT, register
 
 
@@ -32,3 +34,19 @@ def test_an_authority_with_opening_hours_offers_them(client):
 
     assert "Book an appointment" in client.get(status_path).text
     assert 'name="slot"' in client.get(f"{status_path}/slots").text
+
+
+def test_the_api_says_whether_the_authority_books_appointments_here(
+    client, runtime, submit_token
+):
+    """Seen: the API listed no slots for an authority without hours, and did not say why."""
+    reference = post(client, submit_token, ADULT).json["reference"]
+    slots = f"/api/v1/registrations/{reference}/slots"
+    offered = api(client, submit_token, "GET", slots).json
+    with runtime.db.transaction() as session:
+        schedule.save_week(session, "073400", Week((), 15, 20, 2), None, dt.datetime.now(dt.UTC))
+
+    none = api(client, submit_token, "GET", slots).json
+
+    assert offered["books_online"] is True and offered["slots"]
+    assert none == {"slots": [], "books_online": False}
