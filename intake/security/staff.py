@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import email_validator
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
@@ -70,6 +71,10 @@ def create_user(session: Session, email: str, role: str, authorities: Sequence[s
     reception centre serves (one or more), an admin for none."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    try:  # the address signs in and receives nothing: its form is checked, not its domain
+        email_validator.validate_email(email, check_deliverability=False)
+    except email_validator.EmailNotValidError as error:
+        raise ValueError(f"{email} is not an e-mail address: {error}") from None
     _check_authorities(session, role, authorities)
     password = secrets.token_urlsafe(12)
     user = models.StaffUser(

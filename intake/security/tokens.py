@@ -19,6 +19,9 @@ def create(session: Session, name: str, scope: str) -> str:
     """Store a new token and return it; this is the only time it is ever seen (audited)."""
     if not SCOPE.match(scope):
         raise ValueError("scope must be 'submit', 'metrics' or 'authority:<6-digit key>'")
+    authority = scope.removeprefix("authority:") if scope.startswith("authority:") else None
+    if authority is not None and session.get(models.Authority, authority) is None:
+        raise ValueError(f"no authority with key {authority}")
     token = random_token(32)
     row = models.ApiToken(name=name, scope=scope, token_hash=token_hash(token))
     session.add(row)

@@ -136,3 +136,21 @@ def test_the_audit_log_is_exported_as_json_lines_since_a_day(app, runtime):
     assert [e["action"] for e in everything] == ["create", "create", "rotate"]
     assert [e["record_type"] for e in recent] == ["api_token", "data_key"]
     assert everything[0]["at"].startswith("2025-01-01") and everything[0]["user_id"] is None
+
+
+def test_an_account_or_token_for_what_does_not_exist_is_refused_in_one_line(app, runtime):
+    """Seen (issue #28): `user create x` made an account for "x", and a token's scope could
+    name an authority that does not exist."""
+    cli = app.test_cli_runner()
+
+    not_email = cli.invoke(main, ["user", "create", "x", "--role", "admin"])
+    no_authority = cli.invoke(main, ["token", "create", "p", "--scope", "authority:999999"])
+
+    assert not_email.exit_code == 2 and no_authority.exit_code == 2
+    assert not_email.output.splitlines()[-1] == (
+        "Error: x is not an e-mail address: An email address must have an @-sign.")
+    assert no_authority.output.splitlines()[-1] == (
+        "Error: Invalid value for --scope: no authority with key 999999")
+    with runtime.db.read() as session:
+        assert session.scalars(select(models.StaffUser.email)).all() == []
+        assert session.scalars(select(models.ApiToken)).all() == []
