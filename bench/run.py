@@ -12,7 +12,8 @@ wrk over loopback from a separate process, and measures:
     per registration);
   - ceilings: a Flask app that only answers, and a loop that only builds and validates messages;
   - documents (bench/documents.py): photo uploads, the pipeline with documents, the summary PDF.
-`python bench/run.py documents` runs the last part alone.
+`python bench/run.py documents` runs the last part alone; `python bench/run.py mixed` runs the
+two mixed-traffic rows and prints them (for interleaved A/B rounds), writing nothing.
 """
 
 from __future__ import annotations
@@ -295,6 +296,10 @@ def main() -> None:
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+    if sys.argv[1:] == ["mixed"]:  # the mixed traffic alone, printed, for A/B rounds
+        for people in (STATUS_PAGES, 40):
+            print(json.dumps(mixed(None, people)), flush=True)
+        return
     started = time.monotonic()
     speed = [machine_speed()]
     rows = [registrations("registrations, SQLite", None)]

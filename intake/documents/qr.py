@@ -1,77 +1,73 @@
-"""Pure: a URL as a QR code, as inline SVG or PNG bytes for pages, or as runs of dark modules
-for the printed summary, which draws them."""
+"""Pure: a URL as a QR code, drawn by qrcode as inline SVG or PNG bytes for pages, or as runs of
+dark modules for the printed summary, which draws them."""
 
 from __future__ import annotations
 
-import functools
 import io
-import re
+import itertools
+import threading
 
-import zxingcpp
-from PIL import Image
+import qrcode
+from cachetools import LRUCache, cached
+from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.pil import PilImage
+from qrcode.image.svg import SvgPathImage
 
-_DARK_RUN = re.compile(rb"\x00+")  # zxing-cpp draws dark modules as 0, light ones as 255
-_PNG_SCALE = 10  # pixels a module in the download
-
-
-# zxing-cpp encodes with zint, in C++, choosing the best of the eight masks as ISO/IEC 18004
-# prescribes; qrcode's pure-Python encoder bounded mixed traffic (docs/design.md). The status
-# page and its download ask for the same code, so recent ones are kept.
-@functools.lru_cache(maxsize=512)
-def _modules(url: str) -> tuple[int, bytes]:
-    """The side and the rows of modules, a byte each (0 dark, 255 light), with the standard
-    quiet zone of 4."""
-    # Level M survives a scratched or creased printout.
-    code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    image = Image.fromarray(code.to_image(scale=1, add_quiet_zones=True))
-    return image.width, image.tobytes()
+# qrcode's encoder is pure Python: about 4 ms a code, its SVG drawing 2 ms more, its PNG 1 ms.
+# The status page, its PNG download and the summary PDF ask for the same person's code within
+# minutes, so a process keeps recent codes by their content (a status link: never logged), in
+# about 8 MiB: encodings by number (about 15 KB each), drawings by size (a status link's SVG
+# 9 KB, its PNG 1 KB), about as many pages' codes as the 512 kept before.
+_lock = threading.Lock()  # cachetools' caches are not thread-safe; drawing happens outside it
+_drawn: LRUCache[tuple[str, str], str | bytes] = LRUCache(maxsize=6 * 2**20, getsizeof=len)
 
 
-@functools.lru_cache(maxsize=512)
+@cached(LRUCache(maxsize=128), lock=_lock)
+def _encoded(text: str) -> qrcode.QRCode:
+    # Level M survives a scratched or creased printout; 4 light modules round are the
+    # standard's quiet zone; a module is 10 pixels in the PNG, 1 mm (a unit) in the SVG.
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, box_size=10)
+    code.add_data(text)
+    code.make(fit=True)
+    return code
+
+
+def _svg_of(code: qrcode.QRCode) -> str:
+    # One <path> with presentation attributes, no style attribute: the pages' CSP allows no
+    # inline style.
+    return str(code.make_image(image_factory=SvgPathImage).to_string(encoding="unicode"))
+
+
+@cached(_drawn, key=lambda url: ("svg", url), lock=_lock, info=True)
 def svg(url: str) -> str:
-    """An SVG element (no XML declaration) to inline in a page: one path, a subpath for each
-    row's run of dark modules (4.0 KB for https://intake.example.org/s/<token>, where a
-    subpath per module took 8.8 KB)."""
-    return _drawn(*_modules(url))
+    """An SVG element (no XML declaration) to inline in a page: one path, a square a dark
+    module; kept drawn."""
+    return _svg_of(_encoded(url))
 
 
 def secret_svg(text: str) -> str:
     """As `svg`, for a text that holds a secret (an authenticator's key): kept in no cache."""
-    return _drawn(*_modules.__wrapped__(text))
+    return _svg_of(_encoded.__wrapped__(text))
+
+
+@cached(_drawn, key=lambda url: ("png", url), lock=_lock, info=True)
+def png(url: str) -> bytes:
+    """A PNG image for download or printing (10 pixels a module, one bit a pixel); kept drawn."""
+    buffer = io.BytesIO()
+    _encoded(url).make_image(image_factory=PilImage).save(buffer)
+    return buffer.getvalue()
 
 
 def runs(url: str) -> tuple[int, list[tuple[int, int, int]]]:
-    """The side in modules, and each row's runs of dark modules as (x, y, length): what a
-    drawing fills, a rectangle a run."""
-    return _runs(*_modules(url))
-
-
-def _runs(size: int, cells: bytes) -> tuple[int, list[tuple[int, int, int]]]:
+    """The side in modules, quiet zone included, and each row's runs of dark modules as
+    (x, y, length): what a drawing fills, a rectangle a run (the printed code stays vector)."""
+    rows = _encoded(url).get_matrix()
     found = []
-    for y in range(size):
-        row = y * size
-        for run in _DARK_RUN.finditer(cells, row, row + size):
-            start, end = run.span()
-            found.append((start - row, y, end - start))
-    return size, found
-
-
-def _drawn(size: int, cells: bytes) -> str:
-    _, dark = _runs(size, cells)
-    path = "".join(f"M{x},{y}h{length}v1h-{length}z" for x, y, length in dark)
-    return (
-        f'<svg width="{size}mm" height="{size}mm" viewBox="0 0 {size} {size}" '
-        f'xmlns="http://www.w3.org/2000/svg"><path d="{path}" fill="#000"/></svg>'
-    )
-
-
-@functools.lru_cache(maxsize=512)
-def png(url: str) -> bytes:
-    """A PNG image for download or printing (10 pixels a module, one bit a pixel)."""
-    size, cells = _modules(url)
-    image = Image.frombytes("L", (size, size), cells).convert("1", dither=Image.Dither.NONE)
-    # Scaled by Pillow rather than drawn at scale by zxing-cpp: the same image in half the time.
-    image = image.resize((size * _PNG_SCALE, size * _PNG_SCALE), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    for y, row in enumerate(rows):
+        x = 0
+        for dark, run in itertools.groupby(row):
+            length = sum(1 for _ in run)
+            if dark:
+                found.append((x, y, length))
+            x += length
+    return len(rows), found

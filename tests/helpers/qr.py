@@ -1,25 +1,30 @@
-"""Read back the QR codes the pages draw."""
+"""Read back the QR codes the pages draw, as a scanner would: rendered, then decoded."""
 
 from __future__ import annotations
 
+import io
 import re
 
+import resvg_py
 import zxingcpp
 from PIL import Image
 
 
-def decode_svg_qr(page: str) -> str:
-    """The URL in a page's inline QR code, read back from its module grid."""
-    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', page).group(1))  # type: ignore[union-attr]
-    image = Image.new("L", (size, size), 255)
-    pixels = image.load()
-    path = re.search(r' d="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    runs = re.findall(r"M(\d+),(\d+)h(\d+)v1h-\3z", path)
-    assert "".join(f"M{x},{y}h{n}v1h-{n}z" for x, y, n in runs) == path  # nothing else drawn
-    for x, y, length in runs:
-        for dx in range(int(length)):
-            pixels[int(x) + dx, int(y)] = 0  # type: ignore[index]
-    scaled = image.resize((size * 8, size * 8), Image.NEAREST)
-    [code] = zxingcpp.read_barcodes(scaled)
+def decode_png_qr(png: bytes) -> str:
+    """The text in a QR code image."""
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     return str(code.text)
 
+
+def render_svg_qr(page: str, pixels_per_module: int = 8) -> bytes:
+    """A page's inline QR code (its first SVG) rendered by resvg, as a PNG on white."""
+    drawing = re.search(r"<svg\b.*?</svg>", page, re.DOTALL).group(0)  # type: ignore[union-attr]
+    # A module is a millimetre (width="41mm", viewBox="0 0 41 41").
+    return bytes(resvg_py.svg_to_bytes(
+        svg_string=drawing, dpi=pixels_per_module * 25.4, background="#ffffff",
+        skip_system_fonts=True, shape_rendering="crisp_edges"))
+
+
+def decode_svg_qr(page: str) -> str:
+    """The text in a page's inline QR code, rendered."""
+    return decode_png_qr(render_svg_qr(page))
