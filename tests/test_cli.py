@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import json
+import re
 import subprocess
 import sys
 
@@ -76,15 +77,18 @@ def test_the_app_is_found_without_flask_options_and_flask_app_intake_works(app, 
 
 
 def test_a_database_without_schema_says_what_to_run(settings):
-    app = create_app(settings)  # a database file, without tables
-
-    result = app.test_cli_runner().invoke(main, ["status"])
+    app = create_app(settings)  # a database without tables
+    try:
+        result = app.test_cli_runner().invoke(main, ["status"])
+    finally:
+        app.extensions["intake"].close()
 
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1] == (
-        "Error: the database has no schema yet (OperationalError): run `intake db upgrade`")
+    # The driver's error class: OperationalError (SQLite), UndefinedTable (PostgreSQL).
+    assert re.fullmatch(r"Error: the database has no schema yet \((OperationalError|"
+                        r"UndefinedTable)\): run `intake db upgrade`",
+                        result.stderr.splitlines()[-1]), result.stderr
     assert "Traceback" not in result.stderr
-    app.extensions["intake"].close()
 
 
 def test_an_unreachable_database_says_so_in_a_line(settings):
