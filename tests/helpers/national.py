@@ -82,8 +82,11 @@ class _Municipality:
     postal_codes: list[str]
 
 
-def generate(folder: Path, seed: int = 28) -> NationalSet:
-    """Write the four files into `folder`; the same files for the same seed."""
+def generate(folder: Path, seed: int = 28, lands: tuple[str, ...] | None = None
+             ) -> NationalSet:
+    """Write the four files into `folder`; the same files for the same arguments. `lands`:
+    only these Länder (by key), and no authorities without an area (a regional set, for
+    tests that need the shapes of the data more than its size)."""
     rng = random.Random(seed)
     names = _names(rng)
     keys = iter(f"{key:06d}" for key in sorted(rng.sample(range(100, 999_999), 660)))
@@ -93,7 +96,7 @@ def generate(folder: Path, seed: int = 28) -> NationalSet:
     municipalities: list[_Municipality] = []
     towns: set[str] = set()  # municipalities with an authority of their own
     districts = 0
-    for land, (land_name, regions, count) in LAENDER.items():
+    for land, (land_name, regions, count) in _chosen(lands):
         gv100ad.append(_record("10", land, land_name, f"{land_name}-Stadt"))
         for region_index, region in enumerate(regions):
             if region:
@@ -129,7 +132,7 @@ def generate(folder: Path, seed: int = 28) -> NationalSet:
                                                f"Amt {next(names)}", town_name, "51"))
                     gv100ad.append(_municipality(rng, key, association, town_name, city))
                     municipalities.append(_Municipality(key, town_name, served, []))
-    while len(authorities) < 655:  # central authorities and reception centres: no area
+    while len(authorities) < (655 if lands is None else 0):  # central authorities and reception centres: no area
         land_name = rng.choice(list(LAENDER.values()))[0]
         authorities.append((next(keys), f"ZAB {next(names)}", rng.choice(
             ("Zentrale Ausländerbehörde", "Aufnahmeeinrichtung")), land_name))
@@ -161,6 +164,10 @@ def generate(folder: Path, seed: int = 28) -> NationalSet:
         rows.writerow(("official_key", "bhknz"))
         rows.writerows(jurisdictions)
     return written
+
+
+def _chosen(lands: tuple[str, ...] | None) -> list[tuple[str, tuple[str, tuple[int, ...], int]]]:
+    return [(land, shape) for land, shape in LAENDER.items() if lands is None or land in lands]
 
 
 def _names(rng: random.Random):  # type: ignore[no-untyped-def]

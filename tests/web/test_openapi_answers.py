@@ -123,10 +123,10 @@ def _multipart(client, token: str, parts: dict[str, tuple[bytes, str]]):  # type
                        headers={**PLAIN, "Authorization": f"Bearer {token}"})
 
 
-def test_a_place_to_choose_answers_as_documented(app, runtime, submit_token, national_set):
-    national_set.import_into(app)
+def test_a_place_to_choose_answers_as_documented(app, runtime, submit_token, regional_set):
+    regional_set.import_into(app)
     with runtime.db.read() as session:
-        asked = routing.routing(session, national_set.asked[0])
+        asked = routing.routing(session, regional_set.asked[0])
     api = Api(app, submit_token)
     body = {**ADULT, "postal_code": asked.postal_code}
 

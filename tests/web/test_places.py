@@ -19,11 +19,11 @@ from tests.helpers.pipeline import process_queue, the_message
 
 
 @pytest.fixture
-def asked(app, runtime, national_set) -> routing.Routing:  # type: ignore[no-untyped-def]
-    """The national set imported; the routing of a postal code that asks for the place."""
-    national_set.import_into(app)
+def asked(app, runtime, regional_set) -> routing.Routing:  # type: ignore[no-untyped-def]
+    """The regional set imported; the routing of a postal code that asks for the place."""
+    regional_set.import_into(app)
     with runtime.db.read() as session:
-        return routing.routing(session, national_set.asked[0])
+        return routing.routing(session, regional_set.asked[0])
 
 
 def test_the_form_asks_for_the_place_and_sends_the_registration_to_its_authority(
