@@ -46,11 +46,11 @@ def test_the_national_set_is_imported_in_seconds_and_every_postal_code_routed_or
     )
 
 
-def test_importing_the_same_files_again_changes_nothing(app, runtime, national_set):
-    national_set.import_into(app)
+def test_importing_the_same_files_again_changes_nothing(app, runtime, regional_set):
+    regional_set.import_into(app)
     before = _everything(runtime)
 
-    again = national_set.import_into(app)
+    again = regional_set.import_into(app)
 
     assert again.count("(unchanged)") == 4 and "routes: unchanged" in again
     assert _everything(runtime) == before
@@ -64,9 +64,9 @@ def _everything(runtime):  # type: ignore[no-untyped-def]
                           models.PostalCodePlace, models.Jurisdiction, models.PostalRoute)}
 
 
-def test_a_town_with_its_own_authority_wins_over_its_district(app, runtime, national_set):
-    national_set.import_into(app)
-    town, postal_code, authority = national_set.town
+def test_a_town_with_its_own_authority_wins_over_its_district(app, runtime, regional_set):
+    regional_set.import_into(app)
+    town, postal_code, authority = regional_set.town
 
     with runtime.db.read() as session:
         assert routing.route(session, postal_code).key == authority
@@ -76,10 +76,10 @@ def test_a_town_with_its_own_authority_wins_over_its_district(app, runtime, nati
 
 
 def test_a_postal_code_reaching_into_places_of_different_authorities_asks_for_the_place(
-    app, runtime, national_set
+    app, runtime, regional_set
 ):
-    national_set.import_into(app)
-    postal_code = national_set.asked[0]
+    regional_set.import_into(app)
+    postal_code = regional_set.asked[0]
 
     with runtime.db.read() as session:
         found = routing.routing(session, postal_code)
@@ -96,22 +96,22 @@ def test_a_postal_code_reaching_into_places_of_different_authorities_asks_for_th
     assert [place.name for place in found.places] == sorted(p.name for p in found.places)
 
 
-def _without_the_first_district(app, national_set, folder) -> str:  # type: ignore[no-untyped-def]
+def _without_the_first_district(app, regional_set, folder) -> str:  # type: ignore[no-untyped-def]
     """Import the set with nobody serving its first district; that district's key."""
-    lines = national_set.jurisdictions.read_text().splitlines()
+    lines = regional_set.jurisdictions.read_text().splitlines()
     fewer = folder / "jurisdictions.csv"
     fewer.write_text("\n".join([lines[0], *lines[2:]]) + "\n")
-    arguments = national_set.import_arguments()
+    arguments = regional_set.import_arguments()
     arguments[-1] = str(fewer)
     result = app.test_cli_runner().invoke(main, arguments)
     assert result.exit_code == 0, result.output
     return str(lines[1].split(",")[0])
 
 
-def test_unrouted_postal_codes_are_listed_and_fail_the_check(app, runtime, national_set,
+def test_unrouted_postal_codes_are_listed_and_fail_the_check(app, runtime, regional_set,
                                                              tmp_path):
-    national_set.import_into(app)
-    left_out = _without_the_first_district(app, national_set, tmp_path)
+    regional_set.import_into(app)
+    left_out = _without_the_first_district(app, regional_set, tmp_path)
 
     result = app.test_cli_runner().invoke(main, ["authorities", "coverage", "--listed", "2"])
 
@@ -140,15 +140,15 @@ def test_an_empty_directory_fails_the_check(app, runtime):
      ("postal_codes", 2, "01068,0100100,Neuhagen",
       ":2: '0100100' is not an eight-digit municipality key"),
      ("postal_codes", 2, "01068,01001001,", ":2: a place name has 1 to 200 characters"),
-     ("jurisdictions", 2, "01001,999999", ":2: no authority with key '999999'"),
-     ("jurisdictions", 2, "01999,{2}",
-      ":2: 01999 is no district or municipality of the Gemeindeverzeichnis imported"),
-     ("jurisdictions", 3, "01001,{3}", ":3: 01001 is served by")],
+     ("jurisdictions", 2, "03001,999999", ":2: no authority with key '999999'"),
+     ("jurisdictions", 2, "03999,{2}",
+      ":2: 03999 is no district or municipality of the Gemeindeverzeichnis imported"),
+     ("jurisdictions", 3, "03001,{3}", ":3: 03001 is served by")],
 )
 def test_a_bad_line_names_its_file_and_line_and_nothing_is_imported(
-    app, runtime, national_set, tmp_path, kind, line, replaced, problem
+    app, runtime, regional_set, tmp_path, kind, line, replaced, problem
 ):
-    original = getattr(national_set, kind)
+    original = getattr(regional_set, kind)
     lines = original.read_text(encoding="utf-8").splitlines()
     authorities = {f"{{{n}}}": lines[n - 1].split(",")[-1] for n in (2, 3)}  # in the list
     for placeholder, authority in authorities.items():
@@ -157,7 +157,7 @@ def test_a_bad_line_names_its_file_and_line_and_nothing_is_imported(
     broken = tmp_path / original.name
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
     arguments = [str(broken) if argument == str(original) else argument
-                 for argument in national_set.import_arguments()]
+                 for argument in regional_set.import_arguments()]
 
     result = app.test_cli_runner().invoke(main, arguments)
 
@@ -168,14 +168,14 @@ def test_a_bad_line_names_its_file_and_line_and_nothing_is_imported(
         assert session.scalar(select(func.count()).select_from(models.Authority)) == 3
 
 
-def test_progress_is_told_line_by_line_and_adds_up_to_each_file(runtime, national_set):
+def test_progress_is_told_line_by_line_and_adds_up_to_each_file(runtime, regional_set):
     told: list[int] = []
     with runtime.db.transaction() as session:
-        directory.import_abh_list(session, national_set.abh_list, told.append)
-        assert told == [national_set.authorities]
-        for step, path in ((directory.import_municipalities, national_set.gv100ad),
-                           (directory.import_postal_codes, national_set.postal_codes),
-                           (directory.import_jurisdictions, national_set.jurisdictions)):
+        directory.import_abh_list(session, regional_set.abh_list, told.append)
+        assert told == [regional_set.authorities]
+        for step, path in ((directory.import_municipalities, regional_set.gv100ad),
+                           (directory.import_postal_codes, regional_set.postal_codes),
+                           (directory.import_jurisdictions, regional_set.jurisdictions)):
             told.clear()
             step(session, path, told.append)
             lines = len(path.read_text(encoding="utf-8").splitlines())
@@ -196,19 +196,19 @@ def test_places_of_one_name_are_told_apart_by_their_district():
 
 
 def test_a_postal_code_routed_whole_yields_to_the_jurisdiction_and_fills_in_where_it_is_silent(
-    app, runtime, national_set, tmp_path
+    app, runtime, regional_set, tmp_path
 ):
     """The older form of the postal-code table (`postal_code,authority_key`) keeps routing
     what the jurisdiction does not cover, so a deployment moves over by importing."""
-    _without_the_first_district(app, national_set, tmp_path)
+    _without_the_first_district(app, regional_set, tmp_path)
     with runtime.db.read() as session:
         [unrouted, *_] = routes.coverage(session).unrouted
-    asked, silent = national_set.asked[0], unrouted.split()[0]
+    asked, silent = regional_set.asked[0], unrouted.split()[0]
     whole = tmp_path / "whole.csv"
     whole.write_text(f"{asked},073400\n{silent},073400\n")
 
     result = app.test_cli_runner().invoke(main, ["authorities", "import",
-                                                 str(national_set.abh_list),
+                                                 str(regional_set.abh_list),
                                                  "--postal-codes", str(whole)])
 
     assert result.exit_code == 0, result.output
@@ -219,13 +219,13 @@ def test_a_postal_code_routed_whole_yields_to_the_jurisdiction_and_fills_in_wher
         assert all(place.authority is not None for place in found.places)
 
 
-def test_a_table_of_another_kind_is_not_taken_for_postal_codes(app, national_set):
-    arguments = national_set.import_arguments()
-    arguments[arguments.index("--postal-codes") + 1] = str(national_set.jurisdictions)
+def test_a_table_of_another_kind_is_not_taken_for_postal_codes(app, regional_set):
+    arguments = regional_set.import_arguments()
+    arguments[arguments.index("--postal-codes") + 1] = str(regional_set.jurisdictions)
 
     result = app.test_cli_runner().invoke(main, arguments)
 
     assert result.exit_code == 1
     assert result.output.endswith(
-        f"\nError: {national_set.jurisdictions}:1: expected postal_code,municipality_key,"
+        f"\nError: {regional_set.jurisdictions}:1: expected postal_code,municipality_key,"
         "place_name or postal_code,authority_key rows (CSV); this is none of them\n")
