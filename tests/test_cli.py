@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from intake import create_app
@@ -37,6 +38,7 @@ def test_help_lists_intakes_commands_and_options_only():
     assert "--env-file" not in result.stdout and "--debug" not in result.stdout
 
 
+@pytest.mark.slow  # starts a process
 def test_help_builds_no_app(tmp_path):
     """Production settings missing: listing the commands works all the same."""
     env = {**without_settings(), "INTAKE_ENV": "production",
@@ -62,6 +64,7 @@ def test_flask_limiters_commands_are_not_intakes():
     assert result.stderr.splitlines()[-1] == "Error: No such command 'limiter'."
 
 
+@pytest.mark.slow  # starts a process
 def test_the_app_is_found_without_flask_options_and_flask_app_intake_works(app, settings):
     """`intake status` finds the app with no -A; `flask --app intake status` (CONTRACT §3)
     runs the same command, which Flask's own command did not know."""

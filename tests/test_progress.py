@@ -65,6 +65,7 @@ def test_each_wraps_an_iterable_a_step_an_item(capsys):
         "doubling: 3/3 (100%)", "letters: 2/2 (100%)"]
 
 
+@pytest.mark.slow  # starts a process
 def test_a_terminal_gets_a_bar_and_a_pipe_plain_lines(app, client, submit_token, settings):
     """`intake keys rotate` as a person sees it, through a pseudo-terminal, and as a log
     keeps it: the same command, lines without control characters."""

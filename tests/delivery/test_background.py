@@ -15,6 +15,7 @@ from intake.delivery import background
 pytestmark = pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling")
 
 
+@pytest.mark.slow  # starts a process (its scheduling policy is its own)
 @pytest.mark.parametrize(("locks_here", "process", "computing"), [
     (True, "SCHED_OTHER", "SCHED_IDLE"),  # SQLite: the lock holder must not starve
     (False, "SCHED_IDLE", "SCHED_IDLE"),  # PostgreSQL: the whole worker yields
