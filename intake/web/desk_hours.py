@@ -8,6 +8,7 @@ size only). Each save makes the booking window's slots follow (intake.registrati
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
@@ -84,13 +85,8 @@ def save_week(authority_key: str) -> Any:
         week = opening_hours.read_week(values)
     except opening_hours.Refused as refused:
         return _page(authority_key, form="week", values=values, problems=refused.problems)
-    try:
-        with runtime().db.transaction() as db_session:
-            schedule.save_week(db_session, authority_key, week, g.staff.id,
-                               dt.datetime.now(dt.UTC))
-    except LookupError:
-        abort(404)
-    return _saved(authority_key)
+    return _saved_by(lambda db_session: schedule.save_week(
+        db_session, authority_key, week, g.staff.id, dt.datetime.now(dt.UTC)), authority_key)
 
 
 @bp.post("/closures")
@@ -108,12 +104,8 @@ def close(authority_key: str) -> Any:
             readable = opening_hours.read_date(values[field])
             values[field] = readable.isoformat() if readable else values[field]
         return _page(authority_key, form="closure", values=values, problems=refused.problems)
-    try:
-        with runtime().db.transaction() as db_session:
-            schedule.close(db_session, authority_key, closure, g.staff.id, now)
-    except LookupError:
-        abort(404)
-    return _saved(authority_key)
+    return _saved_by(lambda db_session: schedule.close(
+        db_session, authority_key, closure, g.staff.id, now), authority_key)
 
 
 @bp.post("/closures/remove")
@@ -125,10 +117,17 @@ def reopen(authority_key: str) -> Response:
     last = opening_hours.read_date(request.form.get("last", ""))
     if first is None or last is None:
         abort(400)  # not sent by the page's button
+    return _saved_by(lambda db_session: schedule.reopen(
+        db_session, authority_key, first, last, g.staff.id, dt.datetime.now(dt.UTC)),
+        authority_key)
+
+
+def _saved_by(change: Callable[[Any], object], authority_key: str) -> Response:
+    """Make a change in its own transaction (404 for an authority that went meanwhile), then
+    show the page saved."""
     try:
         with runtime().db.transaction() as db_session:
-            schedule.reopen(db_session, authority_key, first, last, g.staff.id,
-                            dt.datetime.now(dt.UTC))
+            change(db_session)
     except LookupError:
         abort(404)
     return _saved(authority_key)
