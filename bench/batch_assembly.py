@@ -72,16 +72,16 @@ def main() -> None:
             session.add_all(people)
             session.flush()
             for person in people:
+                message_id = models.new_id()
+                payload, in_file = batches.seal(cipher, message_id, xml)
                 message = models.Message(
-                    id=models.new_id(), person_id=person.id, registration_id=registration.id,
+                    id=message_id, person_id=person.id, registration_id=registration.id,
                     authority_key="073400", message_uuid=str(uuid.uuid4()),
                     file_name=f"{person.application_id}.xml",
-                    sha256=hashlib.sha256(xml).hexdigest(),
+                    sha256=hashlib.sha256(xml).hexdigest(), stored_bytes=in_file,
                 )
                 session.add(message)
-                session.add(models.MessagePayload(
-                    message_id=message.id, payload=batches.seal(cipher, message.id, xml)
-                ))
+                session.add(models.MessagePayload(message_id=message_id, payload=payload))
         started = time.perf_counter()
         with db.transaction() as session:
             batch = batches.assemble(session, "073400", dt.datetime.now(dt.UTC), limit=count)

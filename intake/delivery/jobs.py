@@ -293,7 +293,7 @@ def _messages(
             enclosed=enclosures,
         )
         message_id = models.new_id()
-        payload = batches.seal(runtime.cipher, message_id, xml)
+        payload, in_file = batches.seal(runtime.cipher, message_id, xml)
         rows.append(({
             "id": message_id,
             "person_id": person.id,
@@ -303,7 +303,7 @@ def _messages(
             "file_name": f"{person.application_id}.xml",
             "sha256": hashlib.sha256(xml).hexdigest(),
             "created_at": now,
-            "stored_bytes": len(payload),
+            "stored_bytes": in_file,
         }, {"message_id": message_id, "payload": payload}))
     return rows
 

@@ -51,10 +51,10 @@ def keys(
     """The counters an attempt at this account counts against."""
     account = email.strip().lower()
     if device is not None:  # a device this account has signed in on: it alone
-        return {FROM_ONE_ADDRESS: cipher.blind_index(f"sign-in:{account}|device:{device}")[:64]}
+        return {FROM_ONE_ADDRESS: cipher.blind_index(f"sign-in:{account}|device:{device}")}
     return {
-        FROM_ONE_ADDRESS: cipher.blind_index(f"sign-in:{account}|{address}")[:64],
-        FROM_ANYWHERE: cipher.blind_index(f"sign-in:{account}")[:64],
+        FROM_ONE_ADDRESS: cipher.blind_index(f"sign-in:{account}|{address}"),
+        FROM_ANYWHERE: cipher.blind_index(f"sign-in:{account}"),
     }
 
 

@@ -12,7 +12,6 @@ names are spelled past recognition or not known), or by the document number.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Collection
@@ -23,8 +22,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from intake.dataset import domain
-from intake.security.crypto import FieldCipher
-from intake.store import household_rows, models, stored_form
+from intake.security.crypto import STORED_INDEX_CHARS, FieldCipher
+from intake.store import household_rows, models, packing, stored_form
 from intake.store.database import Database
 
 # The person columns that hold blind indexes: written together (person_indexes), emptied
@@ -56,16 +55,20 @@ def name_index(
     cipher: FieldCipher, family_name: str | None, given_names: str | None, born: str | None
 ) -> str:
     """The index under which a person is found by name and date of birth."""
-    return cipher.blind_index(f"name|{skeleton(family_name)}|{skeleton(given_names)}|{born or ''}")
+    return _stored(cipher, f"name|{skeleton(family_name)}|{skeleton(given_names)}|{born or ''}")
 
 
 def family_index(cipher: FieldCipher, family_name: str | None, born: str | None) -> str:
     """The index under which a person is found by family name and date of birth alone."""
-    return cipher.blind_index(f"family|{skeleton(family_name)}|{born or ''}")
+    return _stored(cipher, f"family|{skeleton(family_name)}|{born or ''}")
 
 
 def document_index(cipher: FieldCipher, number: str) -> str:
-    return cipher.blind_index(f"document|{re.sub(r'[^0-9A-Z]', '', number.upper())}")
+    return _stored(cipher, f"document|{re.sub(r'[^0-9A-Z]', '', number.upper())}")
+
+
+def _stored(cipher: FieldCipher, text: str) -> str:
+    return cipher.blind_index(text, STORED_INDEX_CHARS)
 
 
 def person_indexes(cipher: FieldCipher, person: domain.Person) -> dict[str, str | None]:
@@ -104,8 +107,8 @@ def fill_missing(database: Database, cipher: FieldCipher, batch: int = 500) -> i
                 .limit(batch)
             ).all()
         indexed = [
-            (person_id, data, person_indexes(cipher, stored_form.person(json.loads(
-                cipher.decrypt(data or "", household_rows.context("person", person_id))
+            (person_id, data, person_indexes(cipher, stored_form.person(household_rows.opened(
+                cipher, data or "", packing.PERSON, household_rows.context("person", person_id)
             ))))
             for person_id, data in rows
         ]

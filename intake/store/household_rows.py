@@ -11,7 +11,6 @@ work whenever the queue is reachable. Nothing here touches Redis.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from intake.dataset import domain
 from intake.security.crypto import FieldCipher, random_reference, random_token, token_hash
-from intake.store import blind_index, mail_rows, models, stored_form
+from intake.store import blind_index, mail_rows, models, packing, stored_form
 from intake.store.database import insert_unless_taken
 from intake.store.idempotency import Claim
 
@@ -108,10 +107,8 @@ def prepare(
         "entered_by": entered_by,
         "email_index": email_index,
         "created_at": models.utcnow(),
-        "data": cipher.encrypt(
-            json.dumps(stored_form.household_document(household)),
-            context("registration", registration_id),
-        ),
+        "data": seal(cipher, stored_form.household_document(household), packing.HOUSEHOLD,
+                     context("registration", registration_id)),
     }
     persons = []
     for position, person in enumerate(household.persons):
@@ -122,9 +119,8 @@ def prepare(
             "position": position,
             "application_id": str(models.new_uuid()),
             **blind_index.person_indexes(cipher, person),
-            "data": cipher.encrypt(
-                json.dumps(stored_form.person_document(person)), context("person", person_id)
-            ),
+            "data": seal(cipher, stored_form.person_document(person), packing.PERSON,
+                         context("person", person_id)),
         })
     submission = Submission(authority, registration, persons)
     if email_index is not None:
@@ -200,14 +196,21 @@ def household_of(
     """The household from its registration and person records (models or table rows)."""
     if registration.data is None:
         raise Erased(registration.reference)
-    document = json.loads(
-        cipher.decrypt(registration.data, context("registration", registration.id))
-    )
-    members = [
-        json.loads(cipher.decrypt(person.data or "", context("person", person.id)))
-        for person in persons
-    ]
+    document = opened(cipher, registration.data, packing.HOUSEHOLD,
+                      context("registration", registration.id))
+    members = [opened(cipher, person.data or "", packing.PERSON, context("person", person.id))
+               for person in persons]
     return stored_form.household(document, members)
+
+
+def seal(cipher: FieldCipher, document: Any, dictionary: bytes, value_context: str) -> str:
+    """A stored form's JSON document, packed (store.packing) and encrypted."""
+    return cipher.encrypt_bytes(packing.pack_json(document, dictionary), value_context)
+
+
+def opened(cipher: FieldCipher, value: str, dictionary: bytes, value_context: str) -> Any:
+    """The document `seal` was given, or one stored as JSON text before packing."""
+    return packing.unpack_json(cipher.decrypt_bytes(value, value_context), (dictionary,))
 
 def authority_of(authority: models.Authority | Row[Any]) -> domain.Authority:
     """The directory's view of an authority, from its model or a row of its table."""

@@ -7,15 +7,14 @@ without the change it reports.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from intake.security.crypto import FieldCipher
-from intake.store import models
+from intake.security.crypto import STORED_INDEX_CHARS, FieldCipher
+from intake.store import models, packing
 
 CONFIRMATION = "confirmation"  # a registration was received: its reference and status link
 LOST_LINK = "lost-link"  # a fresh status link, asked for on the lost-link page
@@ -44,7 +43,7 @@ def email_index(cipher: FieldCipher, address: str | None) -> str | None:
         normalized.encode()
     except UnicodeEncodeError:  # a lone surrogate, as a crafted form can send
         return None
-    return cipher.blind_index(f"email|{normalized}")
+    return cipher.blind_index(f"email|{normalized}", STORED_INDEX_CHARS)
 
 
 def owed(
@@ -60,7 +59,7 @@ def owed(
         "id": mail_id,
         "registration_id": registration_id,
         "kind": kind,
-        "data": cipher.encrypt(json.dumps(carried), context(mail_id)),
+        "data": cipher.encrypt_bytes(packing.pack_json(carried, packing.MAIL), context(mail_id)),
         "created_at": models.utcnow(),
     }
 
@@ -90,7 +89,8 @@ def owe_appointment_mail(
 
 def carried(cipher: FieldCipher, mail_id: str, data: str) -> dict[str, Any]:
     """What a mail row carries: the details `owed` was given, and "token" if it had one."""
-    found: dict[str, Any] = json.loads(cipher.decrypt(data, context(mail_id)))
+    found: dict[str, Any] = packing.unpack_json(
+        cipher.decrypt_bytes(data, context(mail_id)), (packing.MAIL,))
     return found
 
 

@@ -67,7 +67,7 @@ def _devices() -> URLSafeTimedSerializer:
 
 
 def _account_mark(email: str) -> str:
-    return runtime().cipher.blind_index("device:" + email.strip().lower())[:32]
+    return runtime().cipher.blind_index("device:" + email.strip().lower(), 32)
 
 
 def _device_of(email: str) -> str | None:

@@ -144,7 +144,7 @@ def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(
     assert unsealed_zip(runtime.settings, path) == original  # the same zip, byte for byte
 
 
-def test_messages_are_stored_compressed_and_earlier_uncompressed_ones_read_alike(
+def test_messages_are_stored_compressed_and_earlier_forms_read_alike(
     runtime, client, submit_token
 ):
     registrations(client, submit_token, ["14467"])
@@ -157,12 +157,15 @@ def test_messages_are_stored_compressed_and_earlier_uncompressed_ones_read_alike
         context = batches.message_context(message.id)
         stored = runtime.cipher.decrypt_bytes(sealed.payload, context)
         # The summary PDF in it (base64, compressed already) shrinks little; the rest does.
-        assert zlib.decompress(stored) == xml and len(stored) < len(xml) * 2 / 3
-
-        sealed.payload = runtime.cipher.encrypt(xml.decode(), context)  # as stored before
-        session.flush()
+        assert batches.unseal(runtime.cipher, message.id, sealed.payload) == xml
+        assert len(stored) < len(xml) * 2 / 3
         batch = session.get(models.Batch, message.batch_id)
-        assert batches.archive(session, runtime.cipher, batch) == unsealed_zip(runtime.settings, path)
+        # As stored before 2026-11-30 (uncompressed), and before 2026-12-07 (deflated alone).
+        for before in (xml, zlib.compress(xml)):
+            sealed.payload = runtime.cipher.encrypt_bytes(before, context)
+            session.flush()
+            assert batches.archive(session, runtime.cipher, batch) == unsealed_zip(
+                runtime.settings, path)
 
 
 def test_acknowledged_data_is_forgotten_after_the_retention_time(client, submit_token, runtime):

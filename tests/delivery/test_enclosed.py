@@ -11,6 +11,7 @@ import json
 import os
 import tracemalloc
 import zipfile
+import zlib
 from types import SimpleNamespace
 
 from lxml import etree
@@ -141,7 +142,7 @@ def test_a_large_batch_is_written_with_a_few_megabytes(tmp_path, runtime):
         for name in messages:  # one stored message at a time, as the groups come
             xml = message + name.encode()
             stored = SimpleNamespace(id=name, file_name=name, sha256=hashlib.sha256(xml).hexdigest(),
-                                     payload=batches.seal(cipher, name, xml))
+                                     payload=batches.seal(cipher, name, xml)[0])
             packer.add([stored])  # type: ignore[list-item]
         packer.finish()
 
@@ -205,8 +206,15 @@ def test_messages_stored_before_their_size_was_kept_are_counted_by_their_payload
         kept = dict(session.execute(select(models.Message.id, models.Message.stored_bytes)).all())
         payloads = session.execute(select(models.MessagePayload.message_id,
                                           models.MessagePayload.payload)).all()
-        assert kept == {message_id: len(payload) for message_id, payload in payloads}
-        session.execute(update(models.Message).values(stored_bytes=None))  # as before 0018
+        for message_id, payload in payloads:  # a member's bytes: deflated alone, in base64
+            xml = batches.unseal(runtime.cipher, message_id, payload)
+            member = zlib.compress(xml, batches.ZIP_LEVEL)
+            assert kept[message_id] == len(base64.b64encode(member))
+            # As stored before 0018: deflated alone, its size not kept.
+            session.execute(update(models.MessagePayload).where(
+                models.MessagePayload.message_id == message_id).values(
+                payload=runtime.cipher.encrypt_bytes(member, batches.message_context(message_id))))
+        session.execute(update(models.Message).values(stored_bytes=None))
     two = batches.FILE_BYTES + 2 * (max(kept.values()) + batches.MEMBER_BYTES)
     with runtime.db.transaction() as session:
         counts = [batches.assemble(session, "073400", dt.datetime.now(dt.UTC), max_bytes=two)

@@ -61,3 +61,37 @@ def test_persons_stored_before_the_family_index_are_indexed_by_db_upgrade(app, c
     assert indexes[False] == blind_index.family_index(runtime.cipher, "Kowalenko", "1985-03-09")
     assert indexes[True] is None  # the erased person stays unfindable
     assert "search indexes" not in cli.invoke(main, ["db", "upgrade"]).output  # nothing left
+
+
+def test_persons_indexed_with_256_bits_are_found_after_db_upgrade(app, client, runtime):
+    """Revision 0022 keeps 128 bits of each blind index (issue #29): rows written before,
+    with all 64 hex digits, are found by the desk's search and the lost-link page after."""
+    from sqlalchemy import update
+
+    from intake.store import mail_rows
+
+    register(client, "en", [APPLICANT], "14467")
+    cli = app.test_cli_runner()
+    assert cli.invoke(main, ["db", "downgrade", "0021"]).exit_code == 0
+    full = runtime.cipher.blind_index  # as written before: 64 digits
+    family, given = blind_index.skeleton("Kovalenko"), blind_index.skeleton("Taras")
+    with runtime.db.transaction() as session:
+        session.execute(update(models.Person).values(
+            name_index=full(f"name|{family}|{given}|1985-03-09"),
+            family_index=full(f"family|{family}|1985-03-09"),
+        ))
+        session.execute(update(models.Registration).values(
+            email_index=full("email|taras@example.org")))
+
+    assert cli.invoke(main, ["db", "upgrade"]).exit_code == 0
+
+    with runtime.db.read() as session:
+        assert {len(index) for index in session.scalars(select(models.Person.name_index))} == {32}
+        by_name = blind_index.registrations_named(
+            session, runtime.cipher, "Kowalenko, Taras", "1985-03-09")
+        by_family = blind_index.registrations_named(
+            session, runtime.cipher, "Kovalenko", "1985-03-09")
+        by_address = session.scalars(select(models.Registration).where(
+            models.Registration.email_index == mail_rows.email_index(
+                runtime.cipher, "Taras@Example.org"))).all()
+    assert len(by_name) == len(by_family) == len(by_address) == 1

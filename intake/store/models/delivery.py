@@ -128,8 +128,8 @@ class Message(Base):
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
     # When its payload was deleted (retention, or erasure on request); never batched after.
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    # Characters of its stored payload: its share of a batch file (batches.assemble). NULL
-    # for messages stored before migration 0018.
+    # Its share of a batch file, in characters (batches.seal, batches.assemble). NULL for
+    # messages stored before migration 0018, which are counted by their stored payload.
     stored_bytes: Mapped[int | None] = mapped_column(Integer)
 
 

@@ -43,14 +43,17 @@ class Person(Base):
     __table_args__ = (UniqueConstraint("registration_id", "position"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"), index=True)
+    # Found by the unique (registration_id, position) index: one on registration_id alone
+    # would repeat it, at 130 bytes a registration (migration 0022).
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registration.id"))
     position: Mapped[int] = mapped_column(Integer)
     application_id: Mapped[str] = mapped_column(String(36), unique=True)
     data: Mapped[str | None] = mapped_column(Text)
     # Keyed HMACs for finding people without decrypting everyone (store.blind_index): by
     # both names and the date of birth, by the family name and the date of birth alone, by
-    # the document number. None once erased; family_index also for rows stored before it
-    # existed, until `intake db upgrade` fills it (blind_index.fill_missing).
+    # the document number; 32 hex digits since migration 0022 (crypto.STORED_INDEX_CHARS).
+    # None once erased; family_index also for rows stored before it existed, until
+    # `intake db upgrade` fills it (blind_index.fill_missing).
     name_index: Mapped[str | None] = mapped_column(String(64), index=True)
     family_index: Mapped[str | None] = mapped_column(String(64), index=True)
     document_index: Mapped[str | None] = mapped_column(String(64), index=True)
