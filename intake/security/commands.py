@@ -109,7 +109,8 @@ def keys() -> None:
 
 @keys.command("rotate")
 @click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1),
-              help="Rows per transaction.")
+              help="Rows per page (read, re-encrypted, then written in one short "
+                   "transaction).")
 @with_appcontext
 def keys_rotate(batch: int) -> None:
     """Re-encrypt every personal field with INTAKE_DATA_KEYS' newest key (service stays up)."""

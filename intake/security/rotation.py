@@ -1,9 +1,10 @@
 """Key rotation: re-encrypt stored personal fields with the newest data key, in batches,
 then write again the batch files under an older data key (sealed ones use no data key).
 
-Safe while the service runs: each batch is its own transaction, rows already on the newest
-key are skipped, and a value is rewritten only if it still holds what was read (so a row
-changed meanwhile is simply taken up by the next pass).
+Safe while the service runs: each page of rows is written in its own short transaction,
+rows already on the newest key are skipped (so a stopped rotation goes on where it stopped),
+and a value is rewritten only if it still holds what was read (so a row changed meanwhile
+is simply taken up by the next pass).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from intake import progress
 from intake.delivery import batch_files, batches
@@ -20,19 +21,20 @@ from intake.progress import Meter
 from intake.runtime import Runtime
 from intake.store import household_rows, idempotency, mail_rows, models
 
-# Encrypted columns and the context each value is bound to (see household_rows.context).
+# Encrypted columns and the context each value is bound to (see household_rows.context),
+# made from the row's primary key: the rotation reads no more of a row than key and value.
 ENCRYPTED: tuple[tuple[type[models.Base], str, Callable[[Any], str]], ...] = (
-    (models.Registration, "data", lambda row: household_rows.context("registration", row.id)),
-    (models.Person, "data", lambda row: household_rows.context("person", row.id)),
-    (models.Draft, "data", lambda row: f"draft:{row.id}:data"),
-    (models.HandOver, "draft_token", lambda row: f"hand_over:{row.token_hash}:draft_token"),
-    (models.IdempotencyKey, "status_token", lambda row: idempotency.context(row.key_hash)),
+    (models.Registration, "data", lambda key: household_rows.context("registration", key)),
+    (models.Person, "data", lambda key: household_rows.context("person", key)),
+    (models.Draft, "data", lambda key: f"draft:{key}:data"),
+    (models.HandOver, "draft_token", lambda key: f"hand_over:{key}:draft_token"),
+    (models.IdempotencyKey, "status_token", idempotency.context),
     # Built messages wait here until their batch's retention ends; a batch file lost from
     # disk is written again from them, so they must stay readable when an old key goes.
-    (models.MessagePayload, "payload", lambda row: batches.message_context(row.message_id)),
+    (models.MessagePayload, "payload", batches.message_context),
     # An e-mail not yet sent carries the status token it links to.
-    (models.Mail, "data", lambda row: mail_rows.context(row.id)),
-    (models.Document, "description", lambda row: documents.description_context(row.id)),
+    (models.Mail, "data", mail_rows.context),
+    (models.Document, "description", documents.description_context),
 )
 
 
@@ -62,35 +64,45 @@ def _rotate_column(
     runtime: Runtime, model: type[models.Base], column_name: str,
     context: Callable[[Any], str], prefix: str, batch: int, advance: progress.Advance,
 ) -> int:
-    """Re-encrypt one column's values not under the key `prefix` names; how many."""
+    """Re-encrypt one column's values not under the key `prefix` names; how many.
+
+    A page at a time, each in three steps: read the keys and values (a read transaction,
+    which waits for no writer), decrypt and encrypt them outside any transaction, then write
+    them with one statement (executemany) in a short write transaction: on SQLite the one
+    write slot, which registrations wait for, is held for the writing alone. A value is
+    written only where it still holds what was read: one changed meanwhile is left as the
+    service wrote it (under the current key, or for the next rotation).
+    """
     cipher = runtime.cipher
-    column = getattr(model, column_name)
-    key_column = inspect(model).primary_key[0]
-    key_name = str(key_column.key)
-    last = None
+    table = models.table(model)
+    key, column = table.primary_key.columns[0], table.c[column_name]
+    # Keyset pagination, in the primary key's order: every page walks the key's index from
+    # where the last one ended, so it costs the same at the millionth row as at the first.
+    owed = select(key, column).where(
+        ~column.startswith(prefix, autoescape=True)).order_by(key).limit(batch)
+    # Parameter names unlike any column's: SQLAlchemy reserves those for the SET clause.
+    write = (update(table)
+             .where(key == bindparam("at_key"), column == bindparam("read_value"))
+             .values({column_name: bindparam("new_value")}))
+    last: Any = None
     total = 0
     while True:
+        with runtime.db.read() as session:
+            rows = session.execute(owed if last is None else owed.where(key > last)).all()
+        if not rows:
+            return total
+        changed = []
+        for at, old in rows:
+            bound = context(at)
+            # As bytes: a message's payload is compressed, not text.
+            new = cipher.encrypt_bytes(cipher.decrypt_bytes(old, bound), bound)
+            changed.append({"at_key": at, "read_value": old, "new_value": new})
         with runtime.db.transaction() as session:
-            query = session.query(model).filter(~column.startswith(prefix, autoescape=True))
-            if last is not None:
-                query = query.filter(key_column > last)
-            rows = query.order_by(key_column).limit(batch).all()
-            for row in rows:
-                old = getattr(row, column_name)
-                # As bytes: a message's payload is compressed, not text.
-                plaintext = cipher.decrypt_bytes(old, context(row))
-                new = cipher.encrypt_bytes(plaintext, context(row))
-                session.execute(
-                    update(model)
-                    .where(key_column == getattr(row, key_name), column == old)
-                    .values({column_name: new})
-                    .execution_options(synchronize_session=False)
-                )
-        total += len(rows)
+            total += session.connection().execute(write, changed).rowcount
         advance(len(rows))
         if len(rows) < batch:
             return total
-        last = getattr(rows[-1], key_name)
+        last = rows[-1][0]
 
 
 def _rewrite_batch_files(runtime: Runtime, meter: Meter) -> int:
