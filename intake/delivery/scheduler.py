@@ -98,9 +98,8 @@ def queue_batches(runtime: Runtime) -> int:
 
 def expire(runtime: Runtime, meter: progress.Meter = progress.silent) -> int:
     """Erase what is past its retention time (hourly; `intake retention run` at once)."""
-    with runtime.db.transaction() as session:
-        return retention.expire(session, runtime.cipher, runtime.settings.xml_out,
-                                runtime.settings.retention, runtime.blobs, meter)
+    return retention.expire(runtime.db, runtime.cipher, runtime.settings.xml_out,
+                            runtime.settings.retention, runtime.blobs, meter)
 
 
 def tasks(settings: Settings) -> list[Task]:

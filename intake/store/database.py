@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # SQLite copies the write-ahead log into the database (a checkpoint) inside the commit that
@@ -198,6 +208,24 @@ def insert_unless_taken(dialect: str, table: Table) -> Any:
     the caller finds nothing RETURNING instead of an aborted transaction."""
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing()
+
+
+def one_of(
+    dialect: str, column: QueryableAttribute[Any], values: Sequence[str]
+) -> ColumnElement[bool]:
+    """`column IN values`, the values bound as one parameter (an array; JSON on SQLite).
+
+    A plain IN binds a parameter per value: a statement of 1,000 ids is rendered anew and
+    converted by the driver every time it runs (psycopg caches only short statements),
+    which took as long as PostgreSQL took to run it. Unnested, not `= ANY(array)`: for
+    that PostgreSQL weighs each value against the column's statistics while planning
+    (5 ms for 1,000), where a set of rows needs no estimate per value.
+    """
+    if dialect == "postgresql":
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(String))
+        return column.in_(select(func.unnest(array)))
+    rows = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+    return column.in_(select(rows.c.value))
 
 
 def _sqlite_connect(connection: Any, _record: Any) -> None:

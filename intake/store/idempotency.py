@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.orm import Session
 
 from intake.security.crypto import FieldCipher
@@ -100,13 +100,12 @@ def find(session: Session, cipher: FieldCipher, key_hash: str) -> Earlier | None
     return Earlier(row.request_hash, row.registration_id, token)
 
 
-def forget_token(session: Session, registration_id: str) -> None:
-    """Erasure: the key stays (a retry must not register again), its status token goes."""
-    session.execute(
-        update(models.IdempotencyKey)
-        .where(models.IdempotencyKey.registration_id == registration_id)
-        .values(status_token=None)
-    )
+def forget_tokens(session: Session, where: ColumnElement[bool]) -> None:
+    """Erasure, of the registrations `where` selects: the keys stay (a retry must not
+    register again), their status tokens go. Not synchronized with the session's objects
+    (retention._erase says why)."""
+    session.execute(update(models.IdempotencyKey).where(where).values(status_token=None),
+                    execution_options={"synchronize_session": False})
 
 
 def purge_expired(session: Session) -> int:

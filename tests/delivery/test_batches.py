@@ -174,11 +174,11 @@ def test_acknowledged_data_is_forgotten_after_the_retention_time(client, submit_
     token = authority_token(runtime, "073400")
     [batch] = client.get("/api/v1/batches", headers=bearer(token)).json["batches"]
     client.post(f"/api/v1/batches/{batch['id']}/ack", headers=bearer(token))
+    assert retention.expire(runtime.db, runtime.cipher, runtime.settings.xml_out, dt.timedelta(days=30), runtime.blobs) == 0
     with runtime.db.transaction() as session:
-        assert retention.expire(session, runtime.cipher, runtime.settings.xml_out, dt.timedelta(days=30), runtime.blobs) == 0
         session.execute(update(models.Batch).values(
             acknowledged_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31)))
-        assert retention.expire(session, runtime.cipher, runtime.settings.xml_out, dt.timedelta(days=30), runtime.blobs) == 1
+    assert retention.expire(runtime.db, runtime.cipher, runtime.settings.xml_out, dt.timedelta(days=30), runtime.blobs) == 1
 
     assert not batch_file_names(runtime.settings.xml_out)
     with runtime.db.read() as session:

@@ -1,0 +1,267 @@
+"""The retention sweep a chunk at a time: what it erases, where it resumes, what it costs."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event, func, select, update
+
+from intake.dataset.schemas import HouseholdSchema
+from intake.delivery import batch_files, batches
+from intake.documents import store as documents
+from intake.documents.files import Document
+from intake.registrations import retention, routing
+from intake.runtime import Runtime
+from intake.store import household_rows, idempotency, models
+from tests.helpers.data import ADULT
+
+RETENTION = dt.timedelta(days=30)
+LONG_AGO, LATELY = 40, 2  # days since the authority acknowledged
+
+
+def stored(runtime: Runtime, count: int, persons: int = 1) -> list[str]:
+    """Households as the form stores them: every 2nd with an e-mail address (its mail
+    owed), every 3rd under an Idempotency-Key, every 5th with a document. Their ids."""
+    household = HouseholdSchema().load({
+        **ADULT, "contact": {"email": "olena@example.org"},
+        "persons": ADULT["persons"] + [{**ADULT["persons"][0], "role": "child"}] * (persons - 1),
+    })
+    with runtime.db.transaction() as session:
+        authority = routing.route(session, "14467")
+        made = []
+        for n in range(count):
+            item = household_rows.prepare(runtime.cipher, household, authority)
+            if n % 2:
+                item.mail = item.mail_cipher = None
+            if n % 3 == 0:
+                key = hashlib.sha256(item.registration["id"].encode()).hexdigest()
+                item.idempotency = idempotency.claim(runtime.cipher, key, "0" * 64)
+            made.append(item)
+        household_rows.write(session, made)
+        ids = [item.registration["id"] for item in made]
+        for owner in ids[::5]:
+            documents.save(session, runtime.cipher, runtime.blobs,
+                           Document("application/pdf", b"%PDF-" + owner.encode(), "", 1, None),
+                           kind=documents.PROOF, registration_id=owner)
+    return ids
+
+
+def delivered(runtime: Runtime, person_ids: list[str], days_ago: float | None) -> str:
+    """The persons' messages in a batch acknowledged `days_ago` (None: not yet), its file
+    written; the batch's id."""
+    now = dt.datetime.now(dt.UTC)
+    with runtime.db.transaction() as session:
+        last = session.scalar(select(func.max(models.Batch.sequence))) or 0
+        batch = models.Batch(id=models.new_id(), authority_key="073400", sequence=last + 1,
+                             created_at=now, count=len(person_ids),
+                             acknowledged_at=None if days_ago is None
+                             else now - dt.timedelta(days=days_ago))
+        session.add(batch)
+        session.flush()
+        for person in session.scalars(select(models.Person).where(
+                models.Person.id.in_(person_ids))):
+            message_id = models.new_id()
+            xml = f"<nachricht person='{person.id}'/>".encode()
+            session.add(models.Message(
+                id=message_id, person_id=person.id, registration_id=person.registration_id,
+                authority_key="073400", message_uuid=str(models.new_uuid()),
+                file_name=f"{person.application_id}.xml",
+                sha256=hashlib.sha256(xml).hexdigest(), batch_id=batch.id))
+            session.add(models.MessagePayload(
+                message_id=message_id, payload=batches.seal(runtime.cipher, message_id, xml)))
+        session.flush()
+        batch_files.write(session, runtime.cipher, runtime.settings.xml_out, batch)
+        return batch.id
+
+
+def persons_of(runtime: Runtime, registration_ids: list[str], position: int | None = None
+               ) -> list[str]:
+    with runtime.db.read() as session:
+        query = select(models.Person.id).where(
+            models.Person.registration_id.in_(registration_ids))
+        if position is not None:
+            query = query.where(models.Person.position == position)
+        return list(session.scalars(query))
+
+
+def sweep(runtime: Runtime, chunk: int) -> int:
+    return retention.expire(runtime.db, runtime.cipher, runtime.settings.xml_out, RETENTION,
+                            runtime.blobs, chunk=chunk)
+
+
+def erased(runtime: Runtime) -> set[str]:
+    with runtime.db.read() as session:
+        return set(session.scalars(select(models.Registration.id).where(
+            models.Registration.erased_at.is_not(None))))
+
+
+def file_of(runtime: Runtime, batch_id: str) -> bool:
+    with runtime.db.read() as session:
+        batch = session.get(models.Batch, batch_id)
+        return batch_files.path(runtime.settings.xml_out, batch).exists()
+
+
+def test_a_sweep_of_several_chunks_erases_exactly_what_is_past_retention(runtime):
+    old = stored(runtime, 8) + stored(runtime, 3, persons=2)
+    first = delivered(runtime, persons_of(runtime, old[:6]), LONG_AGO)
+    second = delivered(runtime, persons_of(runtime, old[6:]), LONG_AGO)
+    # A household whose second person's message is in a batch not acknowledged: it stays.
+    [split] = stored(runtime, 1, persons=2)
+    delivered(runtime, persons_of(runtime, [split], position=0), LONG_AGO)
+    live = delivered(runtime, persons_of(runtime, [split], position=1), None)
+    recent_ones = stored(runtime, 2)
+    recent = delivered(runtime, persons_of(runtime, recent_ones), LATELY)
+    with runtime.db.read() as session:
+        counts = dict(session.execute(select(models.Batch.id, models.Batch.count)).all())
+
+    assert sweep(runtime, chunk=3) == 3  # first, second, and the split household's first
+
+    assert erased(runtime) == set(old)
+    with runtime.db.read() as session:
+        gone = session.scalars(select(models.Batch.id).where(
+            models.Batch.erased_at.is_not(None))).all()
+        assert set(gone) == set(counts) - {live, recent}
+        # Counts and dates stay.
+        assert dict(session.execute(select(models.Batch.id, models.Batch.count)).all()) == counts
+        for registration in session.scalars(select(models.Registration)):
+            wiped = registration.id in old
+            assert (registration.data is None) == wiped
+            assert registration.reference and registration.created_at
+            people = session.scalars(select(models.Person).where(
+                models.Person.registration_id == registration.id)).all()
+            assert {(p.data is None, p.name_index, p.family_index, p.document_index) == (
+                True, None, None, None) for p in people} == {wiped}
+        assert session.scalar(select(func.count()).select_from(models.MessagePayload).join(
+            models.Message).where(models.Message.registration_id.in_(old))) == 0
+        assert session.scalar(select(func.count()).select_from(models.Message).where(
+            models.Message.registration_id.in_(old),
+            models.Message.erased_at.is_(None))) == 0
+        kept = session.scalar(select(func.count()).select_from(models.MessagePayload))
+        assert kept == 2 + 2  # the split household's two, the recent two
+        mails = session.execute(select(models.Mail.registration_id, models.Mail.failure,
+                                       models.Mail.data.is_(None))).all()
+        assert {(owner in old, failure, empty) for owner, failure, empty in mails} == {
+            (True, "registration erased", True), (False, None, False)}
+        assert {owner in old for owner in session.scalars(
+            select(models.Document.registration_id))} == {False}
+        assert session.scalar(select(func.count()).select_from(models.DocumentBlob)) == len(
+            session.scalars(select(models.Document.id)).all())
+        tokens = session.execute(select(models.IdempotencyKey.registration_id,
+                                        models.IdempotencyKey.status_token.is_(None))).all()
+        assert sorted(tokens) == sorted((owner, owner in old) for owner, _ in tokens)
+    assert not file_of(runtime, first) and not file_of(runtime, second)
+    assert file_of(runtime, live) and file_of(runtime, recent)
+    assert sweep(runtime, chunk=3) == 0  # nothing left to do
+
+
+def test_a_sweep_stopped_after_its_first_chunk_leaves_it_done_and_the_next_ends_it(
+        runtime, monkeypatch: pytest.MonkeyPatch):
+    ids = stored(runtime, 7)
+    batch = delivered(runtime, persons_of(runtime, ids), LONG_AGO)
+    remove = documents.remove
+    calls = []
+
+    def fails_the_second_time(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return remove(*args, **kwargs)
+
+    monkeypatch.setattr(retention.documents, "remove", fails_the_second_time)
+
+    with pytest.raises(RuntimeError, match="killed"):
+        sweep(runtime, chunk=3)
+
+    first = erased(runtime)
+    assert len(first) == 3 and first < set(ids)
+    with runtime.db.read() as session:
+        assert session.get(models.Batch, batch).erased_at is None
+        dates = dict(session.execute(select(models.Registration.id, models.Registration.erased_at)
+                                     .where(models.Registration.id.in_(first))).all())
+        assert session.scalar(select(func.count()).select_from(models.MessagePayload)) == 4
+    monkeypatch.setattr(retention.documents, "remove", remove)
+
+    assert sweep(runtime, chunk=3) == 1
+
+    assert erased(runtime) == set(ids)
+    with runtime.db.read() as session:
+        assert session.get(models.Batch, batch).erased_at is not None
+        assert dict(session.execute(select(models.Registration.id, models.Registration.erased_at)
+                                    .where(models.Registration.id.in_(first))).all()) == dates
+        assert session.scalar(select(func.count()).select_from(models.MessagePayload)) == 0
+    assert not file_of(runtime, batch)
+
+
+@contextlib.contextmanager
+def statements_per_transaction(runtime: Runtime) -> Iterator[list[int]]:
+    """How many statements each transaction ran, in order (commits and rollbacks close one)."""
+    counts = [0]
+
+    def counted(*_args: object) -> None:
+        counts[-1] += 1
+
+    def closed(*_args: object) -> None:
+        counts.append(0)
+
+    engine = runtime.db.engine
+    listeners = [("before_cursor_execute", counted), ("commit", closed), ("rollback", closed)]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+        yield counts
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+
+
+def test_the_statements_of_a_chunk_do_not_grow_with_the_registrations(runtime):
+    chunk = 50
+    per_chunk = {}
+    for count in (chunk, 10 * chunk):
+        ids = stored(runtime, count, persons=2)
+        delivered(runtime, persons_of(runtime, ids), LONG_AGO)
+        with statements_per_transaction(runtime) as counts:
+            assert sweep(runtime, chunk=chunk) == 1
+        assert erased(runtime) >= set(ids)
+        per_chunk[count] = [n for n in counts if n]
+
+    # The count, then a transaction per full chunk, then the one that finds the batch done.
+    assert len(per_chunk[chunk]) == 1 + 1 + 1
+    assert len(per_chunk[10 * chunk]) == 1 + 10 + 1
+    full, one = per_chunk[10 * chunk][1:-1], per_chunk[chunk][1]
+    # The same, but for the two that delete documents, in a chunk that happens to have none.
+    assert max(full) == one and min(full) >= one - 2
+    assert one < 25  # a statement or two per table, not per registration
+
+
+def test_erase_on_request_still_rewrites_a_live_batch_without_the_person(runtime):
+    ids = stored(runtime, 2)
+    batch = delivered(runtime, persons_of(runtime, ids), None)
+    with runtime.db.transaction() as session:
+        registration = session.get(models.Registration, ids[0])
+        person = registration.persons[0]
+        retention.erase(session, registration, runtime.cipher, runtime.settings.xml_out,
+                        runtime.blobs)
+        # What the caller holds is read again: erased, as the rows are.
+        assert registration.data is None and registration.erased_at is not None
+        assert person.data is None and person.name_index is None
+
+    from tests.helpers.pipeline import delivered as in_files
+
+    assert [name.removesuffix(".xml") for name in in_files(runtime.settings)] == \
+        persons_application_ids(runtime, [ids[1]])
+    with runtime.db.transaction() as session:
+        session.execute(update(models.Batch).where(models.Batch.id == batch).values(
+            acknowledged_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=LONG_AGO)))
+    assert sweep(runtime, chunk=1) == 1
+    assert erased(runtime) == set(ids) and not file_of(runtime, batch)
+
+
+def persons_application_ids(runtime: Runtime, registration_ids: list[str]) -> list[str]:
+    with runtime.db.read() as session:
+        return list(session.scalars(select(models.Person.application_id).where(
+            models.Person.registration_id.in_(registration_ids))))
