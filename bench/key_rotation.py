@@ -20,7 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,13 +75,13 @@ def seed(runtime: Runtime, count: int, chunk: int = 1000) -> None:
             for person in item.persons:
                 message_id = models.new_id()
                 xml = b"<nachricht>" + os.urandom(1200).hex().encode() + b"</nachricht>" * 40
+                payload, in_file = batches.seal(runtime.cipher, message_id, xml)
                 messages.append({
                     "id": message_id, "person_id": person["id"], "authority_key": authority.key,
                     "registration_id": item.registration["id"], "sha256": "0" * 64,
                     "message_uuid": str(models.new_uuid()), "file_name": f"{message_id}.xml",
-                    "created_at": models.utcnow(), "stored_bytes": len(zlib.compress(xml))})
-                payloads.append({"message_id": message_id,
-                                 "payload": batches.seal(runtime.cipher, message_id, xml)})
+                    "created_at": models.utcnow(), "stored_bytes": in_file})
+                payloads.append({"message_id": message_id, "payload": payload})
         with runtime.db.transaction() as session:
             household_rows.write(session, made)
             if messages:

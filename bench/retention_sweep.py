@@ -54,7 +54,8 @@ def seed(runtime: Runtime, count: int, acknowledged_days_ago: float = 40) -> Non
     acknowledged = now - dt.timedelta(days=acknowledged_days_ago)
     schema = HouseholdSchema()
     # One sealed payload for every message: the sweep deletes payloads, it never opens one.
-    payload = batches.seal(cipher, "bench", b"<nachricht>" + b"x" * 6000 + b"</nachricht>")
+    payload, _in_file = batches.seal(
+        cipher, "bench", b"<nachricht>" + b"x" * 6000 + b"</nachricht>")
     content = cipher.seal(b"%PDF" + b"\0" * 16_000, "bench")
     batch: dict[str, object] | None = None
     for start in range(0, count, SEED_GROUP):

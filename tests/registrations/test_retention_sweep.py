@@ -72,7 +72,7 @@ def delivered(runtime: Runtime, person_ids: list[str], days_ago: float | None) -
                 file_name=f"{person.application_id}.xml",
                 sha256=hashlib.sha256(xml).hexdigest(), batch_id=batch.id))
             session.add(models.MessagePayload(
-                message_id=message_id, payload=batches.seal(runtime.cipher, message_id, xml)))
+                message_id=message_id, payload=batches.seal(runtime.cipher, message_id, xml)[0]))
         session.flush()
         batch_files.write(session, runtime.cipher, runtime.settings.xml_out, batch)
         return batch.id
