@@ -328,7 +328,7 @@ def main() -> None:
     started = time.monotonic()
     results: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).isoformat(), "sizes": SIZES, "max": MAX,
-        "speed": [machine_speed()], "engines": {}, "engine_seconds": {}, "cores": os.cpu_count(),
+        "speed": [machine_speed()], "load": [os.getloadavg()[0]], "engines": {}, "engine_seconds": {}, "cores": os.cpu_count(),
         "document_share": scale_seed.DOCUMENT_SHARE, "chunk": scale_seed.CHUNK}
     page = files.accept(phone_photo(29), "page.jpg")
     results["page_bytes"] = page.size
@@ -342,6 +342,7 @@ def main() -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results["speed"].append(machine_speed())
+    results["load"].append(os.getloadavg()[0])
     results["seconds"] = time.monotonic() - started
     _save(results)
     scale_report.write(results)

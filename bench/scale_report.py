@@ -152,6 +152,22 @@ def plot(results: dict[str, Any]) -> Path:
     return path
 
 
+def _estimate(results: dict[str, Any]) -> str:
+    """A quick run's figures carried to a full one: each database's time so far, the rest of
+    the seeding at the last size's rate, and the last size's measurements once more."""
+    largest = max(results["sizes"])
+    total = 0.0
+    for label, runs in results["engines"].items():
+        last = runs[str(largest)]
+        rate = last["seed"]["households"] / last["seed"]["seconds"]
+        total += results["engine_seconds"][label] + (FULL - largest) / rate \
+            + last["measure_seconds"]
+    return (f"At this run's rates a full run would take about {total / 60:.0f} min (each "
+            f"database's time so far, the seeding to 1,000,000 at the rate from {largest:,} on, "
+            "the last size's measurements once more): a lower bound, as neither the seeding "
+            "nor the measurements stay flat (target: under an hour).")
+
+
 def write(results: dict[str, Any]) -> None:
     image = plot(results)
     sizes = results["sizes"]
@@ -170,7 +186,9 @@ def write(results: dict[str, Any]) -> None:
         + ", ".join(f"{label} {seconds / 60:.1f} min" for label, seconds
                     in results["engine_seconds"].items())
         + f". Machine speed: a fixed Python loop took {speed[0]:.2f} s of CPU before the run"
-        + (f" and {speed[1]:.2f} s after" if len(speed) > 1 else "") + " (lower is faster).", "",
+        + (f" and {speed[1]:.2f} s after" if len(speed) > 1 else "") + " (lower is faster)"
+        + (". Load average (1 min) before and after: " + ", ".join(
+            f"{load:.1f}" for load in results["load"]) if "load" in results else "") + ".", "",
         "Each database is grown through the sizes: seeded through the store layer "
         f"(`household_rows.prepare` in 2 processes, `write` {results['chunk']:,} households a "
         "transaction): households of 1-6 persons (30/25/20/13/8/4 %), 74 % Ukrainian (Latin "
@@ -191,6 +209,8 @@ def write(results: dict[str, Any]) -> None:
         "retention sweep over up to 100,000 acknowledged registrations. Registrations posted "
         "under load stay: the database holds more than N when measured (first row).", "",
     ]
+    if quick:
+        lines += [_estimate(results), ""]
     for label, runs in results["engines"].items():
         lines += [f"## {label}", "", *table(label, runs), ""]
     lines += [f"![each figure against N]({image.relative_to(NOTE.parent)})", "",
