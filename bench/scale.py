@@ -223,22 +223,24 @@ def _age(db: Database, most: int) -> int:
 
 def retention_sweep(db: Database) -> dict[str, Any]:
     """The scheduler's sweep (scheduler.expire) over up to SWEEP acknowledged registrations,
-    their batches made older than the retention time. A first sweep of PILOT tells the rate;
-    the rest is swept only as far as SWEEP_SECONDS allow (`capped`: a slow sweep would take
-    the run's hour)."""
+    their batches made older than the retention time, in rounds: the first of PILOT tells
+    the rate, and sweeping stops after SWEEP_SECONDS (`capped`: a slow sweep would take the
+    run's hour)."""
     def erased() -> int:
         with db.runtime.db.read() as session:
             return int(session.scalar(select(func.count()).select_from(models.Registration)
                                       .where(models.Registration.erased_at.is_not(None))) or 0)
 
     done, seconds, batches_swept, capped = 0, 0.0, 0, False
-    for most in (min(PILOT, SWEEP), SWEEP - min(PILOT, SWEEP)):
-        if done and seconds:
-            allowed = int(done / seconds * max(0.0, SWEEP_SECONDS - seconds))
-            capped = allowed < most
-            most = min(most, allowed)
-        if most <= 0 or not _age(db, most):
+    while done < SWEEP:
+        if seconds >= SWEEP_SECONDS:
+            capped = True
             break
+        # Rounds of half the time left at the rate so far: a slowing sweep overshoots little.
+        most = min(SWEEP - done, PILOT if not done else max(
+            PILOT, int(done / seconds * (SWEEP_SECONDS - seconds) / 2)))
+        if not _age(db, most):
+            break  # nothing acknowledged is left
         before = erased()
         started = time.perf_counter()
         batches_swept += scheduler.expire(db.runtime)

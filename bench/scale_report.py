@@ -82,6 +82,8 @@ FIGURES = [
            lambda f: f["rotation"]["whole_seconds"], "{:,.0f}",
            ("< 1,800 s (30 min)", _at_most(1800)), star=lambda f: f["rotation"]["capped"]),
     Figure("key rotation: values/s", lambda f: f["rotation"]["values_per_second"], "{:,.0f}"),
+    Figure("key rotation: s before the first value (counting)",
+           lambda f: f["rotation"].get("counting_seconds", 0.0), "{:,.0f}"),
     Figure("key rotation: registrations p99 ms meanwhile (4 connections)",
            lambda f: f["rotation"]["p99_ms"], target=("< 500 ms", _at_most(500))),
     Figure("database KB per registration", _per_registration(lambda f: f["size"]["database"])),
