@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # service takes instance/xoev (what `make schemas` fetched) by itself, else its own checks.
 XSD_DIR ?= $(abspath $(firstword $(wildcard ../shared/xoev)))
 
-.PHONY: run test check schemas lint bench bench-documents translations compile extract clean screenshots
+.PHONY: run test check schemas lint bench bench-documents bench-scale translations compile extract clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ $(VENV)/.run: setup.cfg pyproject.toml | $(BIN)/python
 $(VENV)/.test: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.run
+
+# The test tools and matplotlib, for bench-scale's plots.
+$(VENV)/.bench: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.test $(VENV)/.run
 
 # Compiled catalogs (.mo) are build products: made here, never committed.
 compile: $(VENV)/.run
@@ -62,6 +67,14 @@ bench: $(VENV)/.test compile
 # Its documents part alone (photo uploads, the pipeline with documents, the summary PDF): no wrk.
 bench-documents: $(VENV)/.test compile
 	$(if $(XSD_DIR),INTAKE_XSD_DIR=$(XSD_DIR)) $(BIN)/python bench/run.py documents
+
+# Issue #29: the service with 10,000, 100,000 and 1,000,000 registrations, on SQLite and (with
+# INTAKE_BENCH_DATABASE_URL, a database it may empty) PostgreSQL: bench/SCALE.md, under an hour.
+# INTAKE_SCALE_MAX=100000 is the quick mode (under 10 minutes); INTAKE_SCALE_SIZES shapes a run.
+bench-scale: $(VENV)/.bench compile
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || \
+		{ echo "bench-scale needs wrk: apt-get install wrk"; exit 1; }
+	$(if $(XSD_DIR),INTAKE_XSD_DIR=$(XSD_DIR)) $(BIN)/python bench/scale.py
 
 # Every page state of the public flow and the staff's first sign-in, at 360x640, per
 # language, into docs/screenshots/ (for reviewers and translators). Needs Chromium.

@@ -1,0 +1,354 @@
+"""`make bench-scale` (issue #29, part 1): is the service as fast with a million registrations?
+
+Grows one database per engine (SQLite always; PostgreSQL when INTAKE_BENCH_DATABASE_URL names a
+database the bench may empty) through the sizes of INTAKE_SCALE_SIZES (default
+10000,100000,1000000, capped by INTAKE_SCALE_MAX), seeding through the store layer
+(bench/scale_seed.py), and at each size measures:
+  - with `intake serve` under load (bench/scale_load.py): registrations accepted per second
+    and their p99; status page, slots listing, desk search and registrations p99 under a
+    mixed load; key rotation over the whole database while registrations come in;
+  - in this process, the service stopped: the duplicate check per registration, assembling
+    and writing a batch of 5,000 messages, a retention sweep over up to 100,000 acknowledged
+    registrations; database size per registration (with and without documents).
+Writes bench/scale/results.json, then bench/SCALE.md and its plots (bench/scale_report.py).
+`python bench/scale.py report` writes the report again from results.json.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import scale_load
+import scale_report
+import scale_seed
+from documents import phone_photo
+from run import REPO, free_port, intake, intake_env, machine_speed, reset_postgresql
+from scale_load import Peaks, desk_session, mixed, registrations, serving
+from sqlalchemy import distinct, func, select, text, update
+
+from intake.config import Settings, new_data_key
+from intake.delivery import batch_files, batches, scheduler
+from intake.delivery.redis_connection import EmbeddedRedis
+from intake.documents import files
+from intake.runtime import Runtime
+from intake.security import rotation
+from intake.store import blind_index, models, stored_form
+
+if str(REPO) not in sys.path:  # tests.helpers: the national directory, a staff account
+    sys.path.insert(1, str(REPO))
+
+MAX = int(os.environ.get("INTAKE_SCALE_MAX", "1000000"))
+SIZES = [n for n in (int(size) for size in os.environ.get(
+    "INTAKE_SCALE_SIZES", "10000,100000,1000000").split(",") if size) if n <= MAX]
+RESULTS = REPO / "bench" / "scale" / "results.json"
+SWEEP = 100_000  # acknowledged registrations a retention sweep erases, at most
+PILOT = 1000  # the sweep's first part, which tells its rate
+SWEEP_SECONDS = float(os.environ.get("INTAKE_SCALE_SWEEP_SECONDS", "30"))
+# Key rotation is stopped after this long; the values it re-encrypted tell its rate.
+ROTATION_SECONDS = float(os.environ.get("INTAKE_SCALE_ROTATION_SECONDS", "60"))
+BATCH = 5000
+CHECKS = 200  # duplicate checks: half of seeded people (found again), half new
+
+
+class Database:
+    """One engine's growing database, its folder and its service's environment."""
+
+    def __init__(self, label: str, url: str | None, scratch: Path) -> None:
+        self.label, self.folder = label, scratch / label
+        self.folder.mkdir()
+        self.url = url or f"sqlite:///{self.folder / 'instance' / 'intake.db'}"
+        if url:
+            reset_postgresql(url)
+        self.env = intake_env(self.folder, self.url, free_port())
+        intake(self.env, "db", "upgrade")
+        intake(self.env, "demo-seed")
+        from tests.helpers import national
+
+        intake(self.env, *national.generate(self.folder / "national").import_arguments())
+        self.runtime = Runtime(Settings.from_env(self.env))
+        with self.runtime.db.read() as session:
+            self.authorities = list(session.scalars(select(models.Authority.key)))
+        hours = self.folder / "hours.csv"
+        hours.write_text("authority,slot_minutes,seats_per_slot,priority_seats,mon,tue,wed,"
+                         "thu,fri,sat,sun\n" + "".join(
+                             f"{key},30,10,1,08:00-12:00,08:00-12:00,08:00-16:00,08:00-12:00,"
+                             "08:00-12:00,,\n" for key in self.authorities))
+        intake(self.env, "authorities", "hours", "import", str(hours))
+        self.token = intake(self.env, "token", "create", "scale", "--scope", "submit")
+        self.volunteer: Any = None  # a desk account, made when the seeding tells the big ones
+        self.keys = 1
+        self.bench_batches: list[str] = []  # batch_assembly's: their people are the samples'
+
+    def rekey(self) -> None:
+        """A new data key, newest first, as an operator adds one before `intake keys rotate`."""
+        self.keys += 1
+        path = self.folder / "instance" / "data_keys"
+        path.write_text(f"{new_data_key(f'k{self.keys}')},{path.read_text().strip()}")
+        self.runtime.close()
+        self.runtime = Runtime(Settings.from_env(self.env))
+
+    def not_rotated(self) -> int:
+        """Values not under the newest data key (what `intake keys rotate` re-encrypts)."""
+        prefix = f"{self.runtime.cipher.current_key_id}."
+        with self.runtime.db.read() as session:
+            return sum(int(session.scalar(
+                select(func.count()).select_from(model).where(
+                    getattr(model, column).is_not(None),
+                    ~getattr(model, column).startswith(prefix, autoescape=True))) or 0)
+                for model, column, _context in rotation.ENCRYPTED)
+
+    def count(self) -> int:
+        with self.runtime.db.read() as session:
+            return int(session.scalar(select(func.count()).select_from(models.Registration)) or 0)
+
+    def sizes(self) -> dict[str, float]:
+        """Bytes of the database, of its documents (rows, content, indexes) and of the
+        messages' stored payloads."""
+        with self.runtime.db.read() as session:
+            payloads = session.scalar(select(func.sum(models.Message.stored_bytes))) or 0
+            if not self.url.startswith("sqlite"):
+                database = session.scalar(text("SELECT pg_database_size(current_database())"))
+                documents = session.scalar(text(
+                    "SELECT pg_total_relation_size('document') "
+                    "+ pg_total_relation_size('document_blob')"))
+        if self.url.startswith("sqlite"):
+            path = self.folder / "instance" / "intake.db"
+            with contextlib.closing(sqlite3.connect(path)) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                documents = connection.execute(
+                    "SELECT SUM(pgsize) FROM dbstat WHERE name IN (SELECT name FROM "
+                    "sqlite_master WHERE tbl_name IN ('document', 'document_blob'))").fetchone()[0]
+            database = sum(path.stat().st_size for path in path.parent.glob("intake.db*"))
+        return {"database": float(database or 0), "documents": float(documents or 0),
+                "payloads": float(payloads)}
+
+    def close(self) -> None:
+        self.runtime.close()
+        with contextlib.suppress(Exception):
+            EmbeddedRedis(self.runtime.settings.instance_dir).stop()
+
+
+def duplicate_check(db: Database, seeder: scale_seed.Seeder) -> dict[str, float]:
+    """blind_index.duplicates as the review step calls it, for an authority's volunteer."""
+    found = seeder.samples[:CHECKS // 2]
+    made = scale_seed.Households(random.Random(len(found)), scale_seed.templates(),
+                                 seeder.routes, seeder.weights)
+    fresh = []
+    for _ in range(CHECKS - len(found)):
+        household, authority, _group = made.make()
+        fresh.append({"authority": authority.key, "persons": [
+            stored_form.person_document(person) for person in household.persons]})
+    times, matches = [], 0
+    with db.runtime.db.read() as session:
+        for case in found + fresh:
+            started = time.perf_counter()
+            matches += len(blind_index.duplicates(session, db.runtime.cipher, case["persons"],
+                                                  (case["authority"],)))
+            times.append(time.perf_counter() - started)
+    times.sort()
+    return {"median_ms": statistics.median(times) * 1000,
+            "p99_ms": times[int(len(times) * 0.99) - 1] * 1000, "matches": matches,
+            "checks": len(times)}
+
+
+def batch_assembly(db: Database, seeder: scale_seed.Seeder) -> dict[str, float]:
+    """5,000 messages waiting for one authority: assembled, then the file written."""
+    runtime, key = db.runtime, seeder.biggest_authorities(1)[0]
+    people, seeder.pending = seeder.pending[:BATCH], seeder.pending[BATCH:]
+    now = dt.datetime.now(dt.UTC)
+    messages, payloads = [], []
+    for person_id, registration_id in people:
+        message_id = models.new_id()
+        payload, sha256 = seeder.sealed(message_id)
+        messages.append({"id": message_id, "person_id": person_id,
+                         "registration_id": registration_id, "authority_key": key,
+                         "message_uuid": str(models.new_uuid()), "file_name": f"{message_id}.xml",
+                         "sha256": sha256, "created_at": now, "stored_bytes": len(payload)})
+        payloads.append({"message_id": message_id, "payload": payload})
+    with runtime.db.transaction() as session:
+        session.execute(models.table(models.Message).insert(), messages)
+        session.execute(models.table(models.MessagePayload).insert(), payloads)
+    started = time.perf_counter()
+    with runtime.db.transaction() as session:
+        batch = batches.assemble(session, key, now, limit=BATCH)
+    assembled = time.perf_counter()
+    assert batch is not None
+    with runtime.db.transaction() as session:
+        path = batch_files.write(session, runtime.cipher, runtime.settings.xml_out, batch)
+        written = time.perf_counter()
+        session.execute(update(models.Batch).where(models.Batch.id == batch.id)
+                        .values(acknowledged_at=now))
+    db.bench_batches.append(batch.id)
+    size = path.stat().st_size
+    path.unlink()
+    return {"messages": batch.count, "assemble_s": assembled - started,
+            "write_s": written - assembled, "seconds": written - started, "mb": size / 1e6}
+
+
+def _age(db: Database, most: int) -> int:
+    """Make batches carrying up to `most` acknowledged registrations older than the
+    retention time; how many registrations they carry."""
+    message, batch = models.Message, models.Batch
+    with db.runtime.db.transaction() as session:
+        carried = session.execute(
+            select(message.batch_id, func.count(distinct(message.registration_id)))
+            .join(batch, batch.id == message.batch_id)
+            .where(batch.acknowledged_at.is_not(None), batch.erased_at.is_(None),
+                   batch.id.not_in(db.bench_batches or [""]))
+            .group_by(message.batch_id).order_by(message.batch_id)).all()
+        chosen, total = [], 0
+        for batch_id, count in carried:
+            if total >= most:
+                break
+            chosen.append(batch_id)
+            total += count
+        past = dt.datetime.now(dt.UTC) - db.runtime.settings.retention - dt.timedelta(days=1)
+        for start in range(0, len(chosen), 5000):
+            session.execute(update(batch).where(batch.id.in_(chosen[start:start + 5000]))
+                            .values(acknowledged_at=past))
+    return total
+
+
+def retention_sweep(db: Database) -> dict[str, Any]:
+    """The scheduler's sweep (scheduler.expire) over up to SWEEP acknowledged registrations,
+    their batches made older than the retention time, in rounds: the first of PILOT tells
+    the rate, and sweeping stops after SWEEP_SECONDS (`capped`: a slow sweep would take the
+    run's hour)."""
+    def erased() -> int:
+        with db.runtime.db.read() as session:
+            return int(session.scalar(select(func.count()).select_from(models.Registration)
+                                      .where(models.Registration.erased_at.is_not(None))) or 0)
+
+    done, seconds, batches_swept, capped = 0, 0.0, 0, False
+    while done < SWEEP:
+        if seconds >= SWEEP_SECONDS:
+            capped = True
+            break
+        # Rounds of half the time left at the rate so far: a slowing sweep overshoots little.
+        most = min(SWEEP - done, PILOT if not done else max(
+            PILOT, int(done / seconds * (SWEEP_SECONDS - seconds) / 2)))
+        if not _age(db, most):
+            break  # nothing acknowledged is left
+        before = erased()
+        started = time.perf_counter()
+        batches_swept += scheduler.expire(db.runtime)
+        seconds += time.perf_counter() - started
+        done += erased() - before
+    return {"batches": batches_swept, "registrations": done, "seconds": seconds,
+            "per_second": done / seconds if seconds else 0.0, "capped": capped}
+
+
+def _said(db: Database, what: str, since: float) -> None:
+    print(f"{db.label}: {what} ({time.monotonic() - since:.0f} s)", flush=True)
+
+
+def measure(db: Database, seeder: scale_seed.Seeder) -> dict[str, Any]:
+    started = time.monotonic()
+    figures: dict[str, Any] = {"registrations_seeded": seeder.count}
+    figures["size"] = {**db.sizes(), "registrations": db.count(),
+                       "document_count": seeder.documents}
+    _said(db, "sizes", started)
+    figures["duplicate_check"] = duplicate_check(db, seeder)
+    _said(db, "duplicate check", started)
+    figures["batch"] = batch_assembly(db, seeder)
+    _said(db, "batch", started)
+    figures["retention"] = retention_sweep(db)
+    _said(db, "retention sweep", started)
+    if db.volunteer is None:  # a volunteer working for the ten authorities with most people
+        from tests.helpers.staff import create_staff
+
+        db.volunteer = create_staff(db.runtime, "scale@example.org", "volunteer",
+                                    authorities=seeder.biggest_authorities(10))
+    peaks = Peaks()
+    with serving(db.env, peaks) as port:
+        desk = desk_session(port, db.volunteer.email, db.volunteer.password, db.volunteer.code)
+        figures["mixed"] = mixed(port, db.folder, db.token, seeder.samples, desk,
+                                 seeder.biggest_authorities(10))
+        figures["registrations"] = registrations(port, db.token)
+    _said(db, "under load", started)
+    db.rekey()
+    with serving(db.env, peaks) as port:
+        figures["rotation"] = scale_load.rotation(port, db.env, db.token, db.not_rotated,
+                                       ROTATION_SECONDS)
+    _said(db, "key rotation", started)
+    seeder.rekey(db.runtime)
+    figures["rss_mb"] = {"web": peaks.web / 1e6, "worker": peaks.worker / 1e6}
+    figures["registrations_after"] = db.count()
+    return figures
+
+
+def engine(label: str, url: str | None, scratch: Path, page: files.Document,
+           results: dict[str, Any]) -> None:
+    started = time.monotonic()
+    db = Database(label, url, scratch)
+    seeder = scale_seed.Seeder(db.runtime, page)
+    runs = results["engines"].setdefault(label, {})
+    try:
+        for size in SIZES:
+            seeded = seeder.count
+            seconds = seeder.grow(size)
+            print(f"{label}: {seeder.count:,} seeded in {seconds:.0f} s", flush=True)
+            measured = time.monotonic()
+            figures = measure(db, seeder)
+            figures["seed"] = {"households": seeder.count - seeded, "seconds": seconds}
+            figures["measure_seconds"] = time.monotonic() - measured
+            runs[str(size)] = figures
+            print(json.dumps({label: {size: figures}}), flush=True)
+            _save(results)
+    finally:
+        seeder.close()
+        db.close()
+        if url:
+            reset_postgresql(url)
+        shutil.rmtree(db.folder, ignore_errors=True)
+    results["engine_seconds"][label] = time.monotonic() - started
+
+
+def _save(results: dict[str, Any]) -> None:
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+
+
+def main() -> None:
+    if sys.argv[1:] == ["report"]:
+        scale_report.write(json.loads(RESULTS.read_text()))
+        return
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "started": dt.datetime.now(dt.UTC).isoformat(), "sizes": SIZES, "max": MAX,
+        "speed": [machine_speed()], "load": [os.getloadavg()[0]], "engines": {}, "engine_seconds": {}, "cores": os.cpu_count(),
+        "document_share": scale_seed.DOCUMENT_SHARE, "chunk": scale_seed.CHUNK}
+    page = files.accept(phone_photo(29), "page.jpg")
+    results["page_bytes"] = page.size
+    engines = [("SQLite", None)]
+    if os.environ.get("INTAKE_BENCH_DATABASE_URL"):
+        engines.append(("PostgreSQL", os.environ["INTAKE_BENCH_DATABASE_URL"]))
+    scratch = Path(tempfile.mkdtemp(prefix="scale-", dir=os.environ.get("INTAKE_SCALE_DIR")))
+    try:
+        for label, url in engines:
+            engine(label, url, scratch, page, results)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    results["speed"].append(machine_speed())
+    results["load"].append(os.getloadavg()[0])
+    results["seconds"] = time.monotonic() - started
+    _save(results)
+    scale_report.write(results)
+
+
+if __name__ == "__main__":
+    main()

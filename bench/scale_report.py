@@ -1,0 +1,223 @@
+"""bench/SCALE.md and its plots (bench/scale/*.png) from bench/scale.py's results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from run import REPO
+
+NOTE = REPO / "bench" / "SCALE.md"
+PLOTS = REPO / "bench" / "scale"
+FULL = 1_000_000
+KB = 1000
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: Callable[[dict[str, Any]], float]
+    fmt: str = "{:,.1f}"
+    # The target at the largest N: (its words, whether it is met given the figures by N).
+    target: tuple[str, Callable[[dict[int, float]], bool]] | None = None
+    flat: bool = False  # a latency: at the largest N within 1.5x of the smallest
+    plot: bool = True
+    star: Callable[[dict[str, Any]], bool] | None = None  # a mark on some values
+
+
+def _within(by_n: dict[int, float]) -> bool:
+    return by_n[max(by_n)] <= 1.5 * by_n[min(by_n)]
+
+
+def _at_most(limit: float) -> Callable[[dict[int, float]], bool]:
+    return lambda by_n: by_n[max(by_n)] < limit
+
+
+def _at_least(limit: float) -> Callable[[dict[int, float]], bool]:
+    return lambda by_n: by_n[max(by_n)] >= limit
+
+
+def _mixed(kind: str, what: str = "p99_ms") -> Callable[[dict[str, Any]], float]:
+    return lambda f: float(f["mixed"][kind][what])
+
+
+def _per_registration(part: Callable[[dict[str, Any]], float]) -> Callable[[dict[str, Any]], float]:
+    return lambda f: part(f) / f["size"]["registrations"] / KB
+
+
+FIGURES = [
+    Figure("registrations in the database when measured", lambda f: f["size"]["registrations"],
+           "{:,.0f}", plot=False),
+    Figure("seeding, households/s", lambda f: f["seed"]["households"] / f["seed"]["seconds"],
+           "{:,.0f}"),
+    Figure("registrations accepted/s (32 connections)", lambda f: f["registrations"]["per_second"],
+           "{:,.0f}", (">= 500/s", _at_least(500))),
+    Figure("registrations p99 ms", lambda f: f["registrations"]["p99_ms"],
+           target=("< 250 ms", _at_most(250)), flat=True),
+    Figure("mixed: status page p99 ms", _mixed("status page"), flat=True),
+    Figure("mixed: slots listing p99 ms", _mixed("slots listing"), flat=True),
+    Figure("mixed: desk search p99 ms", _mixed("desk search"), flat=True),
+    Figure("mixed: registrations p99 ms", _mixed("registrations (mixed)"), flat=True),
+    Figure("mixed: requests/s, all four kinds", lambda f: sum(
+        kind["per_second"] for kind in f["mixed"].values()), "{:,.0f}"),
+    Figure("mixed: errors (non-2xx/3xx, timeouts)", lambda f: sum(
+        kind["errors"] for kind in f["mixed"].values()), "{:,.0f}", plot=False),
+    Figure("duplicate check median ms", lambda f: f["duplicate_check"]["median_ms"], "{:,.2f}",
+           flat=True),
+    Figure("duplicate check p99 ms", lambda f: f["duplicate_check"]["p99_ms"], "{:,.2f}",
+           flat=True),
+    Figure("batch of 5,000 assembled + written, s", lambda f: f["batch"]["seconds"], "{:,.2f}",
+           flat=True),
+    Figure("retention sweep: registrations erased", lambda f: f["retention"]["registrations"],
+           "{:,.0f}", plot=False),
+    Figure("retention sweep: registrations/s (* stopped short of 100,000)",
+           lambda f: f["retention"]["per_second"], "{:,.0f}", (">= 5,000/s", _at_least(5000)),
+           star=lambda f: f["retention"]["capped"]),
+    Figure("key rotation of the whole database, s (* extrapolated)",
+           lambda f: f["rotation"]["whole_seconds"], "{:,.0f}",
+           ("< 1,800 s (30 min)", _at_most(1800)), star=lambda f: f["rotation"]["capped"]),
+    Figure("key rotation: values/s", lambda f: f["rotation"]["values_per_second"], "{:,.0f}"),
+    Figure("key rotation: s before the first value (counting)",
+           lambda f: f["rotation"].get("counting_seconds", 0.0), "{:,.0f}"),
+    Figure("key rotation: registrations p99 ms meanwhile (4 connections)",
+           lambda f: f["rotation"]["p99_ms"], target=("< 500 ms", _at_most(500))),
+    Figure("database KB per registration", _per_registration(lambda f: f["size"]["database"])),
+    Figure("database KB per registration without documents", _per_registration(
+        lambda f: f["size"]["database"] - f["size"]["documents"]),
+           target=("< 4 KB (SQLite)", _at_most(4))),
+    Figure("of which message payloads, KB per registration",
+           _per_registration(lambda f: f["size"]["payloads"])),
+    Figure("documents, KB per registration", _per_registration(lambda f: f["size"]["documents"])),
+    Figure("peak RSS web MB (granian, all processes)", lambda f: f["rss_mb"]["web"], "{:,.0f}"),
+    Figure("peak RSS worker MB", lambda f: f["rss_mb"]["worker"], "{:,.0f}"),
+]
+
+
+def _verdict(figure: Figure, label: str, by_n: dict[int, float]) -> str:
+    words = []
+    if len(by_n) > 1 and figure.flat:
+        words.append(f"<= 1.5x: {'meets' if _within(by_n) else 'misses'}")
+    if figure.target is not None and not (figure.target[0].endswith("(SQLite)")
+                                          and label != "SQLite"):
+        words.append(f"{figure.target[0]}: {'meets' if figure.target[1](by_n) else 'misses'}")
+    return "; ".join(words)
+
+
+def table(label: str, runs: dict[str, dict[str, Any]]) -> list[str]:
+    sizes = sorted(int(n) for n in runs)
+    lines = [f"| {label} | " + " | ".join(f"N = {n:,}" for n in sizes)
+             + f" | {max(sizes) // 1000:,}k / {min(sizes) // 1000:,}k | target at {max(sizes):,} |",
+             "|---|" + "---|" * (len(sizes) + 2)]
+    for figure in FIGURES:
+        by_n = {n: figure.value(runs[str(n)]) for n in sizes}
+        low, high = by_n[min(sizes)], by_n[max(sizes)]
+        ratio = f"{high / low:.2f}x" if low else ""
+        marked = {n: "*" if figure.star and figure.star(runs[str(n)]) else "" for n in sizes}
+        lines.append(f"| {figure.label} | " + " | ".join(figure.fmt.format(by_n[n]) + marked[n]
+                                                       for n in sizes)
+                     + f" | {ratio} | {_verdict(figure, label, by_n)} |")
+    return lines
+
+
+def plot(results: dict[str, Any]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [figure for figure in FIGURES if figure.plot]
+    columns = 4
+    rows = -(-len(shown) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
+    for ax, figure in zip(axes.flat, shown, strict=False):
+        for label, runs in results["engines"].items():
+            sizes = sorted(int(n) for n in runs)
+            ax.plot(sizes, [figure.value(runs[str(n)]) for n in sizes], marker="o", label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("registrations seeded (N)")
+        ax.set_title(figure.label, fontsize=9)
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    PLOTS.mkdir(exist_ok=True)
+    path = PLOTS / "scale.png"
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def _estimate(results: dict[str, Any]) -> str:
+    """A quick run's figures carried to a full one: each database's time so far, the rest of
+    the seeding at the last size's rate, and the last size's measurements once more."""
+    largest = max(results["sizes"])
+    total = 0.0
+    for label, runs in results["engines"].items():
+        last = runs[str(largest)]
+        rate = last["seed"]["households"] / last["seed"]["seconds"]
+        total += results["engine_seconds"][label] + (FULL - largest) / rate \
+            + last["measure_seconds"]
+    return (f"At this run's rates a full run would take about {total / 60:.0f} min (each "
+            f"database's time so far, the seeding to 1,000,000 at the rate from {largest:,} on, "
+            "the last size's measurements once more): a lower bound, as neither the seeding "
+            "nor the measurements stay flat (target: under an hour).")
+
+
+def write(results: dict[str, Any]) -> None:
+    image = plot(results)
+    sizes = results["sizes"]
+    quick = max(sizes) < FULL
+    started = dt.datetime.fromisoformat(results["started"])
+    speed = results["speed"]
+    lines = [
+        "# Scale: the service with up to a million registrations (issue #29)", "",
+        ("**Quick mode** (`INTAKE_SCALE_MAX=" + str(results["max"]) + "`): N up to "
+         f"{max(sizes):,}, not the full run; the targets are judged at {max(sizes):,} and "
+         "say nothing yet about 1,000,000." if quick else
+         "The full run: N = 10,000, 100,000 and 1,000,000 on each database."), "",
+        f"Written by `make bench-scale` (bench/scale.py). Run {started:%Y-%m-%d %H:%M} UTC in "
+        f"{results.get('seconds', 0) / 60:.1f} min on {platform.node()}: {results['cores']} "
+        f"cores, {platform.machine()}, Python {platform.python_version()}; per database "
+        + ", ".join(f"{label} {seconds / 60:.1f} min" for label, seconds
+                    in results["engine_seconds"].items())
+        + f". Machine speed: a fixed Python loop took {speed[0]:.2f} s of CPU before the run"
+        + (f" and {speed[1]:.2f} s after" if len(speed) > 1 else "") + " (lower is faster)"
+        + (". Load average (1 min) before and after: " + ", ".join(
+            f"{load:.1f}" for load in results["load"]) if "load" in results else "") + ".", "",
+        "Each database is grown through the sizes: seeded through the store layer "
+        f"(`household_rows.prepare` in 2 processes, `write` {results['chunk']:,} households a "
+        "transaction): households of 1-6 persons (30/25/20/13/8/4 %), 74 % Ukrainian (Latin "
+        "and Cyrillic names), 14 % Syrian and Afghan (Arabic script), 12 % third-country "
+        "nationals; routed over the 658 authorities of the generated national directory (a few "
+        "take most), all with opening hours and slots; 30 % delivered in acknowledged batches "
+        "with their real messages' payloads (summary PDF enclosed), 3 % erased, "
+        f"{results['document_share']:.0%} with one stored page of "
+        f"{results['page_bytes'] / 1e3:,.0f} KB (a phone photo as kept).", "",
+        "At each N: the service (`intake serve`, wrk on the same machine, 10 s after 2 s of "
+        "warm-up) takes registrations from 32 connections (bench/load.lua, as `make bench`); "
+        "then, at once, status pages (8 connections), slots listings (8), a volunteer's desk "
+        "search by name and date of birth (4) and registrations (8), each with its own p99; "
+        "`intake keys rotate` with a new data key over the whole database while 4 connections "
+        "post registrations. In the bench's process, the service stopped: "
+        f"`blind_index.duplicates` for {200} households (half seeded people, half new); a "
+        "batch of 5,000 waiting messages assembled and its file written; the scheduler's "
+        "retention sweep over up to 100,000 acknowledged registrations. Registrations posted "
+        "under load stay: the database holds more than N when measured (first row).", "",
+    ]
+    if quick:
+        lines += [_estimate(results), ""]
+    for label, runs in results["engines"].items():
+        lines += [f"## {label}", "", *table(label, runs), ""]
+    lines += [f"![each figure against N]({image.relative_to(NOTE.parent)})", "",
+              "Raw figures: [scale/results.json](scale/results.json) "
+              "(`python bench/scale.py report` writes this note again from them).", ""]
+    NOTE.write_text("\n".join(lines))
+    print("\n".join(lines))
+    os.sync()

@@ -1,0 +1,402 @@
+"""Seeding for bench/scale.py: registrations written through the service's own store layer.
+
+Households of 1-6 persons (SIZES), Ukrainian (Latin and Cyrillic names), Syrian and Afghan
+(Arabic script) and third-country nationals, routed over the imported national directory's
+authorities (a few large ones take most). They are prepared (JSON, encryption, blind
+indexes: `household_rows.prepare`) in a pool of processes, CHUNK households at a time, and
+written by `household_rows.write` in one transaction a chunk, together with:
+  - for DELIVERED of them, their messages in a batch per authority and chunk, acknowledged:
+    real messages (summary PDF enclosed) built once per template, each message's payload
+    sealed for its own id as `batches.seal` does (the template compressed once; see
+    `_sealed`), so payload sizes are real;
+  - their outbox rows done and their confirmation mails sent (the pipeline's work is over);
+  - ERASED of them erased on request before delivery (as `retention.erase` does it);
+  - DOCUMENT_SHARE of them with one stored page (`documents.store.save`, a phone photo made
+    safe by `files.accept`, about 420 KB as kept).
+Every random choice comes from a fixed seed: the same households on every run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import heapq
+import multiprocessing
+import os
+import random
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from scale_names import AR_FAMILY, AR_GIVEN, OTHER, UA_ENDS, UA_GIVEN, UA_STEMS
+from sqlalchemy import func, insert, select, update
+
+from intake import xaus
+from intake.dataset import domain
+from intake.dataset.schemas import HouseholdSchema
+from intake.delivery import batches, enclosed, jobs
+from intake.documents import files
+from intake.documents import store as documents
+from intake.registrations import routing
+from intake.runtime import Runtime
+from intake.security.crypto import FieldCipher
+from intake.store import blind_index, household_rows, models, stored_form
+
+CHUNK = int(os.environ.get("INTAKE_SCALE_CHUNK", "2000"))  # households a transaction
+SIZES = {1: 0.30, 2: 0.25, 3: 0.20, 4: 0.13, 5: 0.08, 6: 0.04}
+DELIVERED, ERASED = 0.30, 0.03
+# One page of ~420 KB each: 10 % of a million households would be 42 GB a database.
+DOCUMENT_SHARE = float(os.environ.get("INTAKE_SCALE_DOCUMENT_SHARE", "0.02"))
+SEED = 29
+
+GROUPS = {"ua": (0.74, "uk", "UA", "Kyiv"), "sy": (0.08, "ar", "SY", "Aleppo"),
+          "af": (0.06, "fa", "AF", "Kabul"), "other": (0.12, "en", None, "Kharkiv")}
+ROLES = ("applicant", "spouse", "child", "child", "child", "child")
+
+
+@dataclass
+class Chunk:
+    """One transaction's rows, as a pool process prepares them."""
+
+    submissions: list[household_rows.Submission]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+    batches: list[dict[str, Any]] = field(default_factory=list)
+    erased: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    pending_persons: list[tuple[str, str]] = field(default_factory=list)  # not delivered
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+
+def template_json(group: str, size: int) -> dict[str, Any]:
+    """A household as a partner sends it, validated once by HouseholdSchema per template."""
+    _share, language, nationality, place = GROUPS[group]
+    country = nationality or "NG"
+    persons = []
+    for position in range(size):
+        role = ROLES[position]
+        persons.append({
+            "role": role, "family_name": "Template", "given_names": "Template",
+            "sex": "female" if position % 2 == 0 else "male",
+            "date_of_birth": "1990-05-01" if role != "child" else "2015-03-14",
+            "place_of_birth": place, "country_of_birth": country, "nationalities": [country],
+            "eligibility": {"lived_in_ukraine": True, "status_in_ukraine":
+                            None if country == "UA" else "international_protection"},
+            **({"marital_status": "married"} if role != "child" else {}),
+            **({"document": {"type": "passport", "number": "FE123456",
+                             "issuing_country": country}} if role != "child" else {}),
+        })
+    return {"language": language, "consent": {"data_processing": True}, "postal_code": "14467",
+            "entry_date": "2026-11-20",
+            "address": {"street": "Friedrich-Ebert-Str.", "house_number": "79",
+                        "postal_code": "14467", "city": "Potsdam"},
+            "contact": {"email": "family@example.org", "phone": "+4915112345678"},
+            "persons": persons}
+
+
+def templates() -> dict[tuple[str, int], domain.Household]:
+    schema = HouseholdSchema()
+    return {(group, size): schema.load(template_json(group, size))
+            for group in GROUPS for size in SIZES}
+
+
+class Households:
+    """Varied households from the templates: names, dates, documents, postal code, contact."""
+
+    def __init__(self, rng: random.Random, shapes: dict[tuple[str, int], domain.Household],
+                 routes: list[tuple[str, domain.Authority]], weights: list[float]) -> None:
+        self.rng, self.shapes, self.routes, self.weights = rng, shapes, routes, weights
+
+    def make(self) -> tuple[domain.Household, domain.Authority, str]:
+        rng = self.rng
+        group = rng.choices(list(GROUPS), [share for share, *_ in GROUPS.values()])[0]
+        size = rng.choices(list(SIZES), list(SIZES.values()))[0]
+        code, authority = rng.choices(self.routes, self.weights)[0]
+        country = GROUPS[group][2] or rng.choice(list(OTHER))
+        family = self._family(group, country)
+        persons = tuple(self._person(person, group, country, family)
+                        for person in self.shapes[group, size].persons)
+        base = self.shapes[group, size]
+        email = f"{family[0].lower().replace(' ', '')}{rng.randrange(10**6)}@example.org"
+        household = dataclasses.replace(
+            base, postal_code=code, persons=persons,
+            address=dataclasses.replace(base.address, postal_code=code,  # type: ignore[arg-type]
+                                        house_number=str(rng.randrange(1, 200))),
+            contact=domain.Contact(email if rng.random() < 0.5 else None,
+                                   f"+49151{rng.randrange(10**7, 10**8)}"))
+        return household, authority, group
+
+    def _family(self, group: str, country: str) -> tuple[str, str | None]:
+        if group == "ua":
+            (stem, stem_c), (end, end_c) = self.rng.choice(UA_STEMS), self.rng.choice(UA_ENDS)
+            return stem + end, stem_c + end_c
+        if group in ("sy", "af"):
+            return self.rng.choice(AR_FAMILY)
+        return self.rng.choice(OTHER[country][0]), None
+
+    def _person(self, person: domain.Person, group: str, country: str,
+                family: tuple[str, str | None]) -> domain.Person:
+        rng = self.rng
+        sex = rng.choice(("female", "male"))
+        if group == "ua":
+            given, given_native = rng.choice(UA_GIVEN[sex])
+        elif group in ("sy", "af"):
+            given, given_native = rng.choice(AR_GIVEN[sex])
+        else:
+            given, given_native = rng.choice(OTHER[country][1][sex]), None
+        child = person.role == "child"
+        year = rng.randrange(2008, 2026) if child else rng.randrange(1950, 2004)
+        born = domain.PartialDate(year, rng.randrange(1, 13), rng.randrange(1, 29))
+        document = person.document and dataclasses.replace(
+            person.document, number=f"{'FE' if group == 'ua' else 'N'}{rng.randrange(10**7):07d}",
+            issuing_country=country)
+        nationalities = (country,) if person.nationalities != (country,) else person.nationalities
+        return dataclasses.replace(
+            person, family_name=family[0], given_names=given, family_name_native=family[1],
+            given_names_native=given_native, sex=sex, date_of_birth=born, document=document,
+            nationalities=nationalities, country_of_birth=country)
+
+
+# --- a pool process's part ------------------------------------------------------------------
+
+_state: dict[str, Any] = {}
+
+
+def _start(keys: tuple[tuple[str, bytes], ...], index_key: bytes, routes: Any, weights: Any,
+           payloads: dict[tuple[str, int], list[tuple[bytes, str]]]) -> None:
+    _state.update(cipher=FieldCipher(keys, index_key), routes=routes, weights=weights,
+                  payloads=payloads, shapes=templates())
+
+
+def _sealed(cipher: FieldCipher, message_id: str, compressed: bytes) -> str:
+    """A payload as `batches.seal` stores it, from the template's compressed XML (the same
+    bytes: compressing each copy again cost a millisecond a message). Checked against
+    `batches.unseal` when the bench starts (`check_sealing`)."""
+    return cipher.encrypt_bytes(compressed, batches.message_context(message_id))
+
+
+def prepare_chunk(number: int, count: int, sample_rate: float) -> Chunk:
+    """Chunk `number` (its households are the same on every run)."""
+    rng = random.Random(SEED * 1_000_003 + number)
+    cipher: FieldCipher = _state["cipher"]
+    made = Households(rng, _state["shapes"], _state["routes"], _state["weights"])
+    chunk = Chunk([])
+    now = dt.datetime.now(dt.UTC)
+    carriers: dict[str, dict[str, Any]] = {}
+    for _ in range(count):
+        household, authority, group = made.make()
+        submission = household_rows.prepare(cipher, household, authority)
+        submission.mail_cipher = None  # its mail is made; the cipher stays here
+        chunk.submissions.append(submission)
+        registration_id = submission.registration["id"]
+        draw = rng.random()
+        if draw < DELIVERED:
+            batch = carriers.setdefault(authority.key, {
+                "id": models.new_id(), "authority_key": authority.key, "created_at": now,
+                "count": 0, "acknowledged_at": now})
+            messages = _state["payloads"][group, len(household.persons)]
+            for person, (compressed, sha256) in zip(submission.persons, messages, strict=True):
+                message_id = models.new_id()
+                payload = _sealed(cipher, message_id, compressed)
+                chunk.messages.append({
+                    "id": message_id, "person_id": person["id"],
+                    "registration_id": registration_id, "authority_key": authority.key,
+                    "message_uuid": str(uuid.uuid4()),
+                    "file_name": f"{person['application_id']}.xml", "sha256": sha256,
+                    "created_at": now, "batch_id": batch["id"], "stored_bytes": len(payload)})
+                chunk.payloads.append({"message_id": message_id, "payload": payload})
+                batch["count"] += 1
+        elif draw < DELIVERED + ERASED:
+            chunk.erased.append(registration_id)
+        else:
+            chunk.pending_persons += [(person["id"], registration_id)
+                                      for person in submission.persons]
+        if rng.random() < DOCUMENT_SHARE and registration_id not in chunk.erased:
+            chunk.documents.append(registration_id)
+        # Status pages, searches and duplicate checks of people waiting for delivery (the
+        # retention sweep erases delivered ones).
+        if rng.random() < sample_rate and draw >= DELIVERED + ERASED:
+            applicant = household.persons[0]
+            chunk.samples.append({
+                "token": submission.status_token, "authority": authority.key,
+                "name": f"{applicant.family_name} {applicant.given_names}",
+                "born": str(applicant.date_of_birth),
+                "persons": [stored_form.person_document(person) for person in household.persons],
+                "key": rng.random() ** sample_rate,  # weighted reservoir (A-Res): 1/rate each
+            })
+    chunk.batches = list(carriers.values())
+    return chunk
+
+
+# --- the bench's side -------------------------------------------------------------------------
+
+def routes_of(runtime: Runtime) -> tuple[list[tuple[str, domain.Authority]], list[float]]:
+    """Postal codes routed whole to an authority, weighted: a few authorities (cities)
+    take most registrations, as Berlin, Hamburg and Munich did."""
+    with runtime.db.read() as session:
+        codes = session.scalars(select(models.PostalRoute.postal_code).distinct()
+                                .order_by(models.PostalRoute.postal_code)).all()
+        found = []
+        for code in codes:
+            with_places = routing.routing(session, code)
+            if not with_places.asks and with_places.places[0].authority is not None:
+                found.append((code, with_places.places[0].authority))
+    keys = sorted({authority.key for _code, authority in found})
+    rank = {key: n + 1 for n, key in enumerate(random.Random(SEED).sample(keys, len(keys)))}
+    per_key: dict[str, int] = {}
+    for _code, authority in found:
+        per_key[authority.key] = per_key.get(authority.key, 0) + 1
+    weights = [1 / rank[authority.key] ** 0.8 / per_key[authority.key] for _c, authority in found]
+    return found, weights
+
+
+def message_payloads(runtime: Runtime) -> dict[tuple[str, int], list[tuple[bytes, str]]]:
+    """Each template's messages as the worker builds them (summary PDF enclosed),
+    compressed as `batches.seal` compresses, with the XML's sha256."""
+    authority = domain.Authority("073400", "STV Potsdam",
+                                 domain.Address("Friedrich-Ebert-Str.", "79", "14467", "Potsdam"))
+    made = Households(random.Random(SEED), templates(), [("14467", authority)], [1.0])
+    built = {}
+    now = dt.datetime.now(dt.UTC)
+    for group, size in templates():
+        household = made.shapes[group, size]
+        household = dataclasses.replace(household, persons=tuple(
+            made._person(person, group, GROUPS[group][2] or "NG", made._family(group, "NG"))
+            for person in household.persons))
+        enclosures = enclosed.enclosures(runtime.settings, household, None,
+                                         reference="BENCH-00001", registered=now,
+                                         authority=authority)
+        ids = [str(uuid.uuid4()) for _ in household.persons]
+        envelope = xaus.Envelope(uuid.uuid4(), now, authority, jobs.sender(runtime.settings))
+        built[group, size] = [
+            (zlib.compress(xml), hashlib.sha256(xml).hexdigest())
+            for xml in (xaus.render(household, index, application_ids=ids, envelope=envelope,
+                                    application_date=now.date(), schema=runtime.schema,
+                                    enclosed=enclosures)
+                        for index in range(size))]
+    return built
+
+
+def check_sealing(cipher: FieldCipher, compressed: bytes) -> None:
+    message_id = models.new_id()
+    assert batches.unseal(cipher, message_id, _sealed(cipher, message_id, compressed)) \
+        == zlib.decompress(compressed)
+
+
+class Seeder:
+    """Grows one database: `grow(target)` seeds up to `target` registrations."""
+
+    def __init__(self, runtime: Runtime, page: files.Document, processes: int = 2) -> None:
+        self.runtime, self.page = runtime, page
+        self.routes, self.weights = routes_of(runtime)
+        self.payloads = message_payloads(runtime)
+        check_sealing(runtime.cipher, self.payloads["ua", 1][0][0])
+        self.processes = processes
+        self.pool = self._pool()
+        self.count = self.chunks = 0
+        self.sequences: dict[str, int] = {}
+        self._reservoir: list[tuple[float, int, dict[str, Any]]] = []
+        self.seen = 0
+        self.pending: list[tuple[str, str]] = []  # recent persons without a message
+        self.documents = 0
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+    def _pool(self) -> Any:
+        settings = self.runtime.settings
+        return multiprocessing.get_context("fork").Pool(self.processes, _start, (
+            settings.data_keys, settings.index_key, self.routes, self.weights, self.payloads))
+
+    def rekey(self, runtime: Runtime) -> None:
+        """After a key rotation: prepare with the new keys."""
+        self.close()
+        self.runtime = runtime
+        self.pool = self._pool()
+
+    def sealed(self, message_id: str, group: str = "ua", size: int = 1) -> tuple[str, str]:
+        """A sealed payload for a message (as the worker stores it) and its XML's sha256."""
+        compressed, sha256 = self.payloads[group, size][0]
+        return _sealed(self.runtime.cipher, message_id, compressed), sha256
+
+    def biggest_authorities(self, count: int) -> tuple[str, ...]:
+        """The authorities that take the most registrations, most first."""
+        weights: dict[str, float] = {}
+        for (_code, authority), weight in zip(self.routes, self.weights, strict=True):
+            weights[authority.key] = weights.get(authority.key, 0) + weight
+        return tuple(sorted(weights, key=weights.__getitem__, reverse=True)[:count])
+
+    def grow(self, target: int, keep: int = 2000) -> float:
+        """Seed up to `target` registrations; seconds it took."""
+        started = time.monotonic()
+        with self.runtime.db.read() as session:  # the service numbered batches meanwhile
+            self.sequences = dict(session.execute(  # type: ignore[arg-type]
+                select(models.Batch.authority_key, func.max(models.Batch.sequence))
+                .group_by(models.Batch.authority_key)).all())
+        sizes = []
+        while self.count + sum(sizes) < target:
+            sizes.append(min(CHUNK, target - self.count - sum(sizes)))
+        rate = min(1.0, 4 * keep / target)
+        numbered = [(self.chunks + n, size, rate) for n, size in enumerate(sizes)]
+        for chunk in self.pool.imap(_prepare, numbered):
+            self._write(chunk, keep)
+        self.chunks += len(sizes)
+        return time.monotonic() - started
+
+    def _write(self, chunk: Chunk, keep: int) -> None:
+        runtime = self.runtime
+        for batch in chunk.batches:
+            batch["sequence"] = self.sequences[batch["authority_key"]] = \
+                self.sequences.get(batch["authority_key"], 0) + 1
+        now = dt.datetime.now(dt.UTC)
+        with runtime.db.transaction() as session:
+            household_rows.write(session, chunk.submissions)
+            connection = session.connection()
+            if chunk.batches:
+                connection.execute(insert(models.table(models.Batch)), chunk.batches)
+                connection.execute(insert(models.table(models.Message)), chunk.messages)
+                connection.execute(insert(models.table(models.MessagePayload)), chunk.payloads)
+            connection.execute(update(models.Outbox).where(models.Outbox.pending())
+                               .values(enqueued_at=now, done_at=now))
+            connection.execute(update(models.Mail).where(models.Mail.pending())
+                               .values(enqueued_at=now, claimed_at=now, sent_at=now, data=None))
+            if chunk.erased:
+                _erase_undelivered(connection, chunk.erased, now)
+            for registration_id in chunk.documents:
+                documents.save(session, runtime.cipher, runtime.blobs, self.page,
+                               kind=documents.DOCUMENT_PAGE, registration_id=registration_id,
+                               person=0)
+        self.documents += len(chunk.documents)
+        self.count += len(chunk.submissions)
+        self.pending = (chunk.pending_persons + self.pending)[:6000]
+        for sample in chunk.samples:  # a uniform sample of all seeded so far
+            item = (sample["key"], self.seen, sample)
+            self.seen += 1
+            if len(self._reservoir) < keep:
+                heapq.heappush(self._reservoir, item)
+            elif item[0] > self._reservoir[0][0]:
+                heapq.heapreplace(self._reservoir, item)
+
+    @property
+    def samples(self) -> list[dict[str, Any]]:
+        return [sample for _key, _n, sample in sorted(self._reservoir, key=lambda i: i[1])]
+
+
+def _erase_undelivered(connection: Any, registration_ids: list[str], now: dt.datetime) -> None:
+    """What `retention.erase` does to registrations erased on request before any message was
+    built, with no documents, no idempotency key and no mail owed (as seeded here), for a
+    chunk at once: one erasure through the ORM took 10-40 ms, a third of seeding's time."""
+    connection.execute(update(models.Registration)
+                       .where(models.Registration.id.in_(registration_ids))
+                       .values(data=None, email_index=None, erased_at=now))
+    connection.execute(update(models.Person)
+                       .where(models.Person.registration_id.in_(registration_ids))
+                       .values(data=None, **dict.fromkeys(blind_index.COLUMNS)))
+
+
+def _prepare(arguments: tuple[int, int, float]) -> Chunk:
+    return prepare_chunk(*arguments)
