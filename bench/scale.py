@@ -171,11 +171,11 @@ def batch_assembly(db: Database, seeder: scale_seed.Seeder) -> dict[str, float]:
     messages, payloads = [], []
     for person_id, registration_id in people:
         message_id = models.new_id()
-        payload, sha256 = seeder.sealed(message_id)
+        payload, in_file, sha256 = seeder.sealed(message_id)
         messages.append({"id": message_id, "person_id": person_id,
                          "registration_id": registration_id, "authority_key": key,
                          "message_uuid": str(models.new_uuid()), "file_name": f"{message_id}.xml",
-                         "sha256": sha256, "created_at": now, "stored_bytes": len(payload)})
+                         "sha256": sha256, "created_at": now, "stored_bytes": in_file})
         payloads.append({"message_id": message_id, "payload": payload})
     with runtime.db.transaction() as session:
         session.execute(models.table(models.Message).insert(), messages)

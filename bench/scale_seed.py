@@ -27,7 +27,6 @@ import os
 import random
 import time
 import uuid
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +42,7 @@ from intake.documents import store as documents
 from intake.registrations import routing
 from intake.runtime import Runtime
 from intake.security.crypto import FieldCipher
-from intake.store import blind_index, household_rows, models, stored_form
+from intake.store import blind_index, household_rows, models, packing, stored_form
 
 CHUNK = int(os.environ.get("INTAKE_SCALE_CHUNK", "2000"))  # households a transaction
 SIZES = {1: 0.30, 2: 0.25, 3: 0.20, 4: 0.13, 5: 0.08, 6: 0.04}
@@ -166,15 +165,15 @@ _state: dict[str, Any] = {}
 
 
 def _start(keys: tuple[tuple[str, bytes], ...], index_key: bytes, routes: Any, weights: Any,
-           payloads: dict[tuple[str, int], list[tuple[bytes, str]]]) -> None:
+           payloads: dict[tuple[str, int], list[tuple[bytes, int, str]]]) -> None:
     _state.update(cipher=FieldCipher(keys, index_key), routes=routes, weights=weights,
                   payloads=payloads, shapes=templates())
 
 
 def _sealed(cipher: FieldCipher, message_id: str, compressed: bytes) -> str:
-    """A payload as `batches.seal` stores it, from the template's compressed XML (the same
-    bytes: compressing each copy again cost a millisecond a message). Checked against
-    `batches.unseal` when the bench starts (`check_sealing`)."""
+    """A payload as `batches.seal` stores it, from the template's packed XML
+    (`batches.packed`: packing each copy again cost a millisecond a message). Checked
+    against `batches.unseal` when the bench starts (`check_sealing`)."""
     return cipher.encrypt_bytes(compressed, batches.message_context(message_id))
 
 
@@ -198,7 +197,8 @@ def prepare_chunk(number: int, count: int, sample_rate: float) -> Chunk:
                 "id": models.new_id(), "authority_key": authority.key, "created_at": now,
                 "count": 0, "acknowledged_at": now})
             messages = _state["payloads"][group, len(household.persons)]
-            for person, (compressed, sha256) in zip(submission.persons, messages, strict=True):
+            for person, (compressed, in_file, sha256) in zip(submission.persons, messages,
+                                                             strict=True):
                 message_id = models.new_id()
                 payload = _sealed(cipher, message_id, compressed)
                 chunk.messages.append({
@@ -206,7 +206,7 @@ def prepare_chunk(number: int, count: int, sample_rate: float) -> Chunk:
                     "registration_id": registration_id, "authority_key": authority.key,
                     "message_uuid": str(uuid.uuid4()),
                     "file_name": f"{person['application_id']}.xml", "sha256": sha256,
-                    "created_at": now, "batch_id": batch["id"], "stored_bytes": len(payload)})
+                    "created_at": now, "batch_id": batch["id"], "stored_bytes": in_file})
                 chunk.payloads.append({"message_id": message_id, "payload": payload})
                 batch["count"] += 1
         elif draw < DELIVERED + ERASED:
@@ -253,9 +253,9 @@ def routes_of(runtime: Runtime) -> tuple[list[tuple[str, domain.Authority]], lis
     return found, weights
 
 
-def message_payloads(runtime: Runtime) -> dict[tuple[str, int], list[tuple[bytes, str]]]:
-    """Each template's messages as the worker builds them (summary PDF enclosed),
-    compressed as `batches.seal` compresses, with the XML's sha256."""
+def message_payloads(runtime: Runtime) -> dict[tuple[str, int], list[tuple[bytes, int, str]]]:
+    """Each template's messages as the worker builds them (summary PDF enclosed), packed
+    as `batches.seal` packs them, with their bytes in a batch file and the XML's sha256."""
     authority = domain.Authority("073400", "STV Potsdam",
                                  domain.Address("Friedrich-Ebert-Str.", "79", "14467", "Potsdam"))
     made = Households(random.Random(SEED), templates(), [("14467", authority)], [1.0])
@@ -272,7 +272,7 @@ def message_payloads(runtime: Runtime) -> dict[tuple[str, int], list[tuple[bytes
         ids = [str(uuid.uuid4()) for _ in household.persons]
         envelope = xaus.Envelope(uuid.uuid4(), now, authority, jobs.sender(runtime.settings))
         built[group, size] = [
-            (zlib.compress(xml), hashlib.sha256(xml).hexdigest())
+            (*batches.packed(xml), hashlib.sha256(xml).hexdigest())
             for xml in (xaus.render(household, index, application_ids=ids, envelope=envelope,
                                     application_date=now.date(), schema=runtime.schema,
                                     enclosed=enclosures)
@@ -283,7 +283,7 @@ def message_payloads(runtime: Runtime) -> dict[tuple[str, int], list[tuple[bytes
 def check_sealing(cipher: FieldCipher, compressed: bytes) -> None:
     message_id = models.new_id()
     assert batches.unseal(cipher, message_id, _sealed(cipher, message_id, compressed)) \
-        == zlib.decompress(compressed)
+        == packing.unpack(compressed, (batches.MESSAGE_DICTIONARY,))
 
 
 class Seeder:
@@ -318,10 +318,12 @@ class Seeder:
         self.runtime = runtime
         self.pool = self._pool()
 
-    def sealed(self, message_id: str, group: str = "ua", size: int = 1) -> tuple[str, str]:
-        """A sealed payload for a message (as the worker stores it) and its XML's sha256."""
-        compressed, sha256 = self.payloads[group, size][0]
-        return _sealed(self.runtime.cipher, message_id, compressed), sha256
+    def sealed(self, message_id: str, group: str = "ua",
+               size: int = 1) -> tuple[str, int, str]:
+        """A sealed payload for a message (as the worker stores it), its bytes in a batch
+        file and its XML's sha256."""
+        compressed, in_file, sha256 = self.payloads[group, size][0]
+        return _sealed(self.runtime.cipher, message_id, compressed), in_file, sha256
 
     def biggest_authorities(self, count: int) -> tuple[str, ...]:
         """The authorities that take the most registrations, most first."""

@@ -55,11 +55,17 @@ def seal(cipher: FieldCipher, message_id: str, xml: bytes) -> tuple[str, int]:
     shape a sixth of that. On SQLite every stored byte passes the one write lock, into the
     log and then the database file, while registrations wait.
     """
+    stored, in_file = packed(xml)
+    return cipher.encrypt_bytes(stored, message_context(message_id)), in_file
+
+
+def packed(xml: bytes) -> tuple[bytes, int]:
+    """What `seal` encrypts of a message, and the bytes it will take in its batch file."""
     deflated = zlib.compress(xml, ZIP_LEVEL)
     in_file = (len(deflated) + 2) // 3 * 4
     if len(xml) < _PACKED_BELOW:
-        deflated = packing.pack(xml, MESSAGE_DICTIONARY)
-    return cipher.encrypt_bytes(deflated, message_context(message_id)), in_file
+        return packing.pack(xml, MESSAGE_DICTIONARY), in_file
+    return deflated, in_file
 
 
 def unseal(cipher: FieldCipher, message_id: str, payload: str) -> bytes:
