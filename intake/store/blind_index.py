@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from intake.dataset import domain
 from intake.security.crypto import STORED_INDEX_CHARS, FieldCipher
@@ -158,6 +158,8 @@ def duplicates(
     matches = session.execute(
         select(models.Registration, models.Person.id)
         .join(models.Person)
+        # Each found household is read whole: its persons in one more query, not one each.
+        .options(selectinload(models.Registration.persons))
         .where(
             or_(models.Person.name_index.in_(names), models.Person.document_index.in_(documents)),
             models.Registration.authority_key.in_(within),
@@ -209,6 +211,7 @@ def registrations_named(
     return list(
         session.scalars(
             select(models.Registration)
+            .options(selectinload(models.Registration.persons))  # the desk lists their names
             .where(models.Registration.id.in_(
                 select(person.registration_id).where(
                     or_(person.name_index.in_(names), person.family_index.in_(families))

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from intake.cli import main
-from intake.store import blind_index, models
+from intake.store import blind_index, household_rows, models
 from intake.web.forms import as_latin
 from tests.helpers.forms import APPLICANT, register
 
@@ -95,3 +95,33 @@ def test_persons_indexed_with_256_bits_are_found_after_db_upgrade(app, client, r
             models.Registration.email_index == mail_rows.email_index(
                 runtime.cipher, "Taras@Example.org"))).all()
     assert len(by_name) == len(by_family) == len(by_address) == 1
+
+
+@pytest.mark.parametrize("households", [1, 4])
+def test_a_duplicate_check_reads_the_same_statements_however_many_it_finds(
+        households, client, runtime):
+    """Issue #29: each found household's persons were read one query each (lazy loading),
+    so a check cost more the more it found."""
+    from sqlalchemy import event
+
+    for _ in range(households):
+        register(client, "en", [APPLICANT], "14467")
+    person = {"family_name": "Kovalenko", "given_names": "Taras", "date_of_birth": "1985-03-09"}
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if statement.startswith("SELECT"):
+            statements.append(statement)
+
+    with runtime.db.read() as session:
+        event.listen(runtime.db.engine, "before_cursor_execute", count)
+        try:
+            found = blind_index.duplicates(session, runtime.cipher, [person], ("073400",))
+            named = blind_index.registrations_named(
+                session, runtime.cipher, "Kovalenko Taras", "1985-03-09")
+            names = [household_rows.load_household(runtime.cipher, r).persons[0].given_names
+                     for r in named]
+        finally:
+            event.remove(runtime.db.engine, "before_cursor_execute", count)
+    assert len(found) == len(named) == households and set(names) == {"Taras"}
+    assert len(statements) == 4, statements  # each: the registrations, then their persons
