@@ -9,7 +9,7 @@ is simply taken up by the next pass).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -20,6 +20,9 @@ from intake.documents import store as documents
 from intake.progress import Meter
 from intake.runtime import Runtime
 from intake.store import household_rows, idempotency, mail_rows, models
+
+# New values written in one transaction at most (about: a value is never split).
+WRITE_BYTES = 2**20
 
 # Encrypted columns and the context each value is bound to (see household_rows.context),
 # made from the row's primary key: the rotation reads no more of a row than key and value.
@@ -97,12 +100,30 @@ def _rotate_column(
             # As bytes: a message's payload is compressed, not text.
             new = cipher.encrypt_bytes(cipher.decrypt_bytes(old, bound), bound)
             changed.append({"at_key": at, "read_value": old, "new_value": new})
-        with runtime.db.transaction() as session:
-            total += session.connection().execute(write, changed).rowcount
+        for part in _by_bytes(changed):
+            with runtime.db.transaction() as session:
+                total += session.connection().execute(write, part).rowcount
         advance(len(rows))
         if len(rows) < batch:
             return total
         last = rows[-1][0]
+
+
+def _by_bytes(changed: list[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
+    """A page's new values in parts of about WRITE_BYTES, each written in a transaction of
+    its own. A page of messages that enclose a summary PDF holds some 10 MB: written at
+    once, on SQLite it held the write lock for seconds while registrations waited (their
+    p99 3.3 s during rotation, bench/SCALE.md at 100,000)."""
+    part: list[dict[str, str]] = []
+    held = 0
+    for value in changed:
+        part.append(value)
+        held += len(value["new_value"])
+        if held >= WRITE_BYTES:
+            yield part
+            part, held = [], 0
+    if part:
+        yield part
 
 
 def _rewrite_batch_files(runtime: Runtime, meter: Meter) -> int:

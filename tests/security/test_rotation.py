@@ -156,6 +156,28 @@ def test_a_page_is_written_with_one_statement_whatever_its_rows(client, submit_t
     rotated.close()
 
 
+def test_a_page_of_large_values_is_written_in_parts_each_its_own_transaction(
+        client, submit_token, runtime, monkeypatch):
+    """Messages that enclose a summary PDF take some 20 KB each: a page of 500 written at
+    once held SQLite's write lock for seconds while registrations waited."""
+    for _ in range(3):
+        post(client, submit_token, ADULT)
+    rotated = _with_new_key(runtime)
+    updates = _statements(rotated, "UPDATE")
+    commits: list[int] = []
+    event.listen(rotated.db.engine, "commit", lambda _conn: commits.append(1))
+    monkeypatch.setattr(rotation, "WRITE_BYTES", 1)  # every value a part of its own
+
+    assert rotation.rotate(rotated, batch=4) == (3 + 3, 0)
+
+    # One value each: a statement with one row's parameters, not a list of rows.
+    assert sorted((statement.split()[1], many) for statement, _parameters, many
+                  in updates) == [("person", False)] * 3 + [("registration", False)] * 3
+    assert len(commits) >= 6
+    assert all(value.startswith("t2.") for value in _stored(rotated).values())
+    rotated.close()
+
+
 def test_rotation_over_many_small_pages_rotates_everything(client, submit_token, runtime):
     for _ in range(5):
         post(client, submit_token, ADULT)
