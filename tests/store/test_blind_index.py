@@ -124,4 +124,13 @@ def test_a_duplicate_check_reads_the_same_statements_however_many_it_finds(
         finally:
             event.remove(runtime.db.engine, "before_cursor_execute", count)
     assert len(found) == len(named) == households and set(names) == {"Taras"}
-    assert len(statements) == 4, statements  # each: the registrations, then their persons
+    # The check: persons by index, their registrations, those households' persons; the
+    # search: the registrations, their persons.
+    assert len(statements) == 5, statements
+    if runtime.db.engine.dialect.name == "sqlite":  # by the indexes, never a walk of an authority
+        with runtime.db.engine.connect() as connection:
+            plans = [" ".join(str(step[3]) for step in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, (("x",) * statement.count("?"))).all())
+                for statement in statements[:2]]
+        assert all("authority_key" not in plan and "SCAN person" not in plan
+                   and "SCAN registration" not in plan for plan in plans), plans
