@@ -67,9 +67,19 @@ def register(client: Any, lang: str, persons: list[dict[str, str]], postal_code:
 SLOT = re.compile(r'name="slot" value="(\d+)"')
 
 
-def offered_slots(client: Any, status_path: str) -> list[str]:
-    """The ids of the times the slots page offers (those of its first day)."""
-    return SLOT.findall(client.get(f"{status_path}/slots").text)
+DAY = re.compile(r"[?&](?:amp;)?day=(\d{4}-\d{2}-\d{2})")
+
+
+def offered_slots(client: Any, status_path: str, at_least: int = 1) -> list[str]:
+    """The ids of the times the slots page offers on its first day with `at_least` of them
+    (a day at a time: late in a day, the first may have one or two left)."""
+    page = client.get(f"{status_path}/slots").text
+    found = SLOT.findall(page)
+    for day in dict.fromkeys(DAY.findall(page)):
+        if len(found) >= at_least:
+            break
+        found = SLOT.findall(client.get(f"{status_path}/slots?day={day}").text)
+    return found
 
 
 def book(client: Any, status_path: str, slot: str) -> Any:

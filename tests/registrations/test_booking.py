@@ -22,7 +22,7 @@ from intake.security import tokens
 from intake.store import models
 from tests.helpers.api import api, in_parallel, post
 from tests.helpers.data import ADULT
-from tests.helpers.forms import CSRF
+from tests.helpers.forms import CSRF, offered_slots
 
 
 def new_registration(client, token: str, persons: int = 1) -> dict:  # type: ignore[type-arg]
@@ -329,7 +329,7 @@ def test_booking_asks_first_and_says_what_a_rebooking_replaces(client, submit_to
         assert session.scalar(select(func.count()).select_from(models.Appointment)) == 0
     client.post(f"{status_path}/appointment", data={
         "csrf_token": csrf, "slot": slot, "priority": "no", "action": "confirm"})
-    other = re.findall(r'name="slot" value="(\d+)"', client.get(f"{status_path}/slots").text)[1]
+    other = offered_slots(client, status_path, at_least=2)[1]
     again = client.get(f"{status_path}/appointment/confirm?slot={other}&priority=no").text
     assert "This replaces your appointment on" in again
 
