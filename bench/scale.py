@@ -41,7 +41,7 @@ from sqlalchemy import distinct, func, select, text, update
 from intake.config import Settings, new_data_key
 from intake.delivery import batch_files, batches, scheduler
 from intake.delivery.redis_connection import EmbeddedRedis
-from intake.documents import files
+from intake.documents import files, store
 from intake.runtime import Runtime
 from intake.security import rotation
 from intake.store import blind_index, models, stored_form
@@ -114,10 +114,15 @@ class Database:
             return int(session.scalar(select(func.count()).select_from(models.Registration)) or 0)
 
     def sizes(self) -> dict[str, float]:
-        """Bytes of the database, of its documents (rows, content, indexes) and of the
-        messages' stored payloads."""
+        """Bytes of the database, of its documents (rows, content, indexes), of the
+        messages' stored payloads, and of the authority's summaries (kept as documents)."""
+        blob = models.table(models.DocumentBlob)
         with self.runtime.db.read() as session:
-            payloads = session.scalar(select(func.sum(models.Message.stored_bytes))) or 0
+            payloads = session.scalar(select(func.sum(func.length(
+                models.MessagePayload.payload)))) or 0
+            summaries = session.scalar(select(func.sum(func.length(blob.c.content))).where(
+                blob.c.document_id.in_(select(models.Document.id).where(
+                    models.Document.kind == store.SUMMARY)))) or 0
             if not self.url.startswith("sqlite"):
                 database = session.scalar(text("SELECT pg_database_size(current_database())"))
                 documents = session.scalar(text(
@@ -132,7 +137,7 @@ class Database:
                     "sqlite_master WHERE tbl_name IN ('document', 'document_blob'))").fetchone()[0]
             database = sum(path.stat().st_size for path in path.parent.glob("intake.db*"))
         return {"database": float(database or 0), "documents": float(documents or 0),
-                "payloads": float(payloads)}
+                "payloads": float(payloads), "summaries": float(summaries)}
 
     def close(self) -> None:
         self.runtime.close()
@@ -180,13 +185,15 @@ def batch_assembly(db: Database, seeder: scale_seed.Seeder) -> dict[str, float]:
     with runtime.db.transaction() as session:
         session.execute(models.table(models.Message).insert(), messages)
         session.execute(models.table(models.MessagePayload).insert(), payloads)
+        seeder.keep_summaries(session, {registration_id for _person, registration_id in people})
     started = time.perf_counter()
     with runtime.db.transaction() as session:
         batch = batches.assemble(session, key, now, limit=BATCH)
     assembled = time.perf_counter()
     assert batch is not None
     with runtime.db.transaction() as session:
-        path = batch_files.write(session, runtime.cipher, runtime.settings.xml_out, batch)
+        path = batch_files.write(session, runtime.cipher, runtime.blobs, runtime.settings.xml_out,
+                                    batch)
         written = time.perf_counter()
         session.execute(update(models.Batch).where(models.Batch.id == batch.id)
                         .values(acknowledged_at=now))

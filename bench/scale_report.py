@@ -93,6 +93,9 @@ FIGURES = [
     Figure("of which message payloads, KB per registration",
            _per_registration(lambda f: f["size"]["payloads"])),
     Figure("documents, KB per registration", _per_registration(lambda f: f["size"]["documents"])),
+    # Kept as documents since 2026-12-07 (delivery.references), in their payloads before.
+    Figure("of which the authority's summaries, KB per registration",
+           _per_registration(lambda f: f["size"].get("summaries", 0.0))),
     Figure("peak RSS web MB (granian, all processes)", lambda f: f["rss_mb"]["web"], "{:,.0f}"),
     Figure("peak RSS worker MB", lambda f: f["rss_mb"]["worker"], "{:,.0f}"),
 ]

@@ -6,9 +6,10 @@ authorities (a few large ones take most). They are prepared (JSON, encryption, b
 indexes: `household_rows.prepare`) in a pool of processes, CHUNK households at a time, and
 written by `household_rows.write` in one transaction a chunk, together with:
   - for DELIVERED of them, their messages in a batch per authority and chunk, acknowledged:
-    real messages (summary PDF enclosed) built once per template, each message's payload
-    sealed for its own id as `batches.seal` does (the template compressed once; see
-    `_sealed`), so payload sizes are real;
+    real messages built once per template, each message's payload sealed for its own id
+    as `batches.seal` does (the template compressed once; see `_sealed`), so payload sizes
+    are real, and naming the household's summary PDF, kept once as its document of kind
+    SUMMARY as the payload job keeps it (`enclosed.keep_summary`; here in bulk);
   - their outbox rows done and their confirmation mails sent (the pipeline's work is over);
   - ERASED of them erased on request before delivery (as `retention.erase` does it);
   - DOCUMENT_SHARE of them with one stored page (`documents.store.save`, a phone photo made
@@ -36,9 +37,10 @@ from sqlalchemy import func, insert, select, update
 from intake import xaus
 from intake.dataset import domain
 from intake.dataset.schemas import HouseholdSchema
-from intake.delivery import batches, enclosed, jobs
+from intake.delivery import batches, building, enclosed, references
 from intake.documents import files
 from intake.documents import store as documents
+from intake.documents.blobs import DATABASE
 from intake.registrations import routing
 from intake.runtime import Runtime
 from intake.security.crypto import FieldCipher
@@ -50,6 +52,9 @@ DELIVERED, ERASED = 0.30, 0.03
 # One page of ~420 KB each: 10 % of a million households would be 42 GB a database.
 DOCUMENT_SHARE = float(os.environ.get("INTAKE_SCALE_DOCUMENT_SHARE", "0.02"))
 SEED = 29
+# Per (group, household size): each member's message as stored (packed, its summary named),
+# its bytes in a batch file and its sha256; and the summary PDF the messages name.
+Templates = dict[tuple[str, int], tuple[list[tuple[bytes, int, str]], bytes]]
 
 GROUPS = {"ua": (0.74, "uk", "UA", "Kyiv"), "sy": (0.08, "ar", "SY", "Aleppo"),
           "af": (0.06, "fa", "AF", "Kabul"), "other": (0.12, "en", None, "Kharkiv")}
@@ -63,6 +68,8 @@ class Chunk:
     submissions: list[household_rows.Submission]
     messages: list[dict[str, Any]] = field(default_factory=list)
     payloads: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)  # document rows
+    summary_blobs: list[dict[str, Any]] = field(default_factory=list)
     batches: list[dict[str, Any]] = field(default_factory=list)
     erased: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
@@ -165,7 +172,7 @@ _state: dict[str, Any] = {}
 
 
 def _start(keys: tuple[tuple[str, bytes], ...], index_key: bytes, routes: Any, weights: Any,
-           payloads: dict[tuple[str, int], list[tuple[bytes, int, str]]]) -> None:
+           payloads: Templates) -> None:
     _state.update(cipher=FieldCipher(keys, index_key), routes=routes, weights=weights,
                   payloads=payloads, shapes=templates())
 
@@ -175,6 +182,18 @@ def _sealed(cipher: FieldCipher, message_id: str, compressed: bytes) -> str:
     (`batches.packed`: packing each copy again cost a millisecond a message). Checked
     against `batches.unseal` when the bench starts (`check_sealing`)."""
     return cipher.encrypt_bytes(compressed, batches.message_context(message_id))
+
+
+def _keep_summary(chunk: Chunk, cipher: FieldCipher, registration_id: str, summary: bytes,
+                  now: dt.datetime) -> None:
+    """The rows `documents.save` writes for a household's summary kept in the database."""
+    document_id = models.new_id()
+    chunk.summaries.append({
+        "id": document_id, "registration_id": registration_id, "kind": documents.SUMMARY,
+        "media_type": enclosed.PDF, "size": len(summary), "key_id": cipher.current_key_id,
+        "digest": documents.digest(cipher, summary), "location": DATABASE, "created_at": now})
+    chunk.summary_blobs.append({"document_id": document_id, "content": cipher.seal(
+        summary, documents.content_context(document_id))})
 
 
 def prepare_chunk(number: int, count: int, sample_rate: float) -> Chunk:
@@ -196,7 +215,8 @@ def prepare_chunk(number: int, count: int, sample_rate: float) -> Chunk:
             batch = carriers.setdefault(authority.key, {
                 "id": models.new_id(), "authority_key": authority.key, "created_at": now,
                 "count": 0, "acknowledged_at": now})
-            messages = _state["payloads"][group, len(household.persons)]
+            messages, summary = _state["payloads"][group, len(household.persons)]
+            _keep_summary(chunk, cipher, registration_id, summary, now)
             for person, (compressed, in_file, sha256) in zip(submission.persons, messages,
                                                              strict=True):
                 message_id = models.new_id()
@@ -253,13 +273,14 @@ def routes_of(runtime: Runtime) -> tuple[list[tuple[str, domain.Authority]], lis
     return found, weights
 
 
-def message_payloads(runtime: Runtime) -> dict[tuple[str, int], list[tuple[bytes, int, str]]]:
-    """Each template's messages as the worker builds them (summary PDF enclosed), packed
-    as `batches.seal` packs them, with their bytes in a batch file and the XML's sha256."""
+def message_payloads(runtime: Runtime) -> Templates:
+    """Each template's messages as the worker builds them, packed as `batches.seal` packs
+    them (the summary named), with their bytes in a batch file and the XML's sha256; and
+    the summary they name."""
     authority = domain.Authority("073400", "STV Potsdam",
                                  domain.Address("Friedrich-Ebert-Str.", "79", "14467", "Potsdam"))
     made = Households(random.Random(SEED), templates(), [("14467", authority)], [1.0])
-    built = {}
+    built: Templates = {}
     now = dt.datetime.now(dt.UTC)
     for group, size in templates():
         household = made.shapes[group, size]
@@ -270,13 +291,16 @@ def message_payloads(runtime: Runtime) -> dict[tuple[str, int], list[tuple[bytes
                                          reference="BENCH-00001", registered=now,
                                          authority=authority)
         ids = [str(uuid.uuid4()) for _ in household.persons]
-        envelope = xaus.Envelope(uuid.uuid4(), now, authority, jobs.sender(runtime.settings))
-        built[group, size] = [
-            (*batches.packed(xml), hashlib.sha256(xml).hexdigest())
+        envelope = xaus.Envelope(uuid.uuid4(), now, authority, building.sender(runtime.settings))
+        kept = references.digests(runtime.cipher, enclosed.contents(enclosures))
+        assert enclosures.summary is not None
+        built[group, size] = ([
+            (batches.packed(references.detach(xml, kept)), batches.file_bytes(xml),
+             hashlib.sha256(xml).hexdigest())
             for xml in (xaus.render(household, index, application_ids=ids, envelope=envelope,
                                     application_date=now.date(), schema=runtime.schema,
                                     enclosed=enclosures)
-                        for index in range(size))]
+                        for index in range(size))], enclosures.summary.content)
     return built
 
 
@@ -293,7 +317,7 @@ class Seeder:
         self.runtime, self.page = runtime, page
         self.routes, self.weights = routes_of(runtime)
         self.payloads = message_payloads(runtime)
-        check_sealing(runtime.cipher, self.payloads["ua", 1][0][0])
+        check_sealing(runtime.cipher, self.payloads["ua", 1][0][0][0])
         self.processes = processes
         self.pool = self._pool()
         self.count = self.chunks = 0
@@ -322,8 +346,16 @@ class Seeder:
                size: int = 1) -> tuple[str, int, str]:
         """A sealed payload for a message (as the worker stores it), its bytes in a batch
         file and its XML's sha256."""
-        compressed, in_file, sha256 = self.payloads[group, size][0]
+        compressed, in_file, sha256 = self.payloads[group, size][0][0]
         return _sealed(self.runtime.cipher, message_id, compressed), in_file, sha256
+
+    def keep_summaries(self, session: Any, registration_ids: set[str]) -> None:
+        """The summary `sealed`'s messages name, kept for each of these registrations."""
+        chunk, now = Chunk([]), dt.datetime.now(dt.UTC)
+        for registration_id in sorted(registration_ids):
+            _keep_summary(chunk, self.runtime.cipher, registration_id,
+                          self.payloads["ua", 1][1], now)
+        _insert_summaries(session, chunk)
 
     def biggest_authorities(self, count: int) -> tuple[str, ...]:
         """The authorities that take the most registrations, most first."""
@@ -362,6 +394,7 @@ class Seeder:
                 connection.execute(insert(models.table(models.Batch)), chunk.batches)
                 connection.execute(insert(models.table(models.Message)), chunk.messages)
                 connection.execute(insert(models.table(models.MessagePayload)), chunk.payloads)
+                _insert_summaries(connection, chunk)
             connection.execute(update(models.Outbox).where(models.Outbox.pending())
                                .values(enqueued_at=now, done_at=now))
             connection.execute(update(models.Mail).where(models.Mail.pending())
@@ -386,6 +419,11 @@ class Seeder:
     @property
     def samples(self) -> list[dict[str, Any]]:
         return [sample for _key, _n, sample in sorted(self._reservoir, key=lambda i: i[1])]
+
+
+def _insert_summaries(connection: Any, chunk: Chunk) -> None:
+    connection.execute(insert(models.table(models.Document)), chunk.summaries)
+    connection.execute(insert(models.table(models.DocumentBlob)), chunk.summary_blobs)
 
 
 def _erase_undelivered(connection: Any, registration_ids: list[str], now: dt.datetime) -> None:

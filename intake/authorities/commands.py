@@ -112,8 +112,8 @@ def key_set(authority_key: str, key_file: BinaryIO) -> None:
     rt = runtime.of(current_app)
     try:
         with rt.db.transaction() as session:
-            thumbprint = keys.set_key(session, rt.cipher, rt.settings.xml_out, authority_key,
-                                      key_file.read(), None)
+            thumbprint = keys.set_key(session, rt.cipher, rt.blobs, rt.settings.xml_out,
+                                      authority_key, key_file.read(), None)
     except sealing.KeyRefused as error:
         raise click.BadParameter(str(error), param_hint="FILE") from None
     except keys.UnknownAuthority as error:
@@ -143,7 +143,7 @@ def key_remove(authority_key: str) -> None:
     rt = runtime.of(current_app)
     try:
         with rt.db.transaction() as session:
-            keys.remove_key(session, rt.cipher, rt.settings.xml_out, authority_key, None)
+            keys.remove_key(session, rt.cipher, rt.blobs, rt.settings.xml_out, authority_key, None)
     except keys.UnknownAuthority as error:
         raise click.BadParameter(str(error), param_hint="KEY") from None
     click.echo(f"{authority_key}: the key is removed; batch files are under the data key")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.delivery import batch_files
+from intake.documents.blobs import Blobs
 from intake.security import audit, sealing
 from intake.security.crypto import FieldCipher
 from intake.store import models
@@ -39,8 +40,8 @@ def thumbprint(session: Session, authority_key: str) -> str | None:
 
 
 def set_key(
-    session: Session, cipher: FieldCipher, xml_out: Path, authority_key: str, text: bytes,
-    user_id: int | None,
+    session: Session, cipher: FieldCipher, blobs: Blobs, xml_out: Path, authority_key: str,
+    text: bytes, user_id: int | None,
 ) -> str:
     """Give the authority the public key in `text` (PEM or JWK); returns its thumbprint.
 
@@ -50,22 +51,23 @@ def set_key(
     authority = _authority(session, authority_key)
     authority.public_key, authority.public_key_thumbprint = key.jwk, key.thumbprint
     audit.record(session, user_id, "key set", "authority", authority_key)
-    _reseal(session, cipher, xml_out, authority_key)
+    _reseal(session, cipher, blobs, xml_out, authority_key)
     return key.thumbprint
 
 
 def remove_key(
-    session: Session, cipher: FieldCipher, xml_out: Path, authority_key: str,
+    session: Session, cipher: FieldCipher, blobs: Blobs, xml_out: Path, authority_key: str,
     user_id: int | None,
 ) -> None:
     """Take the authority's key away: its batch files go under the data key again."""
     authority = _authority(session, authority_key)
     authority.public_key = authority.public_key_thumbprint = None
     audit.record(session, user_id, "key remove", "authority", authority_key)
-    _reseal(session, cipher, xml_out, authority_key)
+    _reseal(session, cipher, blobs, xml_out, authority_key)
 
 
-def _reseal(session: Session, cipher: FieldCipher, xml_out: Path, authority_key: str) -> int:
+def _reseal(session: Session, cipher: FieldCipher, blobs: Blobs, xml_out: Path,
+            authority_key: str) -> int:
     """Write the authority's unacknowledged batch files again, under its key as it is now."""
     session.flush()
     waiting = session.scalars(select(models.Batch).where(
@@ -74,5 +76,5 @@ def _reseal(session: Session, cipher: FieldCipher, xml_out: Path, authority_key:
         models.Batch.erased_at.is_(None),
     )).all()
     for batch in waiting:
-        batch_files.write(session, cipher, xml_out, batch, again=True)
+        batch_files.write(session, cipher, blobs, xml_out, batch, again=True)
     return len(waiting)

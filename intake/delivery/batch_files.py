@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from intake.delivery import batches
 from intake.delivery.files import private_folder, written_atomic
+from intake.documents.blobs import Blobs
 from intake.security import sealing
 from intake.security.crypto import FieldCipher
 from intake.store import models
@@ -59,8 +60,8 @@ def recipient(session: Session, authority_key: str) -> sealing.PublicKey | None:
 
 
 def write(
-    session: Session, cipher: FieldCipher, xml_out: Path, batch: models.Batch, *,
-    again: bool = False,
+    session: Session, cipher: FieldCipher, blobs: Blobs, xml_out: Path, batch: models.Batch,
+    *, again: bool = False,
 ) -> Path:
     """Write the batch's file from the database, sealed to its authority's current key (or
     under the data key), unless it is there already; `again`: in any case.
@@ -71,7 +72,7 @@ def write(
     if not again and existing.exists():
         return existing
     return write_packed(cipher, xml_out, batch, recipient(session, batch.authority_key),
-                        lambda out: batches.pack_into(out, session, cipher, batch))
+                        lambda out: batches.pack_into(out, session, cipher, blobs, batch))
 
 
 def write_packed(

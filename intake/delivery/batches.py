@@ -14,13 +14,15 @@ import io
 import json
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from intake.delivery import references
+from intake.documents.blobs import Blobs
 from intake.security.crypto import FieldCipher
 from intake.store import models, packing
 
@@ -30,8 +32,8 @@ MAX_BYTES = 200 * 10**6  # a batch file's bound by default (Settings.batch_max_b
 # Stored payload bytes read at a time while packing a batch: what one file write holds.
 GROUP_BYTES = 16 * 2**20
 # A message as a batch file is made from it: id, file name, sealed payload (None once
-# erased), sha256 of its XML.
-StoredMessage = Row[str, str, str | None, str]
+# erased), sha256 of its XML, its registration (whose documents it names: references).
+StoredMessage = Row[str, str, str | None, str, str]
 
 
 def message_context(message_id: str) -> str:
@@ -42,35 +44,40 @@ def message_context(message_id: str) -> str:
 # Two built messages (a child's and an applicant's, of a fictitious family): the shape a
 # message is packed against (store.packing). Never changed: stored payloads name it.
 MESSAGE_DICTIONARY = (Path(__file__).with_name("message_dictionary.xml")).read_bytes()
-# Past this, a message carries documents (enclosures): what is left of it after deflate is
-# theirs, which no dictionary shortens, so it is deflated alone, as before.
+# Past this, a message still carries content (a document no reference names): what is left
+# of it after deflate is that content's, which no dictionary shortens, so it is deflated alone.
 _PACKED_BELOW = 64 * 1024
 
 
-def seal(cipher: FieldCipher, message_id: str, xml: bytes) -> tuple[str, int]:
-    """A message's payload as stored (compressed, then encrypted), and the bytes it will
-    take in its batch file (deflated there on its own, in base64).
+def seal(cipher: FieldCipher, message_id: str, xml: bytes,
+         kept: Mapping[bytes, str] | None = None) -> tuple[str, int]:
+    """A message's payload as stored, and the bytes it will take in its batch file (deflated
+    there on its own, in base64): with the enclosures `kept` holds named, not carried
+    (`references.detach`), compressed, then encrypted.
 
     Compressed, a message takes under a third of the bytes, against a dictionary of its
     shape a sixth of that. On SQLite every stored byte passes the one write lock, into the
     log and then the database file, while registrations wait.
     """
-    stored, in_file = packed(xml)
-    return cipher.encrypt_bytes(stored, message_context(message_id)), in_file
+    stored = references.detach(xml, kept) if kept else xml
+    return cipher.encrypt_bytes(packed(stored), message_context(message_id)), file_bytes(xml)
 
 
-def packed(xml: bytes) -> tuple[bytes, int]:
-    """What `seal` encrypts of a message, and the bytes it will take in its batch file."""
-    deflated = zlib.compress(xml, ZIP_LEVEL)
-    in_file = (len(deflated) + 2) // 3 * 4
+def packed(xml: bytes) -> bytes:
+    """What `seal` encrypts of a message (its enclosures detached)."""
     if len(xml) < _PACKED_BELOW:
-        return packing.pack(xml, MESSAGE_DICTIONARY), in_file
-    return deflated, in_file
+        return packing.pack(xml, MESSAGE_DICTIONARY)
+    return zlib.compress(xml, ZIP_LEVEL)
+
+
+def file_bytes(xml: bytes) -> int:
+    """The bytes a message takes in its batch file: deflated at ZIP_LEVEL, in base64."""
+    return (len(zlib.compress(xml, ZIP_LEVEL)) + 2) // 3 * 4
 
 
 def unseal(cipher: FieldCipher, message_id: str, payload: str) -> bytes:
-    """The XML of a stored payload; also of one stored uncompressed, as before 2026-11-30,
-    or deflated alone, as before 2026-12-07."""
+    """The XML of a stored payload, its enclosures still named (`Kept.attach`); also of
+    one stored uncompressed, as before 2026-11-30, or deflated alone, as before 2026-12-07."""
     plaintext = cipher.decrypt_bytes(payload, message_context(message_id))
     return packing.unpack(plaintext, (MESSAGE_DICTIONARY,))
 
@@ -166,7 +173,8 @@ def contents(
     """The stored messages of a batch (those of `message_ids`), as `Packer.add` takes them."""
     table, payloads = models.Message, models.MessagePayload
     query = (  # rows, not ORM objects: a batch holds thousands
-        select(table.id, table.file_name, payloads.payload, table.sha256)
+        select(table.id, table.file_name, payloads.payload, table.sha256,
+               table.registration_id)
         .outerjoin(payloads, payloads.message_id == table.id)
         .where(table.batch_id == batch.id)
         .order_by(table.file_name)
@@ -194,13 +202,16 @@ class Packer:
         self._members: list[dict[str, str]] = []
         self._zip = zipfile.ZipFile(_WriteOnly(out), "w")
 
-    def add(self, messages: Sequence[StoredMessage]) -> None:
-        """Add messages in order. A message erased since (retention, or on request) leaves
-        the file too, and the manifest counts what it holds."""
+    def add(self, messages: Sequence[StoredMessage],
+            kept: references.Kept = references.NOTHING_KEPT) -> None:
+        """Add messages in order, with the enclosures they name from `kept`. A message
+        erased since (retention, or on request) leaves the file too, and the manifest
+        counts what it holds."""
         for message in messages:
             if message.payload is None:
                 continue
-            xml = unseal(self._cipher, message.id, message.payload)
+            xml = kept.attach(self._cipher, message.id, message.registration_id,
+                              unseal(self._cipher, message.id, message.payload))
             digest = hashlib.sha256(xml).hexdigest()
             if digest != message.sha256:
                 raise ValueError(f"message {message.id} does not match its checksum")
@@ -267,19 +278,26 @@ def groups(session: Session, batch: models.Batch, most_bytes: int = GROUP_BYTES)
     return cut
 
 
+def read_group(session: Session, blobs: Blobs, batch: models.Batch,
+               group: Sequence[str]) -> tuple[Sequence[StoredMessage], references.Kept]:
+    """A group's stored messages and the documents they may name: what `Packer.add` takes."""
+    stored = contents(session, batch, group)
+    return stored, references.kept(session, blobs, {row.registration_id for row in stored})
+
+
 def pack_into(
-    out: BinaryIO, session: Session, cipher: FieldCipher, batch: models.Batch
+    out: BinaryIO, session: Session, cipher: FieldCipher, blobs: Blobs, batch: models.Batch
 ) -> None:
     """The batch's zip, from the database alone, written to `out` a group at a time."""
     packer = Packer(cipher, batch, out)
     for group in groups(session, batch):
-        packer.add(contents(session, batch, group))
+        packer.add(*read_group(session, blobs, batch, group))
     packer.finish()
 
 
-def archive(session: Session, cipher: FieldCipher, batch: models.Batch) -> bytes:
+def archive(session: Session, cipher: FieldCipher, blobs: Blobs, batch: models.Batch) -> bytes:
     """The batch's zip, from the database alone, in memory (tools and tests; files are
     written by `pack_into`, the same bytes)."""
     buffer = io.BytesIO()
-    pack_into(buffer, session, cipher, batch)
+    pack_into(buffer, session, cipher, blobs, batch)
     return buffer.getvalue()

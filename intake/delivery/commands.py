@@ -63,7 +63,8 @@ def _readable(report: dict[str, Any]) -> Iterator[str]:
                        for name, counts in report["queues"].items())
     kept = report["documents"]
     where = ", ".join(f"{place} {counts['count']}"
-                      for place, counts in sorted(kept["by_location"].items()))
+                      for group in ("by_kind", "by_location")
+                      for place, counts in sorted(kept[group].items()))
     failed = report["failed_outbox_rows"]
     yield f"validation:  {report['validation']}"
     yield f"queues:      {queues}"

@@ -127,6 +127,21 @@ def enclosures(
                            summary=xaus.Enclosure(summary, PDF))
 
 
+def contents(enclosures: xaus.Enclosures) -> list[bytes]:
+    """Every content the household's messages enclose (kept once: delivery.references)."""
+    found = [page.content for pages in enclosures.pages.values() for page in pages]
+    found += [proof.content for proof in enclosures.proofs]
+    return found + ([enclosures.summary.content] if enclosures.summary else [])
+
+
+def keep_summary(session: Session, cipher: FieldCipher, blobs: Blobs, registration_id: str,
+                 summary: bytes) -> None:
+    """Keep the authority's summary as the household's document, which its messages name;
+    the same summary made again (a retried job) is kept once."""
+    store.save(session, cipher, blobs, store.Made(PDF, summary), kind=store.SUMMARY,
+               registration_id=registration_id)
+
+
 def summary_pdf(
     settings: Settings, household: domain.Household, documents: Loaded, *,
     reference: str, registered: dt.datetime, authority: domain.Authority,

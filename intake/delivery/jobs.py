@@ -10,25 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import importlib.metadata
 import logging
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from intake import progress, xaus
-from intake.config import Settings
-from intake.dataset import domain
-from intake.delivery import background, batch_files, batches, enclosed
+from intake import progress
+from intake.delivery import background, batch_files, batches, building, enclosed
 from intake.documents import fonts
-from intake.registrations.booking import LOCAL_TIME, aware
 from intake.runtime import Runtime, bound
 from intake.store import models
-from intake.store.household_rows import Erased, authority_of, household_of
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +69,7 @@ def build_payloads(outbox_ids: list[int]) -> int:
     """
     runtime = bound()
     with runtime.db.read() as session:
-        work = _owed(session, outbox_ids)
+        work = building.owed(session, outbox_ids)
     written, failed = 0, {}
     for part in enclosed.parts(work.rows, work.carried, STORE_ROWS):
         with_documents = {key for _row, key in part if work.carried.get(key)}
@@ -83,10 +77,10 @@ def build_payloads(outbox_ids: list[int]) -> int:
         if with_documents:
             with runtime.db.read() as session:
                 documents = enclosed.load(session, runtime.cipher, runtime.blobs, with_documents)
-        built, part_failed = background.compute(_build, runtime, work, part, documents)
+        built, part_failed = background.compute(building.build, runtime, work, part, documents)
         failed.update(part_failed)
         with runtime.db.transaction() as session:
-            written += _store(session, built)
+            written += _store(session, runtime, built)
     _batch_when_full(runtime, {row.authority_key for row in work.registrations.values()})
     if failed:
         with runtime.db.transaction() as session:  # operators and the status page see it
@@ -108,7 +102,7 @@ def warm(runtime: Runtime) -> None:
     _ = runtime.cipher
     fonts.warm()
     with runtime.db.read() as session:
-        _owed(session, [])
+        building.owed(session, [])
         batches.pending(session, "")
     runtime.db.dispose()
 
@@ -126,101 +120,14 @@ def _batch_when_full(runtime: Runtime, authority_keys: set[str]) -> None:
         enqueue_batches(runtime.queue("batches"), authority_key)
 
 
-_OUTBOX, _REGISTRATION, _PERSON, _MESSAGE, _AUTHORITY = (
-    models.table(model) for model in (
-        models.Outbox, models.Registration, models.Person, models.Message, models.Authority
-    )
-)
-_NEW_MESSAGES = insert(_MESSAGE)
+_OUTBOX = models.table(models.Outbox)
+_NEW_MESSAGES = insert(models.table(models.Message))
 _NEW_PAYLOADS = insert(models.table(models.MessagePayload))
-# A built message: its row, and its payload's row (a table of its own, models.MessagePayload).
-Built = tuple[dict[str, Any], dict[str, Any]]
 
 
-@dataclass
-class _Owed:
-    """What building the messages of a chunk of outbox rows needs, read in a few queries."""
-
-    rows: list[tuple[int, str]]  # (outbox id, registration id), not done yet
-    registrations: dict[str, Row[Any]]
-    persons: dict[str, list[Row[Any]]]  # by registration id, in household order
-    authorities: dict[str, domain.Authority]
-    done: set[str]  # persons who have their message already
-    carried: dict[str, int]  # document bytes per registration (enclosed.carried_bytes)
-
-
-def _owed(session: Session, outbox_ids: list[int]) -> _Owed:
-    rows = session.execute(
-        select(_OUTBOX.c.id, _OUTBOX.c.registration_id)
-        .where(_OUTBOX.c.id.in_(outbox_ids), _OUTBOX.c.done_at.is_(None))
-    ).all()
-    ids = {row.registration_id for row in rows}
-    registrations = {row.id: row for row in session.execute(
-        select(_REGISTRATION).where(_REGISTRATION.c.id.in_(ids))
-    )}
-    persons: dict[str, list[Row[Any]]] = {key: [] for key in ids}
-    for person in session.execute(
-        select(_PERSON).where(_PERSON.c.registration_id.in_(ids))
-        .order_by(_PERSON.c.registration_id, _PERSON.c.position)
-    ):
-        persons[person.registration_id].append(person)
-    keys = {row.authority_key for row in registrations.values()}
-    authorities = {row.key: authority_of(row) for row in session.execute(
-        select(_AUTHORITY).where(_AUTHORITY.c.key.in_(keys))
-    )}
-    owed = [(row.id, row.registration_id) for row in rows]
-    members = {key: len(household) for key, household in persons.items()}
-    carried = enclosed.carried_bytes(session, ids, members)
-    return _Owed(owed, registrations, persons, authorities, _built_for(session, ids), carried)
-
-
-def _built_for(session: Session, registration_ids: set[str]) -> set[str]:
-    """Persons of these registrations who have their message."""
-    return set(session.scalars(
-        select(_MESSAGE.c.person_id).where(_MESSAGE.c.registration_id.in_(registration_ids))
-    ))
-
-
-def _build(
-    runtime: Runtime, work: _Owed, part: list[tuple[int, str]],
-    documents: dict[str, enclosed.Loaded],
-) -> tuple[dict[int, tuple[str, list[Built]]], dict[int, str]]:
-    """The message rows per outbox row of `part` ({outbox id: (registration id, rows)}), and
-    why each row that failed did ({outbox id: reason}). A registration erased meanwhile owes
-    nothing."""
-    now = dt.datetime.now(dt.UTC)
-    built, failed = {}, {}
-    for outbox_id, registration_id in part:
-        try:
-            registration = work.registrations[registration_id]
-            loaded = documents.get(registration_id)
-            if loaded is not None and loaded.unreadable:
-                raise RuntimeError(loaded.unreadable)
-            built[outbox_id] = (registration_id, _messages(
-                runtime, registration, work.persons[registration_id],
-                work.authorities[registration.authority_key], work.done, now,
-                documents.get(registration_id),
-            ))
-        except Erased:
-            built[outbox_id] = (registration_id, [])
-        except Exception as error:
-            failed[outbox_id] = failure_reason(error)
-            log.error("outbox %s failed: %s", outbox_id, failed[outbox_id])
-    return built, failed
-
-
-def failure_reason(error: Exception) -> str:
-    """What operators are told of a failed build: the own checks' and the schema's findings
-    name element paths and reasons, never values; of anything else, only its kind, since
-    its message might quote personal data."""
-    if isinstance(error, xaus.InvalidMessage):
-        return f"refused by the message checks: {error}"[:2000]
-    return f"{type(error).__name__} (see the worker's log)"
-
-
-def _store(session: Session, built: dict[int, tuple[str, list[Built]]]) -> int:
-    """Insert the built messages of rows still owed and mark those rows done; returns how
-    many messages were new.
+def _store(session: Session, runtime: Runtime, built: dict[int, building.Household]) -> int:
+    """Insert the built messages of rows still owed, with the summaries they name, and mark
+    those rows done; returns how many messages were new.
 
     The rows are locked, and looked at again: a second job for the same rows waits here and
     then finds them done, and a message another job stored meanwhile is not stored twice.
@@ -232,13 +139,15 @@ def _store(session: Session, built: dict[int, tuple[str, list[Built]]]) -> int:
         .where(_OUTBOX.c.id.in_(built), _OUTBOX.c.done_at.is_(None))
         .with_for_update()
     ))
-    done = _built_for(session, {built[row][0] for row in still_owed})
-    messages = [
-        (message, payload)
-        for row in still_owed
-        for message, payload in built[row][1]
-        if message["person_id"] not in done
-    ]
+    done = building.built_for(session, {built[row].registration_id for row in still_owed})
+    messages: list[building.Built] = []
+    for row in still_owed:
+        household = built[row]
+        new = [message for message in household.messages if message[0]["person_id"] not in done]
+        if new and household.summary is not None:
+            enclosed.keep_summary(session, runtime.cipher, runtime.blobs,
+                                  household.registration_id, household.summary)
+        messages += new
     if messages:
         session.execute(_NEW_MESSAGES, [message for message, _payload in messages])
         session.execute(_NEW_PAYLOADS, [payload for _message, payload in messages])
@@ -248,87 +157,6 @@ def _store(session: Session, built: dict[int, tuple[str, list[Built]]]) -> int:
             .values(done_at=dt.datetime.now(dt.UTC), failure=None)
         )
     return len(messages)
-
-
-def _messages(
-    runtime: Runtime,
-    registration: Row[Any],
-    persons: list[Row[Any]],
-    authority: domain.Authority,
-    done: set[str],
-    now: dt.datetime,
-    documents: enclosed.Loaded | None,
-) -> list[Built]:
-    """The message and payload rows of one registration's persons that have none yet."""
-    household = household_of(runtime.cipher, registration, persons)
-    application_ids = [person.application_id for person in persons]
-    author = sender(runtime.settings)
-    if all(person.id in done for person in persons):
-        return []
-    # Once per household: every member's message carries the same summary and proofs.
-    enclosures = enclosed.enclosures(
-        runtime.settings, household, documents, reference=registration.reference,
-        registered=aware(registration.created_at), authority=authority,
-    )
-    rows = []
-    for index, person in enumerate(persons):
-        if person.id in done:
-            continue
-        message_uuid = models.new_uuid()
-        envelope = xaus.Envelope(
-            message_uuid=message_uuid,
-            created=now,
-            reader=authority,
-            author=author,
-            test=runtime.settings.message_test_flag,
-            product_version=PRODUCT_VERSION,
-        )
-        xml = xaus.render(
-            household,
-            index,
-            application_ids=application_ids,
-            envelope=envelope,
-            application_date=application_date(registration.created_at),
-            schema=runtime.schema,
-            enclosed=enclosures,
-        )
-        message_id = models.new_id()
-        payload, in_file = batches.seal(runtime.cipher, message_id, xml)
-        rows.append(({
-            "id": message_id,
-            "person_id": person.id,
-            "registration_id": registration.id,
-            "authority_key": authority.key,
-            "message_uuid": str(message_uuid),
-            "file_name": f"{person.application_id}.xml",
-            "sha256": hashlib.sha256(xml).hexdigest(),
-            "created_at": now,
-            "stored_bytes": in_file,
-        }, {"message_id": message_id, "payload": payload}))
-    return rows
-
-
-def application_date(registered_at: dt.datetime) -> dt.date:
-    """The day of an application as the authority counts days (Europe/Berlin), not UTC's:
-    between midnight and 01:00 (02:00 in summer) the two differ."""
-    return aware(registered_at).astimezone(LOCAL_TIME).date()
-
-
-def sender(settings: Settings) -> domain.Sender:
-    """This service as the messages' author, as the deployment configured it."""
-    return domain.Sender(
-        key=settings.sender_key,
-        name=settings.sender_name,
-        email=settings.sender_email,
-        address=domain.Address(
-            settings.sender_street, settings.sender_house_number or None,
-            settings.sender_postal_code, settings.sender_city,
-        ),
-    )
-
-
-# `produktversion` of every message: this release, as installed.
-PRODUCT_VERSION = importlib.metadata.version("intake")
 
 
 def batches_job_id(authority_key: str) -> str:
@@ -389,6 +217,6 @@ def _pack(runtime: Runtime, batch: models.Batch, groups: list[list[str]],
     packer = batches.Packer(runtime.cipher, batch, out)
     for group in groups:
         with runtime.db.read() as session:
-            stored = batches.contents(session, batch, group)
-        background.compute(packer.add, stored)
+            stored, kept = batches.read_group(session, runtime.blobs, batch, group)
+        background.compute(packer.add, stored, kept)
     background.compute(packer.finish)

@@ -91,8 +91,8 @@ def queue_batches(runtime: Runtime) -> int:
             for batch in owed:
                 current = session.get(models.Batch, batch.id)
                 if current is not None and current.erased_at is None:
-                    batch_files.write(session, runtime.cipher, runtime.settings.xml_out,
-                                      current, again=True)
+                    batch_files.write(session, runtime.cipher, runtime.blobs,
+                                      runtime.settings.xml_out, current, again=True)
     return len(waiting)
 
 

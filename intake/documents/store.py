@@ -13,13 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from intake import progress
-from intake.documents.blobs import DATABASE, Blobs
+from intake.documents.blobs import DATABASE, Blobs, MissingBlob
 from intake.security.crypto import FieldCipher
 from intake.store import models
 from intake.store.database import Database
@@ -27,8 +29,22 @@ from intake.store.database import Database
 if TYPE_CHECKING:  # files brings Pillow and pypdf, which erasure and rotation need not load
     from intake.documents.files import Document as SafeDocument
 
+# SUMMARY: the authority's copy of a household's summary, which the payload job makes and
+# keeps for the household's messages to name (delivery.references); never the applicant's.
 DOCUMENT_PAGE, PROOF, SUMMARY = "document_page", "proof", "summary"
 KINDS = (DOCUMENT_PAGE, PROOF, SUMMARY)
+
+
+@dataclass(frozen=True)
+class Made:
+    """A document this service made itself (the authority's summary), safe as it is."""
+
+    media_type: str
+    content: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
 
 
 def content_context(document_id: str) -> str:
@@ -54,7 +70,7 @@ def save(
     session: Session,
     cipher: FieldCipher,
     blobs: Blobs,
-    document: SafeDocument,
+    document: SafeDocument | Made,
     *,
     kind: str,
     registration_id: str | None = None,
@@ -62,8 +78,8 @@ def save(
     person: int | None = None,
     description: str | None = None,
 ) -> models.Document:
-    """Keep a document (made safe by files.accept) for its owner, in the caller's
-    transaction; the same content sent again for the same place returns the stored one.
+    """Keep a document (made safe by files.accept, or made here) for its owner, in the
+    caller's transaction; the same content sent again for the same place returns the stored one.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind of document {kind!r}")
@@ -95,6 +111,26 @@ def content(session: Session, cipher: FieldCipher, blobs: Blobs, row: models.Doc
     """The document's content, decrypted."""
     sealed = blobs.at(row.location).get(session, row)
     return cipher.unseal(sealed, content_context(row.id))
+
+
+def sealed_contents(
+    session: Session, blobs: Blobs, rows: Sequence[models.Document]
+) -> dict[str, bytes]:
+    """The documents' contents as stored (encrypted), by document id: those in the
+    database read together, objects one by one."""
+    found: dict[str, bytes] = {}
+    in_database = [row.id for row in rows if row.location == DATABASE]
+    table = models.table(models.DocumentBlob)
+    for start in range(0, len(in_database), 500):
+        found.update((document_id, bytes(content)) for document_id, content in session.execute(
+            select(table.c.document_id, table.c.content)
+            .where(table.c.document_id.in_(in_database[start:start + 500]))))
+    for row in rows:
+        if row.location != DATABASE:
+            found[row.id] = blobs.at(row.location).get(session, row)
+        elif row.id not in found:
+            raise MissingBlob(row.id)
+    return found
 
 
 def description(cipher: FieldCipher, row: models.Document) -> str | None:
@@ -185,16 +221,25 @@ def _rotate_one(db: Database, cipher: FieldCipher, blobs: Blobs, document_id: st
 
 
 def totals(session: Session) -> dict[str, Any]:
-    """How many documents are kept and their bytes, in all and per location."""
+    """How many documents are kept and their bytes, in all, per location and per kind (the
+    authority's summaries beside what people sent)."""
     rows = session.execute(
-        select(models.Document.location, func.count(), func.sum(models.Document.size))
-        .group_by(models.Document.location)
+        select(models.Document.location, models.Document.kind, func.count(),
+               func.sum(models.Document.size))
+        .group_by(models.Document.location, models.Document.kind)
     ).all()
-    where = {location: {"count": count, "bytes": int(size or 0)} for location, count, size in rows}
+    where: dict[str, dict[str, int]] = {}
+    kinds: dict[str, dict[str, int]] = {}
+    for location, kind, count, size in rows:
+        for totals_, key in ((where, location), (kinds, kind)):
+            item = totals_.setdefault(key, {"count": 0, "bytes": 0})
+            item["count"] += count
+            item["bytes"] += int(size or 0)
     return {
         "count": sum(item["count"] for item in where.values()),
         "bytes": sum(item["bytes"] for item in where.values()),
         "by_location": where,
+        "by_kind": kinds,
     }
 
 

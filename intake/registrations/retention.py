@@ -109,7 +109,7 @@ def _erase(
         if gone:
             batch_files.remove(xml_out, batch)
         else:
-            batch_files.write(session, cipher, xml_out, batch, again=True)
+            batch_files.write(session, cipher, blobs, xml_out, batch, again=True)
 
 
 def expire(

@@ -136,5 +136,5 @@ def _rewrite_batch_files(runtime: Runtime, meter: Meter) -> int:
         )).all()
         stale = [found for found in unsealed if batch_files.on_old_data_key(cipher, xml_out, found)]
         for found in progress.each(stale, "writing batch files again", meter=meter):
-            batch_files.write(session, cipher, xml_out, found, again=True)
+            batch_files.write(session, cipher, runtime.blobs, xml_out, found, again=True)
     return len(stale)

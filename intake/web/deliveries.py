@@ -122,7 +122,7 @@ def _zip(batch_id: str, authority_key: str | None, user_id: int | None) -> Respo
     with app_runtime.db.transaction() as session:
         batch = _batch(session, batch_id, authority_key)
         path = batch_files.write(
-            session, app_runtime.cipher, app_runtime.settings.xml_out, batch
+            session, app_runtime.cipher, app_runtime.blobs, app_runtime.settings.xml_out, batch
         )
         file = path.open("rb")
         audit.record(session, user_id, "download", "batch", batch_id)

@@ -265,8 +265,8 @@ def set_authority_key(authority_key: str) -> Any:
     app_runtime = runtime()
     try:
         with app_runtime.db.transaction() as db_session:
-            keys.set_key(db_session, app_runtime.cipher, app_runtime.settings.xml_out,
-                         authority_key, text, g.staff.id)
+            keys.set_key(db_session, app_runtime.cipher, app_runtime.blobs,
+                         app_runtime.settings.xml_out, authority_key, text, g.staff.id)
     except keys.UnknownAuthority:
         abort(404)
     except sealing.KeyRefused as refused:
@@ -281,8 +281,8 @@ def remove_authority_key(authority_key: str) -> Response:
     app_runtime = runtime()
     try:
         with app_runtime.db.transaction() as db_session:
-            keys.remove_key(db_session, app_runtime.cipher, app_runtime.settings.xml_out,
-                            authority_key, g.staff.id)
+            keys.remove_key(db_session, app_runtime.cipher, app_runtime.blobs,
+                            app_runtime.settings.xml_out, authority_key, g.staff.id)
     except keys.UnknownAuthority:
         abort(404)
     return redirect(url_for("desk.authorities"), code=303)

@@ -19,7 +19,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from intake import xaus
-from intake.delivery import batch_files, batches
+from intake.delivery import batch_files, batches, references
 from intake.documents import files, proofs
 from intake.documents import store as documents
 from intake.runtime import Runtime
@@ -88,8 +88,9 @@ def test_pages_and_proofs_reach_the_message_as_stored_without_exif(client, submi
 
 
 def test_the_summary_is_the_same_when_the_job_runs_again(client, submit_token, runtime):
-    from intake.delivery import enclosed, jobs
-    from intake.store.household_rows import household_of
+    from intake.delivery import enclosed
+    from intake.registrations.booking import aware
+    from intake.store.household_rows import authority_of, household_of
 
     registration_id = registered(client, submit_token, runtime)
     with runtime.db.read() as session:
@@ -102,8 +103,8 @@ def test_the_summary_is_the_same_when_the_job_runs_again(client, submit_token, r
             authority.c.key == registration.authority_key)).one()
     made_twice = [enclosed.summary_pdf(
         runtime.settings, household, enclosed.Loaded(), reference=registration.reference,
-        registered=jobs.aware(registration.created_at),
-        authority=jobs.authority_of(row)) for _ in range(2)]
+        registered=aware(registration.created_at),
+        authority=authority_of(row)) for _ in range(2)]
     assert made_twice[0] == made_twice[1]
 
 
@@ -141,7 +142,8 @@ def test_a_large_batch_is_written_with_a_few_megabytes(tmp_path, runtime):
         packer = batches.Packer(cipher, batch, out)
         for name in messages:  # one stored message at a time, as the groups come
             xml = message + name.encode()
-            stored = SimpleNamespace(id=name, file_name=name, sha256=hashlib.sha256(xml).hexdigest(),
+            stored = SimpleNamespace(id=name, file_name=name, registration_id="r",
+                                     sha256=hashlib.sha256(xml).hexdigest(),
                                      payload=batches.seal(cipher, name, xml)[0])
             packer.add([stored])  # type: ignore[list-item]
         packer.finish()
@@ -205,9 +207,13 @@ def test_messages_stored_before_their_size_was_kept_are_counted_by_their_payload
     with runtime.db.transaction() as session:
         kept = dict(session.execute(select(models.Message.id, models.Message.stored_bytes)).all())
         payloads = session.execute(select(models.MessagePayload.message_id,
-                                          models.MessagePayload.payload)).all()
-        for message_id, payload in payloads:  # a member's bytes: deflated alone, in base64
-            xml = batches.unseal(runtime.cipher, message_id, payload)
+                                          models.MessagePayload.payload,
+                                          models.Message.registration_id).join(models.Message)).all()
+        found = references.kept(session, runtime.blobs, {row[2] for row in payloads})
+        for message_id, payload, registration_id in payloads:
+            # A member's bytes: the whole message (its summary back), deflated alone, in base64.
+            xml = found.attach(runtime.cipher, message_id, registration_id,
+                               batches.unseal(runtime.cipher, message_id, payload))
             member = zlib.compress(xml, batches.ZIP_LEVEL)
             assert kept[message_id] == len(base64.b64encode(member))
             # As stored before 0018: deflated alone, its size not kept.

@@ -98,11 +98,11 @@ def test_a_job_that_dies_between_its_stores_keeps_what_it_stored(
         ids = session.scalars(select(models.Outbox.id).order_by(models.Outbox.id)).all()
     store, stores = jobs._store, []
 
-    def dies_on_the_second_store(session, built):  # type: ignore[no-untyped-def]
+    def dies_on_the_second_store(session, runtime, built):  # type: ignore[no-untyped-def]
         stores.append(len(built))
         if len(stores) == 2:
             raise OSError("killed")
-        return store(session, built)
+        return store(session, runtime, built)
 
     monkeypatch.setattr(jobs, "_store", dies_on_the_second_store)
     with pytest.raises(OSError):
@@ -124,7 +124,7 @@ def test_a_worker_computes_at_the_lowest_priority_and_holds_locks_at_normal(
 ):
     """In a worker process, building messages and packing batches yield the CPU to the web
     (SCHED_IDLE), while storing them, holding the database's locks, does not."""
-    from intake.delivery import background, batches, jobs
+    from intake.delivery import background, batches, building, jobs
 
     priorities: dict[str, set[int]] = {}
 
@@ -134,7 +134,7 @@ def test_a_worker_computes_at_the_lowest_priority_and_holds_locks_at_normal(
             return work(*args)
         return run
 
-    for module, name in [(jobs, "_build"), (jobs, "_store"), (batches.Packer, "add")]:
+    for module, name in [(building, "build"), (jobs, "_store"), (batches.Packer, "add")]:
         monkeypatch.setattr(module, name, watched(name, getattr(module, name)))
     monkeypatch.setattr(background, "_yielding", True)
     post(client, submit_token, ADULT)
@@ -142,7 +142,7 @@ def test_a_worker_computes_at_the_lowest_priority_and_holds_locks_at_normal(
     process_queue(runtime)
 
     assert priorities == {
-        "_build": {os.SCHED_IDLE}, "add": {os.SCHED_IDLE}, "_store": {os.SCHED_OTHER}
+        "build": {os.SCHED_IDLE}, "add": {os.SCHED_IDLE}, "_store": {os.SCHED_OTHER}
     }
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # this process kept its priority
     assert len(delivered(runtime.settings)) == 2

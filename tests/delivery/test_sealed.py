@@ -25,7 +25,7 @@ POTSDAM = "073400"  # where ADULT's postal code routes
 
 def set_key(runtime, pair: KeyPair, authority: str = POTSDAM) -> str:  # type: ignore[no-untyped-def]
     with runtime.db.transaction() as session:
-        return keys.set_key(session, runtime.cipher, runtime.settings.xml_out, authority,
+        return keys.set_key(session, runtime.cipher, runtime.blobs, runtime.settings.xml_out, authority,
                             pair.public_pem, None)
 
 
@@ -187,7 +187,8 @@ def test_a_new_key_reseals_unacknowledged_batches_and_removing_it_unseals_them(
     header, _zipped = second.open((folder / f"{waiting.id}.zip.jwe").read_bytes())
     assert header["kid"] == second.thumbprint
     with runtime.db.transaction() as session:
-        keys.remove_key(session, runtime.cipher, runtime.settings.xml_out, POTSDAM, None)
+        keys.remove_key(session, runtime.cipher, runtime.blobs, runtime.settings.xml_out,
+                        POTSDAM, None)
     assert sorted(path.name for path in folder.iterdir()) == sorted(
         [f"{done.id}.zip.jwe", f"{waiting.id}.zip.enc"])
     with runtime.db.read() as session:

@@ -3,6 +3,7 @@ place, deleted with their registration, and nothing left behind by a failed uplo
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import re
@@ -20,6 +21,7 @@ from intake.store import models
 from tests.documents.test_store import MARKER, marked, read, registered, saved
 from tests.helpers import documents as made
 from tests.helpers.documents import objects, s3_client
+from tests.helpers.pipeline import delivered, process_queue
 
 NAME = re.compile(r"documents/[0-9a-f]{32}")
 
@@ -136,3 +138,20 @@ def test_an_object_store_that_refuses_to_delete_fails_the_erasure(
 
     with s3_runtime.db.read() as session:  # not erased: the scheduler tries again
         assert session.scalar(select(func.count()).select_from(models.Document)) == 1
+
+
+def test_a_summary_kept_in_the_store_reaches_the_batch_file(client, submit_token,
+                                                            s3_runtime: Runtime):
+    """The payload job keeps the authority's summary where documents go; the batch file,
+    packed from the database and the store, carries it in the message."""
+    registered(client, submit_token, s3_runtime)
+    process_queue(s3_runtime)
+
+    [xml] = delivered(s3_runtime.settings).values()
+    [sealed] = objects(s3_runtime).values()
+    with s3_runtime.db.read() as session:
+        [summary] = session.scalars(select(models.Document)).all()
+        content = documents.content(session, s3_runtime.cipher, s3_runtime.blobs, summary)
+    assert summary.kind == documents.SUMMARY and summary.location == "s3"
+    assert sealed.startswith(b"t1.") and content.startswith(b"%PDF-")
+    assert base64.b64encode(content) in xml

@@ -183,7 +183,10 @@ def test_intake_status_counts_documents_and_their_bytes(app, client, submit_toke
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["documents"] == {
-        "count": 2, "bytes": 3500, "by_location": {"database": {"count": 2, "bytes": 3500}}}
+        "count": 2, "bytes": 3500, "by_location": {"database": {"count": 2, "bytes": 3500}},
+        "by_kind": {"proof": {"count": 2, "bytes": 3500}}}
+    readable = app.test_cli_runner().invoke(main, ["status"]).output
+    assert "documents:   2 kept, 3,500 bytes (proof 2, database 2)" in readable
 
 
 def test_documents_in_an_object_store_need_its_url(client, submit_token, runtime):

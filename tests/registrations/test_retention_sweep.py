@@ -74,7 +74,8 @@ def delivered(runtime: Runtime, person_ids: list[str], days_ago: float | None) -
             session.add(models.MessagePayload(
                 message_id=message_id, payload=batches.seal(runtime.cipher, message_id, xml)[0]))
         session.flush()
-        batch_files.write(session, runtime.cipher, runtime.settings.xml_out, batch)
+        batch_files.write(session, runtime.cipher, runtime.blobs, runtime.settings.xml_out,
+                          batch)
         return batch.id
 
 

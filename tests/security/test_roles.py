@@ -97,7 +97,7 @@ def test_a_missing_batch_file_is_written_without_a_person_erased_since(
 
     with runtime.db.transaction() as session:
         [batch] = batch_files.to_write(session, runtime.settings.xml_out, dt.datetime.now(dt.UTC))
-        batch_files.write(session, runtime.cipher, runtime.settings.xml_out,
+        batch_files.write(session, runtime.cipher, runtime.blobs, runtime.settings.xml_out,
                           session.get(models.Batch, batch.id))
 
     assert list(delivered(runtime.settings)) == [f"{kept['applications'][0]['application_id']}.xml"]

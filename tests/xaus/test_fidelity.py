@@ -10,7 +10,7 @@ import datetime as dt
 from lxml import etree
 from sqlalchemy import update
 
-from intake.delivery import jobs
+from intake.delivery import building
 from intake.store import models
 from tests.helpers.api import post
 from tests.helpers.data import ADULT
@@ -43,7 +43,7 @@ def test_the_author_is_the_configured_operator_and_development_marks_tests(
     assert root.findtext(f"{author}/hausnummer") == "103"
     assert root.findtext(f"{author}/wohnort") == "Potsdam"
     assert root.findtext("nachrichtenkopf.g2g/autor/kennung") == "alp:ukraine-hilfe-bb"
-    assert root.get("test") == "true" and root.get("produktversion") == jobs.PRODUCT_VERSION
+    assert root.get("test") == "true" and root.get("produktversion") == building.PRODUCT_VERSION
     # No back channel exists, so none is announced; the e-mail still travels.
     assert root.findtext("xa:rueckkanalVorhanden", namespaces=NS) == "false"
     assert root.findtext(".//xa:kommunikation/kennung", namespaces=NS) == "olena@example.org"
@@ -58,5 +58,5 @@ def test_the_application_date_is_the_day_in_germany(client, submit_token, runtim
     process_queue(runtime)
 
     assert only_message(runtime).findtext("xa:antragsdatum", namespaces=NS) == "2026-11-21"
-    assert jobs.application_date(dt.datetime(2026, 7, 1, 22, 30, tzinfo=dt.UTC)) == dt.date(
+    assert building.application_date(dt.datetime(2026, 7, 1, 22, 30, tzinfo=dt.UTC)) == dt.date(
         2026, 7, 2)  # summer: 00:30 CEST
