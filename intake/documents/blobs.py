@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from intake.config import BlobUrl, parse_blob_url
@@ -35,6 +35,9 @@ class BlobStore(Protocol):
     def get(self, session: Session, document: models.Document) -> bytes:
         """The document's sealed content; MissingBlob when there is none."""
 
+    def replace(self, session: Session, contents: Sequence[tuple[models.Document, bytes]]) -> None:
+        """Keep each document's new sealed content in place of its old one (rotation)."""
+
     def delete(self, session: Session, documents: Sequence[models.Document]) -> None:
         """Remove the documents' content (what is missing already is no error)."""
 
@@ -51,6 +54,15 @@ class DatabaseBlobs:
         )
         if not replaced.rowcount:  # type: ignore[attr-defined]
             session.execute(table.insert().values(document_id=document.id, content=sealed))
+
+    def replace(self, session: Session, contents: Sequence[tuple[models.Document, bytes]]) -> None:
+        """One statement for all (executemany): rotation writes a part at a time."""
+        table = models.table(models.DocumentBlob)
+        if contents:
+            session.connection().execute(
+                update(table).where(table.c.document_id == bindparam("at"))
+                .values(content=bindparam("sealed")),
+                [{"at": document.id, "sealed": sealed} for document, sealed in contents])
 
     def get(self, session: Session, document: models.Document) -> bytes:
         table = models.table(models.DocumentBlob)
@@ -76,6 +88,10 @@ class S3Blobs:
 
     def put(self, session: Session, document: models.Document, sealed: bytes) -> None:
         self.client.put_object(Bucket=self.where.bucket, Key=self._name(document), Body=sealed)
+
+    def replace(self, session: Session, contents: Sequence[tuple[models.Document, bytes]]) -> None:
+        for document, sealed in contents:
+            self.put(session, document, sealed)
 
     def get(self, session: Session, document: models.Document) -> bytes:
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -173,51 +173,75 @@ def remove(session: Session, blobs: Blobs, where: ColumnElement[bool]) -> int:
     return len(rows)
 
 
-def rotate(db: Database, cipher: FieldCipher, blobs: Blobs, batch: int = 100,
+# Document bytes re-encrypted and written in one transaction at most (a larger document
+# goes alone): on SQLite the one write slot, which registrations wait for, is held for them.
+ROTATE_BYTES = 2**20
+
+
+def rotate(db: Database, cipher: FieldCipher, blobs: Blobs, batch: int = 500,
            meter: progress.Meter = progress.silent) -> int:
     """Re-encrypt every document's content not yet under the current key; how many.
 
-    One document per transaction: content is megabytes, read, sealed again and written in
-    place (an object too: its key id is in its bytes, so a row that still names the old
-    key after a failed commit is only rotated again). Safe while the service runs.
+    As values are rotated (security.rotation): a page of documents is listed, then taken in
+    parts of about ROTATE_BYTES, each read in a read transaction, sealed again outside any,
+    and written in one short transaction that takes only the documents still on an older
+    key (one erased or rotated meanwhile is left). An object is written in place (its key
+    id is in its bytes), so a row that still names the old key after a failed commit is
+    only rotated again. Safe while the service runs.
     """
     with db.read() as session:
         owed = session.scalar(
             select(func.count(models.Document.id)).where(_not_under(cipher))) or 0
+    listed = (select(models.Document.id, models.Document.size).where(_not_under(cipher))
+              .order_by(models.Document.id).limit(batch))
     done = 0
     after = ""
     with meter("re-encrypting documents", owed) as advance:
         while True:
             with db.read() as session:
-                ids = session.scalars(
-                    select(models.Document.id)
-                    .where(_not_under(cipher), models.Document.id > after)
-                    .order_by(models.Document.id).limit(batch)
-                ).all()
-            for document_id in ids:
-                done += _rotate_one(db, cipher, blobs, document_id)
-                advance(1)
-            if len(ids) < batch:
+                page = session.execute(listed.where(models.Document.id > after)).all()
+            for part in _by_size(page):
+                done += _rotate_part(db, cipher, blobs, part)
+                advance(len(part))
+            if len(page) < batch:
                 return done
-            after = ids[-1]
+            after = page[-1].id
+
+
+def _by_size(page: Sequence[Any]) -> Iterator[list[str]]:
+    """The page's document ids in parts whose content stays within ROTATE_BYTES."""
+    part: list[str] = []
+    held = 0
+    for document_id, size in page:
+        if part and held + size > ROTATE_BYTES:
+            yield part
+            part, held = [], 0
+        part.append(document_id)
+        held += size
+    if part:
+        yield part
 
 
 def _not_under(cipher: FieldCipher) -> ColumnElement[bool]:
     return models.Document.key_id != cipher.current_key_id
 
 
-def _rotate_one(db: Database, cipher: FieldCipher, blobs: Blobs, document_id: str) -> int:
-    """Re-encrypt one document's content, unless erased or rotated meanwhile; 1 if done."""
+def _rotate_part(db: Database, cipher: FieldCipher, blobs: Blobs, ids: list[str]) -> int:
+    """Re-encrypt these documents' content, but those erased or rotated meanwhile; how many."""
+    owed = select(models.Document).where(models.Document.id.in_(ids), _not_under(cipher))
+    with db.read() as session:
+        rows = session.scalars(owed).all()
+        sealed = sealed_contents(session, blobs, rows)
+    resealed = {row.id: cipher.seal(cipher.unseal(sealed[row.id], content_context(row.id)),
+                                    content_context(row.id)) for row in rows}
     with db.transaction() as session:
-        row = session.scalar(select(models.Document).where(
-            models.Document.id == document_id, _not_under(cipher)).with_for_update())
-        if row is None:  # erased or rotated meanwhile
-            return 0
-        store = blobs.at(row.location)
-        plaintext = cipher.unseal(store.get(session, row), content_context(row.id))
-        store.put(session, row, cipher.seal(plaintext, content_context(row.id)))
-        row.key_id = cipher.current_key_id
-        return 1
+        still = [row for row in session.scalars(owed.with_for_update()) if row.id in resealed]
+        for location in {row.location for row in still}:
+            blobs.at(location).replace(session, [(row, resealed[row.id]) for row in still
+                                                 if row.location == location])
+        for row in still:
+            row.key_id = cipher.current_key_id
+        return len(still)
 
 
 def totals(session: Session) -> dict[str, Any]:

@@ -125,6 +125,39 @@ def test_rotation_re_encrypts_documents_and_the_old_key_can_go(client, submit_to
     only_new.close()
 
 
+def test_documents_rotate_in_parts_and_one_erased_meanwhile_stays_erased(
+    client, submit_token, runtime, monkeypatch
+):
+    registration = registered(client, submit_token, runtime)
+    ids = [saved(runtime, marked(size), kind=documents.PROOF, registration_id=registration)
+           for size in (1000, 2000, 3000)]
+    monkeypatch.setattr(documents, "ROTATE_BYTES", 2500)
+    parts, read_sealed = [], documents.sealed_contents
+
+    def erased_while_read(session, blobs, rows):  # type: ignore[no-untyped-def]
+        parts.append([row.size for row in rows])
+        found = read_sealed(session, blobs, rows)
+        if ids[1] in found:  # erased on request between the part's read and its write
+            with runtime.db.transaction() as other:
+                documents.remove(other, runtime.blobs, models.Document.id == ids[1])
+        return found
+
+    monkeypatch.setattr(documents, "sealed_contents", erased_while_read)
+    new_keys = parse_data_keys(new_data_key("t2")) + runtime.settings.data_keys
+    rotated = Runtime(dataclasses.replace(runtime.settings, data_keys=new_keys))
+
+    assert documents.rotate(rotated.db, rotated.cipher, rotated.blobs) == 2
+    assert parts == [[1000], [2000], [3000]]  # a transaction each, within ROTATE_BYTES
+    only_new = Runtime(dataclasses.replace(runtime.settings, data_keys=new_keys[:1]))
+    assert [read(only_new, ids[n])[0] for n in (0, 2)] == [marked(1000).content,
+                                                             marked(3000).content]
+    with only_new.db.read() as session:
+        assert session.get(models.Document, ids[1]) is None
+        assert session.scalar(select(func.count()).select_from(models.DocumentBlob)) == 2
+    rotated.close()
+    only_new.close()
+
+
 def test_erasure_deletes_a_registrations_documents_and_nothing_else(
     client, submit_token, runtime
 ):
