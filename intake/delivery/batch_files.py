@@ -96,6 +96,19 @@ def write_packed(
     return target
 
 
+def encrypt_again(cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> None:
+    """Re-encrypt the batch's file under the data key with its newest key, as it is: read
+    and written in pieces, aside and then renamed, the zip not made again (a live file of
+    a big authority is 100 MB, and a national service holds a month's). The caller locks
+    the batch's row, as an erasure writing the file does (retention._erase)."""
+    source = path(xml_out, batch)
+    with source.open("rb") as file, written_atomic(source) as out:
+        pieces = cipher.decrypting(file, context(batch.id))
+        with cipher.encrypting(out, context(batch.id)) as plaintext:
+            for piece in pieces:
+                plaintext.write(piece)
+
+
 def _names(xml_out: Path, batch: models.Batch) -> list[Path]:
     folder = xml_out / batch.authority_key
     return [folder / f"{batch.id}{suffix}" for suffix in (SEALED, AT_REST, PLAINTEXT)]

@@ -19,6 +19,7 @@ from intake.delivery import batch_files, batches
 from intake.documents import store as documents
 from intake.progress import Meter
 from intake.runtime import Runtime
+from intake.security.crypto import DecryptionError
 from intake.store import household_rows, idempotency, mail_rows, models
 
 # New values written in one transaction at most (about: a value is never split).
@@ -111,9 +112,9 @@ def _rotate_column(
 
 def _by_bytes(changed: list[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
     """A page's new values in parts of about WRITE_BYTES, each written in a transaction of
-    its own. A page of messages that enclose a summary PDF holds some 10 MB: written at
-    once, on SQLite it held the write lock for seconds while registrations waited (their
-    p99 3.3 s during rotation, bench/SCALE.md at 100,000)."""
+    its own. A page of messages stored with their summary PDF (before 2026-12-07) holds some
+    10 MB: written at once, on SQLite it held the write lock for seconds while registrations
+    waited (their p99 3.3 s during rotation at 100,000 registrations)."""
     part: list[dict[str, str]] = []
     held = 0
     for value in changed:
@@ -127,14 +128,26 @@ def _by_bytes(changed: list[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
 
 
 def _rewrite_batch_files(runtime: Runtime, meter: Meter) -> int:
-    """Write again, from the database, every live batch file under an older data key, so
-    that the old key can go."""
+    """Re-encrypt every live batch file under an older data key with the newest, so that
+    the old key can go: each as it is (`batch_files.encrypt_again`), in a transaction of
+    its own that locks its batch, so that an erasure writing the same file waits or is
+    waited for. A file that does not open is written again from the database."""
     cipher, xml_out = runtime.cipher, runtime.settings.xml_out
-    with runtime.db.transaction() as session:
+    with runtime.db.read() as session:
         unsealed = session.scalars(select(models.Batch).where(
-            models.Batch.erased_at.is_(None), models.Batch.sealed_to.is_(None)
-        )).all()
-        stale = [found for found in unsealed if batch_files.on_old_data_key(cipher, xml_out, found)]
-        for found in progress.each(stale, "writing batch files again", meter=meter):
-            batch_files.write(session, cipher, runtime.blobs, xml_out, found, again=True)
-    return len(stale)
+            models.Batch.erased_at.is_(None), models.Batch.sealed_to.is_(None))).all()
+        stale = [found.id for found in unsealed
+                 if batch_files.on_old_data_key(cipher, xml_out, found)]
+    done = 0
+    for batch_id in progress.each(stale, "writing batch files again", meter=meter):
+        with runtime.db.transaction() as session:
+            batch = session.get(models.Batch, batch_id, with_for_update=True)
+            if (batch is None or batch.erased_at is not None
+                    or not batch_files.on_old_data_key(cipher, xml_out, batch)):
+                continue
+            try:
+                batch_files.encrypt_again(cipher, xml_out, batch)
+            except DecryptionError:
+                batch_files.write(session, cipher, runtime.blobs, xml_out, batch, again=True)
+            done += 1
+    return done

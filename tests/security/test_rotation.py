@@ -280,3 +280,29 @@ def test_a_page_walks_the_primary_key_index_and_sorts_nothing(client, submit_tok
             assert "TEMP B-TREE" not in plan, plan  # no sort
             assert "USING INDEX sqlite_autoindex" in plan or "USING PRIMARY KEY" in plan, plan
     rotated.close()
+
+
+def test_batch_files_are_encrypted_again_as_they_are_and_a_broken_one_made_anew(
+    client, submit_token, runtime, monkeypatch
+):
+    for postal_code in ("14467", "14943"):  # two authorities: two batch files
+        post(client, submit_token, {**ADULT, "postal_code": postal_code})
+    process_queue(runtime)
+    sent = delivered(runtime.settings)
+    [kept, broken] = sorted(runtime.settings.xml_out.glob("*/*.zip.enc"))
+    broken.write_bytes(broken.read_bytes()[:-40])  # cut short: it opens under no key
+    packed, pack_into = [], batches.pack_into
+    monkeypatch.setattr(batches, "pack_into", lambda *args: packed.append(args[-1].id)
+                        or pack_into(*args))
+    new_keys = parse_data_keys(new_data_key("t2")) + runtime.settings.data_keys
+    rotated = Runtime(dataclasses.replace(runtime.settings, data_keys=new_keys))
+
+    assert rotation.rotate(rotated)[1] == 2
+
+    # The intact file was read and written again; only the broken one was packed anew.
+    assert packed == [broken.name.split(".")[0]]
+    only_new = Runtime(dataclasses.replace(runtime.settings, data_keys=new_keys[:1]))
+    assert delivered(only_new.settings) == sent
+    assert kept.read_bytes().startswith(b"t2.") and broken.read_bytes().startswith(b"t2.")
+    rotated.close()
+    only_new.close()
