@@ -144,6 +144,32 @@ def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(
     assert unsealed_zip(runtime.settings, path) == original  # the same zip, byte for byte
 
 
+def test_many_lost_files_are_written_again_a_transaction_each(
+    runtime, client, submit_token, monkeypatch
+):
+    """A restored xml_out without its files: written in one transaction, 12,000 of them held
+    SQLite's write lock for minutes, and registrations timed out meanwhile."""
+    from intake.delivery import batch_files, scheduler
+
+    registrations(client, submit_token, ["14467", "14943"])  # two authorities: two files
+    process_queue(runtime)
+    lost = batch_file_names(runtime.settings.xml_out)
+    for path in lost:
+        path.unlink()
+    monkeypatch.setattr(scheduler, "FILE_GRACE", dt.timedelta(0))
+    sessions, write = [], batch_files.write
+
+    def written(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sessions.append(session)
+        return write(session, *args, **kwargs)
+
+    monkeypatch.setattr(batch_files, "write", written)
+    scheduler.queue_batches(runtime)
+
+    assert all(path.exists() for path in lost) and len(lost) == 2
+    assert len(sessions) == len(set(map(id, sessions))) == 2  # a transaction each
+
+
 def test_messages_are_stored_compressed_and_earlier_forms_read_alike(
     runtime, client, submit_token
 ):
