@@ -50,7 +50,12 @@ def written_atomic(path: Path) -> Iterator[BinaryIO]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    os.replace(temporary, path)
+    put_in_place(temporary, path)
+
+
+def put_in_place(written: Path, path: Path) -> None:
+    """Rename a file written whole and flushed (`written_atomic`) to `path`, durably."""
+    os.replace(written, path)
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)  # make the rename itself durable

@@ -86,15 +86,12 @@ def queue_batches(runtime: Runtime) -> int:
     committed_before = dt.datetime.now(dt.UTC) - FILE_GRACE
     with runtime.db.read() as session:
         owed = batch_files.to_write(session, runtime.settings.xml_out, committed_before)
-    # A transaction each: writing records what the file is sealed to. In one for all, a
-    # restored xml_out (or 12,000 files missing, as a seeded database had) held SQLite's one
-    # write lock for minutes while registrations timed out.
+    # One by one, each packed outside the write lock: all in one transaction, a restored
+    # xml_out (or 12,000 files missing, as a seeded database had) held SQLite's one write
+    # lock for minutes while registrations timed out.
     for batch in owed:
-        with runtime.db.transaction() as session:
-            current = session.get(models.Batch, batch.id)
-            if current is not None and current.erased_at is None:
-                batch_files.write(session, runtime.cipher, runtime.blobs,
-                                  runtime.settings.xml_out, current, again=True)
+        batch_files.write_from_snapshot(runtime.db, runtime.cipher, runtime.blobs,
+                                        runtime.settings.xml_out, batch.id)
     return len(waiting)
 
 

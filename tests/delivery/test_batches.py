@@ -144,30 +144,63 @@ def test_a_batch_whose_file_a_crash_prevented_is_written_from_the_database(
     assert unsealed_zip(runtime.settings, path) == original  # the same zip, byte for byte
 
 
-def test_many_lost_files_are_written_again_a_transaction_each(
-    runtime, client, submit_token, monkeypatch
-):
+def test_lost_files_are_packed_outside_the_write_lock(runtime, client, submit_token, monkeypatch):
     """A restored xml_out without its files: written in one transaction, 12,000 of them held
-    SQLite's write lock for minutes, and registrations timed out meanwhile."""
-    from intake.delivery import batch_files, scheduler
+    SQLite's write lock for minutes, and a batch of 5,000 messages holds it for seconds."""
+    from intake.delivery import scheduler
 
     registrations(client, submit_token, ["14467", "14943"])  # two authorities: two files
     process_queue(runtime)
-    lost = batch_file_names(runtime.settings.xml_out)
+    lost = {path: unsealed_zip(runtime.settings, path)
+            for path in batch_file_names(runtime.settings.xml_out)}
     for path in lost:
         path.unlink()
     monkeypatch.setattr(scheduler, "FILE_GRACE", dt.timedelta(0))
-    sessions, write = [], batch_files.write
+    readers, pack_into = [], batches.pack_into
 
-    def written(session, *args, **kwargs):  # type: ignore[no-untyped-def]
-        sessions.append(session)
-        return write(session, *args, **kwargs)
+    def packed(out, session, *args):  # type: ignore[no-untyped-def]
+        readers.append(session.get_bind() is runtime.db.engine)  # a reader's, not a writer's
+        return pack_into(out, session, *args)
 
-    monkeypatch.setattr(batch_files, "write", written)
+    monkeypatch.setattr(batches, "pack_into", packed)
     scheduler.queue_batches(runtime)
 
-    assert all(path.exists() for path in lost) and len(lost) == 2
-    assert len(sessions) == len(set(map(id, sessions))) == 2  # a transaction each
+    assert readers == [True, True] and len(lost) == 2
+    assert {path: unsealed_zip(runtime.settings, path) for path in lost} == lost
+    assert not list(runtime.settings.xml_out.glob("*/.*"))  # nothing left aside
+
+
+def test_a_file_packed_while_its_person_was_erased_is_written_without_them(
+    runtime, client, submit_token, monkeypatch
+):
+    from intake.delivery import batch_files
+
+    made = registrations(client, submit_token, ["14467", "14467"])
+    process_queue(runtime)
+    [path] = batch_file_names(runtime.settings.xml_out)
+    path.unlink()
+    pack_into, erasures = batches.pack_into, []
+
+    def erased_meanwhile(out, session, *args):  # type: ignore[no-untyped-def]
+        pack_into(out, session, *args)  # from the snapshot: both people, the first time
+        if erasures:  # the erasure's own writing of the file
+            return
+        erasures.append(1)
+        with runtime.db.transaction() as other:
+            registration = other.scalars(select(models.Registration).where(
+                models.Registration.reference == made[0]["reference"])).one()
+            retention.erase(other, registration, runtime.cipher, runtime.settings.xml_out,
+                            runtime.blobs)
+
+    monkeypatch.setattr(batches, "pack_into", erased_meanwhile)
+    with runtime.db.read() as session:
+        batch_id = session.scalars(select(models.Batch.id)).one()
+    batch_files.write_from_snapshot(runtime.db, runtime.cipher, runtime.blobs,
+                                    runtime.settings.xml_out, batch_id)
+    monkeypatch.undo()
+
+    assert [name.removesuffix(".xml") for name in delivered(runtime.settings)] == [
+        made[1]["applications"][0]["application_id"]]
 
 
 def test_messages_are_stored_compressed_and_earlier_forms_read_alike(
