@@ -90,6 +90,7 @@ class Database:
         self.volunteer: Any = None  # a desk account, made when the seeding tells the big ones
         self.keys = 1
         self.bench_batches: list[str] = []  # batch_assembly's: their people are the samples'
+        self.last_rotation: dict[str, Any] = {}  # the last size's: its phases' rates
 
     def rekey(self) -> None:
         """A new data key, newest first, as an operator adds one before `intake keys rotate`."""
@@ -108,6 +109,18 @@ class Database:
                     getattr(model, column).is_not(None),
                     ~getattr(model, column).startswith(prefix, autoescape=True))) or 0)
                 for model, column, _context in rotation.ENCRYPTED)
+
+    def rotation_left(self, _phases: Any) -> dict[str, int]:
+        """The documents and batch files a stopped rotation left under an older key."""
+        runtime = self.runtime
+        with runtime.db.read() as session:
+            documents = session.scalar(select(func.count()).select_from(models.Document).where(
+                models.Document.key_id != runtime.cipher.current_key_id)) or 0
+            unsealed = session.scalars(select(models.Batch).where(
+                models.Batch.erased_at.is_(None), models.Batch.sealed_to.is_(None))).all()
+            files = sum(batch_files.on_old_data_key(runtime.cipher, runtime.settings.xml_out,
+                                                    batch) for batch in unsealed)
+        return {scale_load.DOCUMENTS: int(documents), scale_load.FILES: files}
 
     def count(self) -> int:
         with self.runtime.db.read() as session:
@@ -287,8 +300,10 @@ def measure(db: Database, seeder: scale_seed.Seeder) -> dict[str, Any]:
     _said(db, "under load", started)
     db.rekey()
     with serving(db.env, peaks) as port:
-        figures["rotation"] = scale_load.rotation(port, db.env, db.token, db.not_rotated,
-                                       ROTATION_SECONDS)
+        figures["rotation"] = scale_load.rotation(
+            port, db.env, db.token, db.not_rotated, ROTATION_SECONDS, db.rotation_left,
+            scale_load.phase_rates(db.last_rotation))
+        db.last_rotation = figures["rotation"]
     _said(db, "key rotation", started)
     seeder.rekey(db.runtime)
     figures["rss_mb"] = {"web": peaks.web / 1e6, "worker": peaks.worker / 1e6}

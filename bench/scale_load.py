@@ -179,11 +179,35 @@ def _typed(born: str) -> str:
     return f"{day}.{month}.{year}"
 
 
+VALUES, DOCUMENTS, FILES = ("re-encrypting values", "re-encrypting documents",
+                           "writing batch files again")
+
+
+def _phases(out: str) -> dict[str, tuple[int, int, float | None]]:
+    """How far `intake keys rotate` got in each phase: done, of how many, in how many
+    seconds (None: it was stopped in it), from its last progress line of each."""
+    found = {}
+    for label, done, total, seconds in re.findall(
+            rf"({VALUES}|{DOCUMENTS}|{FILES}): (\d+)/(\d+) \(\d+%\)(?: in ([\d.]+) s)?", out):
+        found[label] = (int(done), int(total), float(seconds) if seconds else None)
+    return found
+
+
+def phase_rates(figures: dict[str, Any]) -> dict[str, float]:
+    """Items a second of each phase a rotation finished (documents, files)."""
+    return {label: phase["done"] / phase["seconds"]
+            for label, phase in figures.get("phases", {}).items()
+            if phase["seconds"] and label != VALUES}
+
+
 def rotation(port: int, env: dict[str, str], token: str, left: Callable[[], int],
-             seconds: float) -> dict[str, Any]:
+             seconds: float, later: Callable[[dict[str, Any]], dict[str, int]] = lambda _p: {},
+             earlier: dict[str, float] | None = None) -> dict[str, Any]:
     """`intake keys rotate` while wrk posts registrations from 4 connections; interrupted
     after `seconds` (`capped`), when its last progress line tells how far it came (or, if it
-    had not begun, `left()`: the values not under the newest key)."""
+    had not begun, `left()`: the values not under the newest key); `later(phases)` tells
+    the documents and files its later phases had left, `earlier` their rates."""
+    earlier = earlier or {}
     load = subprocess.Popen(_wrk_command(port, LOAD, 4, 36_000), env={**os.environ,
                             "TOKEN": token}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -204,18 +228,24 @@ def rotation(port: int, env: dict[str, str], token: str, left: Callable[[], int]
     if rotate.returncode and not capped:
         raise RuntimeError(f"intake keys rotate failed: {err[-2000:]}")
     served = json.loads(served_out.strip().splitlines()[-1])
+    phases = _phases(out)
     # "re-encrypting values: 16000/479859 (3%) in 41.2 s, 388/s": its counting came first.
-    progress = re.findall(r"re-encrypting values: (\d+)/(\d+) \(\d+%\)(?: in ([\d.]+) s)?", out)
-    if progress:
-        done, total, working = int(progress[-1][0]), int(progress[-1][1]), progress[-1][2]
-        counting = took - float(working) if working else 0.0
+    if VALUES in phases:
+        done, total, working = phases[VALUES]
+        counting = took - sum(seconds or 0.0 for _d, _t, seconds in phases.values()) \
+            if working else 0.0
     else:
         done, total, counting = 0, left(), took
-    rate = done / max(took - counting, 1e-9)
+    rate = done / max((working or took - counting) if VALUES in phases else took, 1e-9)
+    # The whole database: the time taken, if it finished; else the counting, the values at
+    # this rate, and the documents and files left at the rates `earlier` (the last size's).
+    rest = sum(owed / max(earlier.get(label, 0.0), 1e-9)
+               for label, owed in later(phases).items()) if capped else 0.0
     return {"seconds": took, "values": done, "values_in_database": total, "capped": capped,
             "counting_seconds": counting, "values_per_second": rate,
-            # The whole database at this rate (the time taken, if it finished).
-            "whole_seconds": took if not capped else counting + total / max(rate, 1e-9),
+            "phases": {label: {"done": d, "total": t, "seconds": s}
+                       for label, (d, t, s) in phases.items()},
+            "whole_seconds": took if not capped else counting + total / max(rate, 1e-9) + rest,
             "p99_ms": served["p99_ms"], "p50_ms": served["p50_ms"],
             "registrations_per_second": served["requests"] / served["seconds"],
             "errors": served["errors"], "at": dt.datetime.now(dt.UTC).isoformat()}

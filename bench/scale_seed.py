@@ -9,7 +9,8 @@ written by `household_rows.write` in one transaction a chunk, together with:
     real messages built once per template, each message's payload sealed for its own id
     as `batches.seal` does (the template compressed once; see `_sealed`), so payload sizes
     are real, and naming the household's summary PDF, kept once as its document of kind
-    SUMMARY as the payload job keeps it (`enclosed.keep_summary`; here in bulk);
+    SUMMARY as the payload job keeps it (`enclosed.keep_summary`; here in bulk); each
+    batch with a stand-in file of its size under the data key (`_stand_in_files`);
   - their outbox rows done and their confirmation mails sent (the pipeline's work is over);
   - ERASED of them erased on request before delivery (as `retention.erase` does it);
   - DOCUMENT_SHARE of them with one stored page (`documents.store.save`, a phone photo made
@@ -37,7 +38,8 @@ from sqlalchemy import func, insert, select, update
 from intake import xaus
 from intake.dataset import domain
 from intake.dataset.schemas import HouseholdSchema
-from intake.delivery import batches, building, enclosed, references
+from intake.delivery import batch_files, batches, building, enclosed, references
+from intake.delivery.files import private_folder
 from intake.documents import files
 from intake.documents import store as documents
 from intake.documents.blobs import DATABASE
@@ -325,7 +327,7 @@ class Seeder:
         self._reservoir: list[tuple[float, int, dict[str, Any]]] = []
         self.seen = 0
         self.pending: list[tuple[str, str]] = []  # recent persons without a message
-        self.documents = 0
+        self.documents = self.files = 0
 
     def close(self) -> None:
         self.pool.terminate()
@@ -405,6 +407,7 @@ class Seeder:
                 documents.save(session, runtime.cipher, runtime.blobs, self.page,
                                kind=documents.DOCUMENT_PAGE, registration_id=registration_id,
                                person=0)
+        self._stand_in_files(chunk)
         self.documents += len(chunk.documents)
         self.count += len(chunk.submissions)
         self.pending = (chunk.pending_persons + self.pending)[:6000]
@@ -415,6 +418,24 @@ class Seeder:
                 heapq.heappush(self._reservoir, item)
             elif item[0] > self._reservoir[0][0]:
                 heapq.heapreplace(self._reservoir, item)
+
+    def _stand_in_files(self, chunk: Chunk) -> None:
+        """A file for each seeded batch, where its batch job would have written it: under
+        the data key, as large as its messages make it. Its content is random bytes, which
+        nothing here reads (rotation encrypts files again as they are; the sweep deletes
+        them). Without files, the scheduler writes every one from the database while the
+        bench measures, as it repairs files a crash lost."""
+        sizes: dict[str, int] = {}
+        for message in chunk.messages:
+            sizes[message["batch_id"]] = sizes.get(message["batch_id"], 0) + message["stored_bytes"]
+        cipher, xml_out = self.runtime.cipher, self.runtime.settings.xml_out
+        for batch in chunk.batches:
+            target = batch_files.path(xml_out, models.Batch(
+                id=batch["id"], authority_key=batch["authority_key"], sealed_to=None))
+            private_folder(target.parent)
+            target.write_text(cipher.encrypt_bytes(os.urandom(sizes.get(batch["id"], 0)),
+                                                   batch_files.context(batch["id"])))
+            self.files += 1
 
     @property
     def samples(self) -> list[dict[str, Any]]:
