@@ -147,17 +147,28 @@ def _erased_in(session: Session, batch_id: str) -> int:
         models.Message.batch_id == batch_id, models.Message.erased_at.is_not(None))) or 0)
 
 
-def encrypt_again(cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> None:
-    """Re-encrypt the batch's file under the data key with its newest key, as it is: read
-    and written in pieces, aside and then renamed, the zip not made again (a live file of
-    a big authority is 100 MB, and a national service holds a month's). The caller locks
-    the batch's row, as an erasure writing the file does (retention._erase)."""
+def encrypt_again(cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> Path:
+    """The batch's file under the data key, encrypted again with the newest key as it is,
+    into a file aside (returned; the caller puts it in place, `put_in_place`): read and
+    written in pieces, the zip not made again (a live file of a big authority is 100 MB,
+    and a national service holds a month's)."""
     source = path(xml_out, batch)
-    with source.open("rb") as file, written_atomic(source) as out:
+    aside = source.with_name(f".{batch.id}.{secrets.token_hex(4)}.aside")
+    with source.open("rb") as file, written_atomic(aside) as out:
         pieces = cipher.decrypting(file, context(batch.id))
         with cipher.encrypting(out, context(batch.id)) as plaintext:
             for piece in pieces:
                 plaintext.write(piece)
+    return aside
+
+
+def identity(file: Path) -> tuple[int, int, int] | None:
+    """What changes when a file is replaced (by rename) or written: None if there is none."""
+    try:
+        found = file.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
 
 
 def _names(xml_out: Path, batch: models.Batch) -> list[Path]:

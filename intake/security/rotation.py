@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from intake import progress
 from intake.delivery import batch_files, batches
+from intake.delivery.files import put_in_place
 from intake.documents import store as documents
 from intake.progress import Meter
 from intake.runtime import Runtime
@@ -128,26 +129,34 @@ def _by_bytes(changed: list[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
 
 
 def _rewrite_batch_files(runtime: Runtime, meter: Meter) -> int:
-    """Re-encrypt every live batch file under an older data key with the newest, so that
-    the old key can go: each as it is (`batch_files.encrypt_again`), in a transaction of
-    its own that locks its batch, so that an erasure writing the same file waits or is
-    waited for. A file that does not open is written again from the database."""
+    """Encrypt every live batch file under an older data key again with the newest, so
+    that the old key can go: each as it is, aside and outside any transaction (a file of
+    100 MB takes a second, and on SQLite registrations wait for a writer), then put in place
+    in a short transaction that locks its batch, as an erasure writing the file does. A
+    file replaced meanwhile (an erasure wrote it, under the newest key) stays as it is; one
+    that does not open is written again from the database."""
     cipher, xml_out = runtime.cipher, runtime.settings.xml_out
     with runtime.db.read() as session:
         unsealed = session.scalars(select(models.Batch).where(
             models.Batch.erased_at.is_(None), models.Batch.sealed_to.is_(None))).all()
-        stale = [found.id for found in unsealed
-                 if batch_files.on_old_data_key(cipher, xml_out, found)]
-    done = 0
-    for batch_id in progress.each(stale, "writing batch files again", meter=meter):
-        with runtime.db.transaction() as session:
-            batch = session.get(models.Batch, batch_id, with_for_update=True)
-            if (batch is None or batch.erased_at is not None
-                    or not batch_files.on_old_data_key(cipher, xml_out, batch)):
-                continue
-            try:
-                batch_files.encrypt_again(cipher, xml_out, batch)
-            except DecryptionError:
-                batch_files.write(session, cipher, runtime.blobs, xml_out, batch, again=True)
-            done += 1
-    return done
+    stale = [found for found in unsealed if batch_files.on_old_data_key(cipher, xml_out, found)]
+    for found in progress.each(stale, "writing batch files again", meter=meter):
+        source = batch_files.path(xml_out, found)
+        read = batch_files.identity(source)
+        try:
+            aside = batch_files.encrypt_again(cipher, xml_out, found)
+        except DecryptionError:
+            aside = None
+        try:
+            with runtime.db.transaction() as session:
+                batch = session.get(models.Batch, found.id, with_for_update=True)
+                if batch is None or batch.erased_at is not None:
+                    continue
+                if aside is None:
+                    batch_files.write(session, cipher, runtime.blobs, xml_out, batch, again=True)
+                elif batch_files.identity(source) == read:
+                    put_in_place(aside, source)
+        finally:
+            if aside is not None:
+                aside.unlink(missing_ok=True)
+    return len(stale)

@@ -306,3 +306,28 @@ def test_batch_files_are_encrypted_again_as_they_are_and_a_broken_one_made_anew(
     assert kept.read_bytes().startswith(b"t2.") and broken.read_bytes().startswith(b"t2.")
     rotated.close()
     only_new.close()
+
+
+def test_a_batch_file_written_meanwhile_is_not_replaced_by_the_older_one(
+    client, submit_token, runtime, monkeypatch
+):
+    from intake.delivery import batch_files
+
+    post(client, submit_token, ADULT)
+    process_queue(runtime)
+    [path] = runtime.settings.xml_out.glob("*/*.zip.enc")
+    new_keys = parse_data_keys(new_data_key("t2")) + runtime.settings.data_keys
+    rotated = Runtime(dataclasses.replace(runtime.settings, data_keys=new_keys))
+    encrypt_again = batch_files.encrypt_again
+
+    def written_meanwhile(cipher, xml_out, batch):  # type: ignore[no-untyped-def]
+        aside = encrypt_again(cipher, xml_out, batch)
+        path.write_bytes(b"t2.written by an erasure meanwhile")  # replaced after the read
+        return aside
+
+    monkeypatch.setattr(batch_files, "encrypt_again", written_meanwhile)
+    assert rotation.rotate(rotated)[1] == 1
+
+    assert path.read_bytes() == b"t2.written by an erasure meanwhile"
+    assert not list(runtime.settings.xml_out.glob("*/.*"))  # nothing left aside
+    rotated.close()
