@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from intake.delivery import references
 from intake.documents.blobs import Blobs
+from intake.parts import by_size
 from intake.security.crypto import FieldCipher
 from intake.store import models, packing
 
@@ -267,15 +268,8 @@ def groups(session: Session, batch: models.Batch, most_bytes: int = GROUP_BYTES)
         .where(table.batch_id == batch.id)
         .order_by(table.file_name)
     ).all()
-    cut: list[list[str]] = []
-    held = most_bytes
-    for message_id, size in rows:
-        if held + size > most_bytes or not cut:
-            cut.append([])
-            held = 0
-        cut[-1].append(message_id)
-        held += size
-    return cut
+    return [[message_id for message_id, _size in group]
+            for group in by_size(rows, lambda row: int(row[1]), most_bytes)]
 
 
 def read_group(session: Session, blobs: Blobs, batch: models.Batch,

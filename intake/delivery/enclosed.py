@@ -23,6 +23,7 @@ from intake.dataset import domain
 from intake.delivery.catalogs import app_for
 from intake.documents import store
 from intake.documents.blobs import Blobs
+from intake.parts import by_size
 from intake.security.crypto import FieldCipher
 from intake.store import models
 
@@ -68,17 +69,7 @@ def parts(
 ) -> Iterator[list[tuple[int, str]]]:
     """The (outbox id, registration id) rows in order, cut into parts of at most `most_rows`
     rows whose carried bytes stay within `most_bytes` (one row alone may exceed it)."""
-    part: list[tuple[int, str]] = []
-    held = 0
-    for row in rows:
-        size = carried.get(row[1], 0)
-        if part and (len(part) >= most_rows or held + size > most_bytes):
-            yield part
-            part, held = [], 0
-        part.append(row)
-        held += size
-    if part:
-        yield part
+    return by_size(rows, lambda row: carried.get(row[1], 0), most_bytes, most_rows)
 
 
 def load(session: Session, cipher: FieldCipher, blobs: Blobs,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from intake import progress
 from intake.documents.blobs import DATABASE, Blobs, MissingBlob
+from intake.parts import by_size
 from intake.security.crypto import FieldCipher
 from intake.store import models
 from intake.store.database import Database
@@ -200,26 +201,12 @@ def rotate(db: Database, cipher: FieldCipher, blobs: Blobs, batch: int = 500,
         while True:
             with db.read() as session:
                 page = session.execute(listed.where(models.Document.id > after)).all()
-            for part in _by_size(page):
-                done += _rotate_part(db, cipher, blobs, part)
+            for part in by_size(page, lambda row: int(row.size), ROTATE_BYTES):
+                done += _rotate_part(db, cipher, blobs, [row.id for row in part])
                 advance(len(part))
             if len(page) < batch:
                 return done
             after = page[-1].id
-
-
-def _by_size(page: Sequence[Any]) -> Iterator[list[str]]:
-    """The page's document ids in parts whose content stays within ROTATE_BYTES."""
-    part: list[str] = []
-    held = 0
-    for document_id, size in page:
-        if part and held + size > ROTATE_BYTES:
-            yield part
-            part, held = [], 0
-        part.append(document_id)
-        held += size
-    if part:
-        yield part
 
 
 def _not_under(cipher: FieldCipher) -> ColumnElement[bool]:

@@ -9,7 +9,7 @@ is simply taken up by the next pass).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -18,6 +18,7 @@ from intake import progress
 from intake.delivery import batch_files, batches
 from intake.delivery.files import put_in_place
 from intake.documents import store as documents
+from intake.parts import by_size
 from intake.progress import Meter
 from intake.runtime import Runtime
 from intake.security.crypto import DecryptionError
@@ -102,30 +103,16 @@ def _rotate_column(
             # As bytes: a message's payload is compressed, not text.
             new = cipher.encrypt_bytes(cipher.decrypt_bytes(old, bound), bound)
             changed.append({"at_key": at, "read_value": old, "new_value": new})
-        for part in _by_bytes(changed):
+        # A page of messages stored with their summary PDF (before 2026-12-07) holds some
+        # 10 MB: written at once, on SQLite it held the write lock for seconds while
+        # registrations waited (their p99 3.3 s during rotation at 100,000 registrations).
+        for part in by_size(changed, lambda value: len(value["new_value"]), WRITE_BYTES):
             with runtime.db.transaction() as session:
                 total += session.connection().execute(write, part).rowcount
         advance(len(rows))
         if len(rows) < batch:
             return total
         last = rows[-1][0]
-
-
-def _by_bytes(changed: list[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
-    """A page's new values in parts of about WRITE_BYTES, each written in a transaction of
-    its own. A page of messages stored with their summary PDF (before 2026-12-07) holds some
-    10 MB: written at once, on SQLite it held the write lock for seconds while registrations
-    waited (their p99 3.3 s during rotation at 100,000 registrations)."""
-    part: list[dict[str, str]] = []
-    held = 0
-    for value in changed:
-        part.append(value)
-        held += len(value["new_value"])
-        if held >= WRITE_BYTES:
-            yield part
-            part, held = [], 0
-    if part:
-        yield part
 
 
 def _rewrite_batch_files(runtime: Runtime, meter: Meter) -> int:
