@@ -121,7 +121,7 @@ def write_from_snapshot(db: Database, cipher: FieldCipher, blobs: Blobs, xml_out
         if batch is None or batch.erased_at is not None:
             return
         erased = _erased_in(session, batch_id)
-        aside = path(xml_out, batch).with_name(f".{batch_id}.{secrets.token_hex(4)}.aside")
+        aside = _aside(xml_out, batch)
         write_packed(cipher, xml_out, batch, recipient(session, batch.authority_key),
                      lambda out: batches.pack_into(out, session, cipher, blobs, batch), aside)
     try:
@@ -152,14 +152,18 @@ def encrypt_again(cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> Pa
     into a file aside (returned; the caller puts it in place, `put_in_place`): read and
     written in pieces, the zip not made again (a live file of a big authority is 100 MB,
     and a national service holds a month's)."""
-    source = path(xml_out, batch)
-    aside = source.with_name(f".{batch.id}.{secrets.token_hex(4)}.aside")
-    with source.open("rb") as file, written_atomic(aside) as out:
+    aside = _aside(xml_out, batch)
+    with path(xml_out, batch).open("rb") as file, written_atomic(aside) as out:
         pieces = cipher.decrypting(file, context(batch.id))
         with cipher.encrypting(out, context(batch.id)) as plaintext:
             for piece in pieces:
                 plaintext.write(piece)
     return aside
+
+
+def _aside(xml_out: Path, batch: models.Batch) -> Path:
+    """A hidden name beside the batch's file, for a file to put in its place."""
+    return path(xml_out, batch).with_name(f".{batch.id}.{secrets.token_hex(4)}.aside")
 
 
 def identity(file: Path) -> tuple[int, int, int] | None:
