@@ -60,8 +60,11 @@ def seal(cipher: FieldCipher, message_id: str, xml: bytes,
     shape a sixth of that. On SQLite every stored byte passes the one write lock, into the
     log and then the database file, while registrations wait.
     """
+    deflated = zlib.compress(xml, ZIP_LEVEL)  # as its batch file will hold it
     stored = references.detach(xml, kept) if kept else xml
-    return cipher.encrypt_bytes(packed(stored), message_context(message_id)), file_bytes(xml)
+    # A message that still carries documents is stored deflated alone: the same bytes.
+    body = deflated if stored is xml and len(xml) >= _PACKED_BELOW else packed(stored)
+    return cipher.encrypt_bytes(body, message_context(message_id)), _in_base64(deflated)
 
 
 def packed(xml: bytes) -> bytes:
@@ -73,7 +76,11 @@ def packed(xml: bytes) -> bytes:
 
 def file_bytes(xml: bytes) -> int:
     """The bytes a message takes in its batch file: deflated at ZIP_LEVEL, in base64."""
-    return (len(zlib.compress(xml, ZIP_LEVEL)) + 2) // 3 * 4
+    return _in_base64(zlib.compress(xml, ZIP_LEVEL))
+
+
+def _in_base64(deflated: bytes) -> int:
+    return (len(deflated) + 2) // 3 * 4
 
 
 def unseal(cipher: FieldCipher, message_id: str, payload: str) -> bytes:
