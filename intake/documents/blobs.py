@@ -18,12 +18,23 @@ from sqlalchemy.orm import Session
 
 from intake.config import BlobUrl, parse_blob_url
 from intake.store import models
+from intake.store.database import one_of
 
 DATABASE, S3 = "database", "s3"
 
 
 class MissingBlob(LookupError):
     """A document's content is not where its row says (the document's id only)."""
+
+
+class Kept(Protocol):
+    """A document as deleting its content needs it: a row or its id and blob key."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def blob_key(self) -> str | None: ...
 
 
 class BlobStore(Protocol):
@@ -38,7 +49,7 @@ class BlobStore(Protocol):
     def replace(self, session: Session, contents: Sequence[tuple[models.Document, bytes]]) -> None:
         """Keep each document's new sealed content in place of its old one (rotation)."""
 
-    def delete(self, session: Session, documents: Sequence[models.Document]) -> None:
+    def delete(self, session: Session, documents: Sequence[Kept]) -> None:
         """Remove the documents' content (what is missing already is no error)."""
 
 
@@ -71,9 +82,10 @@ class DatabaseBlobs:
             raise MissingBlob(document.id)
         return bytes(content)
 
-    def delete(self, session: Session, documents: Sequence[models.Document]) -> None:
+    def delete(self, session: Session, documents: Sequence[Kept]) -> None:
         table = models.table(models.DocumentBlob)
-        session.execute(delete(table).where(table.c.document_id.in_([d.id for d in documents])))
+        session.execute(delete(table).where(one_of(
+            session.get_bind().dialect.name, table.c.document_id, [d.id for d in documents])))
 
 
 class S3Blobs:
@@ -101,7 +113,7 @@ class S3Blobs:
         body: bytes = answer["Body"].read()
         return body
 
-    def delete(self, session: Session, documents: Sequence[models.Document]) -> None:
+    def delete(self, session: Session, documents: Sequence[Kept]) -> None:
         self._delete([self._name(document) for document in documents])
 
     def sweep(self, session: Session, older_than: dt.timedelta) -> int:
@@ -138,7 +150,7 @@ class S3Blobs:
                 codes = sorted({error.get("Code", "?") for error in answer["Errors"]})
                 raise RuntimeError(f"object store refused to delete: {', '.join(codes)}")
 
-    def _name(self, document: models.Document) -> str:
+    def _name(self, document: Kept) -> str:
         if not document.blob_key:
             raise MissingBlob(document.id)
         return self.where.prefix + document.blob_key

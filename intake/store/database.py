@@ -211,7 +211,7 @@ def insert_unless_taken(dialect: str, table: Table) -> Any:
 
 
 def one_of(
-    dialect: str, column: QueryableAttribute[Any], values: Sequence[str]
+    dialect: str, column: ColumnElement[Any] | QueryableAttribute[Any], values: Sequence[str]
 ) -> ColumnElement[bool]:
     """`column IN values`, the values bound as one parameter (an array; JSON on SQLite).
 
