@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ PILOT = 1000  # the sweep's first part, which tells its rate
 SWEEP_SECONDS = float(os.environ.get("INTAKE_SCALE_SWEEP_SECONDS", "30"))
 # Key rotation is stopped after this long; the values it re-encrypted tell its rate.
 ROTATION_SECONDS = float(os.environ.get("INTAKE_SCALE_ROTATION_SECONDS", "60"))
+# A stopped rotation's batch files left: a sample written again this long tells their rate.
+FILES_SAMPLE_SECONDS = 10.0
 BATCH = 5000
 CHECKS = 200  # duplicate checks: half of seeded people (found again), half new
 
@@ -110,17 +113,21 @@ class Database:
                     ~getattr(model, column).startswith(prefix, autoescape=True))) or 0)
                 for model, column, _context in rotation.ENCRYPTED)
 
-    def rotation_left(self, _phases: Any) -> dict[str, int]:
-        """The documents and batch files a stopped rotation left under an older key."""
+    def rotation_rest(self) -> dict[str, float]:
+        """Seconds a stopped rotation's later phases would take: the documents under an
+        older key at the last size's rate, and the batch files at a sample's, taken now.
+
+        The last size's files tell nothing: there the sweep had erased the delivered
+        batches, and what was left were two bench batches of 100 MB, at one a second
+        (98,035 s extrapolated for 98,000 files, at 1,000,000 on 2026-12-07)."""
         runtime = self.runtime
         with runtime.db.read() as session:
             documents = session.scalar(select(func.count()).select_from(models.Document).where(
                 models.Document.key_id != runtime.cipher.current_key_id)) or 0
-            unsealed = session.scalars(select(models.Batch).where(
-                models.Batch.erased_at.is_(None), models.Batch.sealed_to.is_(None))).all()
-            files = sum(batch_files.on_old_data_key(runtime.cipher, runtime.settings.xml_out,
-                                                    batch) for batch in unsealed)
-        return {scale_load.DOCUMENTS: int(documents), scale_load.FILES: files}
+        rate = scale_load.phase_rates(self.last_rotation).get(scale_load.DOCUMENTS, 0.0)
+        files = batch_files_sample(runtime)
+        return {scale_load.DOCUMENTS: documents / max(rate, 1e-9),
+                scale_load.FILES: files["listing_seconds"] + files["seconds_left"]}
 
     def count(self) -> int:
         with self.runtime.db.read() as session:
@@ -217,6 +224,42 @@ def batch_assembly(db: Database, seeder: scale_seed.Seeder) -> dict[str, float]:
             "write_s": written - assembled, "seconds": written - started, "mb": size / 1e6}
 
 
+class _Sampled(Exception):
+    """The sample of batch files has taken its time."""
+
+
+def batch_files_sample(runtime: Runtime, seconds: float = FILES_SAMPLE_SECONDS) -> dict[str, float]:
+    """Rotation's last phase (writing batch files under an older data key again) for
+    `seconds`, with the service stopped: how long it lists the files (it reads each one's
+    head), how many it then writes a second, and how long those left would take."""
+    started = time.monotonic()
+    listed = 0.0
+    done, total = 0, 0
+
+    @contextlib.contextmanager
+    def meter(_label: str, count: int) -> Iterator[Callable[[int], None]]:
+        nonlocal listed, total
+        listed, total = time.monotonic(), count
+
+        def advance(steps: int) -> None:
+            nonlocal done
+            done += steps
+            if time.monotonic() - listed >= seconds:
+                raise _Sampled
+
+        yield advance
+
+    with contextlib.suppress(_Sampled):
+        rotation._rewrite_batch_files(runtime, meter)
+    if not listed:  # none to write: the meter was never opened
+        listed = time.monotonic()
+    writing = time.monotonic() - listed
+    rate = done / writing if done else 0.0
+    return {"files": total, "done": done, "listing_seconds": listed - started,
+            "files_per_second": rate,
+            "seconds_left": (total - done) / rate if rate else 0.0}
+
+
 def _age(db: Database, most: int) -> int:
     """Make batches carrying up to `most` acknowledged registrations older than the
     retention time; how many registrations they carry."""
@@ -301,8 +344,7 @@ def measure(db: Database, seeder: scale_seed.Seeder) -> dict[str, Any]:
     db.rekey()
     with serving(db.env, peaks) as port:
         figures["rotation"] = scale_load.rotation(
-            port, db.env, db.token, db.not_rotated, ROTATION_SECONDS, db.rotation_left,
-            scale_load.phase_rates(db.last_rotation))
+            port, db.env, db.token, db.not_rotated, ROTATION_SECONDS, db.rotation_rest)
         db.last_rotation = figures["rotation"]
     _said(db, "key rotation", started)
     seeder.rekey(db.runtime)

@@ -201,13 +201,11 @@ def phase_rates(figures: dict[str, Any]) -> dict[str, float]:
 
 
 def rotation(port: int, env: dict[str, str], token: str, left: Callable[[], int],
-             seconds: float, later: Callable[[dict[str, Any]], dict[str, int]] = lambda _p: {},
-             earlier: dict[str, float] | None = None) -> dict[str, Any]:
+             seconds: float, later: Callable[[], dict[str, float]] = dict) -> dict[str, Any]:
     """`intake keys rotate` while wrk posts registrations from 4 connections; interrupted
     after `seconds` (`capped`), when its last progress line tells how far it came (or, if it
-    had not begun, `left()`: the values not under the newest key); `later(phases)` tells
-    the documents and files its later phases had left, `earlier` their rates."""
-    earlier = earlier or {}
+    had not begun, `left()`: the values not under the newest key); `later()` tells the
+    seconds its later phases would have taken (documents, batch files), once it stopped."""
     load = subprocess.Popen(_wrk_command(port, LOAD, 4, 36_000), env={**os.environ,
                             "TOKEN": token}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -245,14 +243,15 @@ def rotation(port: int, env: dict[str, str], token: str, left: Callable[[], int]
         done, total, counting = 0, left(), took
     rate = done / max((working or took - counting) if VALUES in phases else took, 1e-9)
     # The whole database: the time taken, if it finished; else the counting, the values at
-    # this rate, and the documents and files left at the rates `earlier` (the last size's).
-    rest = sum(owed / max(earlier.get(label, 0.0), 1e-9)
-               for label, owed in later(phases).items()) if capped else 0.0
+    # this rate, and what the later phases would have taken.
+    rest = later() if capped else {}
     return {"seconds": took, "values": done, "values_in_database": total, "capped": capped,
             "counting_seconds": counting, "values_per_second": rate,
             "phases": {label: {"done": d, "total": t, "seconds": s}
                        for label, (d, t, s) in phases.items()},
-            "whole_seconds": took if not capped else counting + total / max(rate, 1e-9) + rest,
+            "later_seconds": rest,
+            "whole_seconds": took if not capped else (
+                counting + total / max(rate, 1e-9) + sum(rest.values())),
             "p99_ms": served["p99_ms"], "p50_ms": served["p50_ms"],
             "registrations_per_second": served["requests"] / served["seconds"],
             "errors": served["errors"], "at": dt.datetime.now(dt.UTC).isoformat()}
