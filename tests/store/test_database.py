@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -92,3 +93,27 @@ def test_payloads_move_to_their_own_table_and_back(settings):
             ]
     finally:
         database.dispose()
+
+
+def test_deleted_content_is_not_left_in_the_sqlite_file(tmp_path: Path):
+    """What is deleted is overwritten, whatever the platform's SQLite was built with (Debian
+    builds it to, python.org's and Homebrew's do not): otherwise an erased person's document
+    stays in the file's free pages until they are used again."""
+    file = tmp_path / "intake.db"
+    database = Database(f"sqlite:///{file}")
+    content = os.urandom(200_000)  # overflow pages, as a document's content takes
+    try:
+        with database.transaction() as session:
+            session.execute(text("CREATE TABLE kept (content BLOB)"))
+            session.execute(text("INSERT INTO kept VALUES (:content)"), {"content": content})
+        with database.transaction() as session:
+            session.execute(text("DELETE FROM kept"))
+        with database.engine.connect() as connection:  # the log's pages into the file
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        stored = file.read_bytes()
+    finally:
+        database.dispose()
+
+    assert len(stored) > len(content)  # the pages are there, free
+    # Slices that lie on one page each: overflow pages hold 4,092 bytes of it.
+    assert not any(content[start:start + 1000] in stored for start in range(10_000, 190_000, 20_000))
