@@ -23,6 +23,7 @@ import secrets
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -194,15 +195,17 @@ def remove(xml_out: Path, batch: models.Batch) -> None:
 REMOVERS = 4
 
 
-def remove_all(xml_out: Path, batches: Sequence[models.Batch]) -> None:
-    """Delete the batches' files."""
-    if len(batches) < 2:
-        for batch in batches:
-            remove(xml_out, batch)
+@contextmanager
+def removing(xml_out: Path, batches: Sequence[models.Batch]) -> Iterator[None]:
+    """Delete the batches' files in threads while the caller goes on (the sweep runs its
+    statements meanwhile); all are gone when the block ends, whether or not it raised."""
+    if not batches:
+        yield
         return
-    with ThreadPoolExecutor(REMOVERS) as pool:
-        # list(): an error in a thread is raised here, not dropped.
-        list(pool.map(functools.partial(remove, xml_out), batches))
+    with ThreadPoolExecutor(min(REMOVERS, len(batches))) as pool:
+        removed = pool.map(functools.partial(remove, xml_out), batches)
+        yield
+        list(removed)  # an error in a thread is raised here, not dropped
 
 
 def opened(cipher: FieldCipher, batch_id: str, stored: bytes) -> bytes:

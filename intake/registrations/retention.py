@@ -107,10 +107,10 @@ def _erase(
         models.Batch.id.in_(select(models.Message.batch_id).where(
             among(models.Message.registration_id))),
     ).order_by(models.Batch.id).with_for_update(of=models.Batch)).all()
-    batch_files.remove_all(xml_out, [batch for batch, gone in carriers if gone])
-    for batch, gone in carriers:
-        if not gone:
-            batch_files.write(session, cipher, blobs, xml_out, batch, again=True)
+    with batch_files.removing(xml_out, [batch for batch, gone in carriers if gone]):
+        for batch, gone in carriers:
+            if not gone:
+                batch_files.write(session, cipher, blobs, xml_out, batch, again=True)
 
 
 def expire(
@@ -195,15 +195,18 @@ def _sweep_chunk(
         if open_batch != cursor.batch_id or in_it:
             cursor.batch_id = open_batch
             cursor.after = (in_it[-1].created_at, in_it[-1].id) if in_it else None
-    if finished:  # before the erasure, which writes again the files still held, not these
-        session.execute(update(models.Batch)
-                        .where(one_of(dialect, models.Batch.id, [b.id for b in finished]))
-                        .values(erased_at=now),
-                        execution_options={"synchronize_session": False})
-    due = _all_delivered_before(session, list(dict.fromkeys(row.id for row in taken)), cutoff)
-    if due:
-        _erase(session, due, cipher, xml_out, blobs, now, past=cutoff)
-    batch_files.remove_all(xml_out, finished)
+    # The finished batches' files go in threads while the statements run; all are gone
+    # before the commit, as an erasure's are.
+    with batch_files.removing(xml_out, finished):
+        if finished:  # before the erasure, which writes again the files still held, not these
+            session.execute(update(models.Batch)
+                            .where(one_of(dialect, models.Batch.id, [b.id for b in finished]))
+                            .values(erased_at=now),
+                            execution_options={"synchronize_session": False})
+        due = _all_delivered_before(session, list(dict.fromkeys(row.id for row in taken)),
+                                    cutoff)
+        if due:
+            _erase(session, due, cipher, xml_out, blobs, now, past=cutoff)
     return len(finished)
 
 
