@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import multiprocessing.util
 import os
 import shutil
 import tempfile
@@ -107,6 +108,9 @@ def _remove_at_exit(folder: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
     atexit.register(remove)
+    # A process multiprocessing started (a web worker: granian's) ends with os._exit, past
+    # atexit, after running these: each left a folder in /tmp behind, one a restart.
+    multiprocessing.util.Finalize(None, remove, exitpriority=0)
 
 
 def use(pdf: FPDF, texts: Iterable[str]) -> None:
