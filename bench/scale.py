@@ -7,9 +7,10 @@ database the bench may empty) through the sizes of INTAKE_SCALE_SIZES (default
   - with `intake serve` under load (bench/scale_load.py): registrations accepted per second
     and their p99; status page, slots listing, desk search and registrations p99 under a
     mixed load; key rotation over the whole database while registrations come in;
-  - in this process, the service stopped: the duplicate check per registration, assembling
-    and writing a batch of 5,000 messages, a retention sweep over up to 100,000 acknowledged
-    registrations; database size per registration (with and without documents).
+  - in this process, the service stopped (bench/scale_measures.py): the duplicate check per
+    registration, assembling and writing a batch of 5,000 messages, a retention sweep over
+    up to 100,000 acknowledged registrations; database size per registration (with and
+    without documents).
 Writes bench/scale/results.json, then bench/SCALE.md and its plots (bench/scale_report.py).
 `python bench/scale.py report` writes the report again from results.json.
 """
@@ -20,32 +21,29 @@ import contextlib
 import datetime as dt
 import json
 import os
-import random
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import scale_load
+import scale_measures
 import scale_report
 import scale_seed
 from documents import phone_photo
 from run import REPO, free_port, intake, intake_env, machine_speed, reset_postgresql
 from scale_load import Peaks, desk_session, mixed, registrations, serving
-from sqlalchemy import distinct, func, select, text, update
+from sqlalchemy import func, select, text
 
 from intake.config import Settings, new_data_key
-from intake.delivery import batch_files, batches, scheduler
 from intake.delivery.redis_connection import EmbeddedRedis
 from intake.documents import files, store
 from intake.runtime import Runtime
 from intake.security import rotation
-from intake.store import blind_index, models, stored_form
+from intake.store import models
 
 if str(REPO) not in sys.path:  # tests.helpers: the national directory, a staff account
     sys.path.insert(1, str(REPO))
@@ -54,15 +52,8 @@ MAX = int(os.environ.get("INTAKE_SCALE_MAX", "1000000"))
 SIZES = [n for n in (int(size) for size in os.environ.get(
     "INTAKE_SCALE_SIZES", "10000,100000,1000000").split(",") if size) if n <= MAX]
 RESULTS = REPO / "bench" / "scale" / "results.json"
-SWEEP = 100_000  # acknowledged registrations a retention sweep erases, at most
-PILOT = 1000  # the sweep's first part, which tells its rate
-SWEEP_SECONDS = float(os.environ.get("INTAKE_SCALE_SWEEP_SECONDS", "30"))
 # Key rotation is stopped after this long; the values it re-encrypted tell its rate.
 ROTATION_SECONDS = float(os.environ.get("INTAKE_SCALE_ROTATION_SECONDS", "60"))
-# A stopped rotation's batch files left: a sample written again this long tells their rate.
-FILES_SAMPLE_SECONDS = 10.0
-BATCH = 5000
-CHECKS = 200  # duplicate checks: half of seeded people (found again), half new
 
 
 class Database:
@@ -94,6 +85,7 @@ class Database:
         self.keys = 1
         self.bench_batches: list[str] = []  # batch_assembly's: their people are the samples'
         self.last_rotation: dict[str, Any] = {}  # the last size's: its phases' rates
+        self.files_sample: dict[str, float] = {}  # the last stopped rotation's files, sampled
 
     def rekey(self) -> None:
         """A new data key, newest first, as an operator adds one before `intake keys rotate`."""
@@ -125,7 +117,7 @@ class Database:
             documents = session.scalar(select(func.count()).select_from(models.Document).where(
                 models.Document.key_id != runtime.cipher.current_key_id)) or 0
         rate = scale_load.phase_rates(self.last_rotation).get(scale_load.DOCUMENTS, 0.0)
-        files = batch_files_sample(runtime)
+        files = self.files_sample = scale_measures.batch_files_sample(runtime)
         return {scale_load.DOCUMENTS: documents / max(rate, 1e-9),
                 scale_load.FILES: files["listing_seconds"] + files["seconds_left"]}
 
@@ -176,154 +168,6 @@ class Database:
             EmbeddedRedis(self.runtime.settings.instance_dir).stop()
 
 
-def duplicate_check(db: Database, seeder: scale_seed.Seeder) -> dict[str, float]:
-    """blind_index.duplicates as the review step calls it, for an authority's volunteer."""
-    found = seeder.samples[:CHECKS // 2]
-    made = scale_seed.Households(random.Random(len(found)), scale_seed.templates(),
-                                 seeder.routes, seeder.weights)
-    fresh = []
-    for _ in range(CHECKS - len(found)):
-        household, authority, _group = made.make()
-        fresh.append({"authority": authority.key, "persons": [
-            stored_form.person_document(person) for person in household.persons]})
-    times, matches = [], 0
-    with db.runtime.db.read() as session:
-        for case in found + fresh:
-            started = time.perf_counter()
-            matches += len(blind_index.duplicates(session, db.runtime.cipher, case["persons"],
-                                                  (case["authority"],)))
-            times.append(time.perf_counter() - started)
-    times.sort()
-    return {"median_ms": statistics.median(times) * 1000,
-            "p99_ms": times[int(len(times) * 0.99) - 1] * 1000, "matches": matches,
-            "checks": len(times)}
-
-
-def batch_assembly(db: Database, seeder: scale_seed.Seeder) -> dict[str, float]:
-    """5,000 messages waiting for one authority: assembled, then the file written."""
-    runtime, key = db.runtime, seeder.biggest_authorities(1)[0]
-    people, seeder.pending = seeder.pending[:BATCH], seeder.pending[BATCH:]
-    now = dt.datetime.now(dt.UTC)
-    messages, payloads = [], []
-    for person_id, registration_id in people:
-        message_id = models.new_id()
-        payload, in_file, sha256 = seeder.sealed(message_id)
-        messages.append({"id": message_id, "person_id": person_id,
-                         "registration_id": registration_id, "authority_key": key,
-                         "message_uuid": str(models.new_uuid()), "file_name": f"{message_id}.xml",
-                         "sha256": sha256, "created_at": now, "stored_bytes": in_file})
-        payloads.append({"message_id": message_id, "payload": payload})
-    with runtime.db.transaction() as session:
-        session.execute(models.table(models.Message).insert(), messages)
-        session.execute(models.table(models.MessagePayload).insert(), payloads)
-        seeder.keep_summaries(session, {registration_id for _person, registration_id in people})
-    started = time.perf_counter()
-    with runtime.db.transaction() as session:
-        batch = batches.assemble(session, key, now, limit=BATCH)
-    assembled = time.perf_counter()
-    assert batch is not None
-    with runtime.db.transaction() as session:
-        path = batch_files.write(session, runtime.cipher, runtime.blobs, runtime.settings.xml_out,
-                                    batch)
-        written = time.perf_counter()
-        session.execute(update(models.Batch).where(models.Batch.id == batch.id)
-                        .values(acknowledged_at=now))
-    db.bench_batches.append(batch.id)
-    size = path.stat().st_size
-    path.unlink()
-    return {"messages": batch.count, "assemble_s": assembled - started,
-            "write_s": written - assembled, "seconds": written - started, "mb": size / 1e6}
-
-
-class _Sampled(Exception):
-    """The sample of batch files has taken its time."""
-
-
-def batch_files_sample(runtime: Runtime, seconds: float = FILES_SAMPLE_SECONDS) -> dict[str, float]:
-    """Rotation's last phase (writing batch files under an older data key again) for
-    `seconds`, with the service stopped: how long it lists the files (it reads each one's
-    head), how many it then writes a second, and how long those left would take."""
-    started = time.monotonic()
-    listed = 0.0
-    done, total = 0, 0
-
-    @contextlib.contextmanager
-    def meter(_label: str, count: int) -> Iterator[Callable[[int], None]]:
-        nonlocal listed, total
-        listed, total = time.monotonic(), count
-
-        def advance(steps: int) -> None:
-            nonlocal done
-            done += steps
-            if time.monotonic() - listed >= seconds:
-                raise _Sampled
-
-        yield advance
-
-    with contextlib.suppress(_Sampled):
-        rotation._rewrite_batch_files(runtime, meter)
-    if not listed:  # none to write: the meter was never opened
-        listed = time.monotonic()
-    writing = time.monotonic() - listed
-    rate = done / writing if done else 0.0
-    return {"files": total, "done": done, "listing_seconds": listed - started,
-            "files_per_second": rate,
-            "seconds_left": (total - done) / rate if rate else 0.0}
-
-
-def _age(db: Database, most: int) -> int:
-    """Make batches carrying up to `most` acknowledged registrations older than the
-    retention time; how many registrations they carry."""
-    message, batch = models.Message, models.Batch
-    with db.runtime.db.transaction() as session:
-        carried = session.execute(
-            select(message.batch_id, func.count(distinct(message.registration_id)))
-            .join(batch, batch.id == message.batch_id)
-            .where(batch.acknowledged_at.is_not(None), batch.erased_at.is_(None),
-                   batch.id.not_in(db.bench_batches or [""]))
-            .group_by(message.batch_id).order_by(message.batch_id)).all()
-        chosen, total = [], 0
-        for batch_id, count in carried:
-            if total >= most:
-                break
-            chosen.append(batch_id)
-            total += count
-        past = dt.datetime.now(dt.UTC) - db.runtime.settings.retention - dt.timedelta(days=1)
-        for start in range(0, len(chosen), 5000):
-            session.execute(update(batch).where(batch.id.in_(chosen[start:start + 5000]))
-                            .values(acknowledged_at=past))
-    return total
-
-
-def retention_sweep(db: Database) -> dict[str, Any]:
-    """The scheduler's sweep (scheduler.expire) over up to SWEEP acknowledged registrations,
-    their batches made older than the retention time, in rounds: the first of PILOT tells
-    the rate, and sweeping stops after SWEEP_SECONDS (`capped`: a slow sweep would take the
-    run's hour)."""
-    def erased() -> int:
-        with db.runtime.db.read() as session:
-            return int(session.scalar(select(func.count()).select_from(models.Registration)
-                                      .where(models.Registration.erased_at.is_not(None))) or 0)
-
-    done, seconds, batches_swept, capped = 0, 0.0, 0, False
-    while done < SWEEP:
-        if seconds >= SWEEP_SECONDS:
-            capped = True
-            break
-        # Rounds of half the time left at the rate so far: a slowing sweep overshoots little.
-        most = min(SWEEP - done, PILOT if not done else max(
-            PILOT, int(done / seconds * (SWEEP_SECONDS - seconds) / 2)))
-        if not _age(db, most):
-            break  # nothing acknowledged is left
-        before = erased()
-        started = time.perf_counter()
-        batches_swept += scheduler.expire(db.runtime)
-        seconds += time.perf_counter() - started
-        done += erased() - before
-    return {"batches": batches_swept, "registrations": done, "seconds": seconds,
-            "per_second": done / seconds if seconds else 0.0, "capped": capped}
-
-
 def _said(db: Database, what: str, since: float) -> None:
     print(f"{db.label}: {what} ({time.monotonic() - since:.0f} s)", flush=True)
 
@@ -334,11 +178,11 @@ def measure(db: Database, seeder: scale_seed.Seeder) -> dict[str, Any]:
     figures["size"] = {**db.sizes(), "registrations": db.count(),
                        "document_count": seeder.documents}
     _said(db, "sizes", started)
-    figures["duplicate_check"] = duplicate_check(db, seeder)
+    figures["duplicate_check"] = scale_measures.duplicate_check(db, seeder)
     _said(db, "duplicate check", started)
-    figures["batch"] = batch_assembly(db, seeder)
+    figures["batch"] = scale_measures.batch_assembly(db, seeder)
     _said(db, "batch", started)
-    figures["retention"] = retention_sweep(db)
+    figures["retention"] = scale_measures.retention_sweep(db)
     _said(db, "retention sweep", started)
     if db.volunteer is None:  # a volunteer working for the ten authorities with most people
         from tests.helpers.staff import create_staff
@@ -356,6 +200,7 @@ def measure(db: Database, seeder: scale_seed.Seeder) -> dict[str, Any]:
     with serving(db.env, peaks) as port:
         figures["rotation"] = scale_load.rotation(
             port, db.env, db.token, db.not_rotated, ROTATION_SECONDS, db.rotation_rest)
+        figures["rotation"]["files_sample"], db.files_sample = db.files_sample, {}
         db.last_rotation = figures["rotation"]
     _said(db, "key rotation", started)
     seeder.rekey(db.runtime)

@@ -21,7 +21,7 @@ KB = 1000
 @dataclass(frozen=True)
 class Figure:
     label: str
-    value: Callable[[dict[str, Any]], float]
+    value: Callable[[dict[str, Any]], float | None]  # None: not measured at that N
     fmt: str = "{:,.1f}"
     # The target at the largest N: (its words, whether it is met given the figures by N).
     target: tuple[str, Callable[[dict[int, float]], bool]] | None = None
@@ -50,12 +50,23 @@ def _per_registration(part: Callable[[dict[str, Any]], float]) -> Callable[[dict
     return lambda f: part(f) / f["size"]["registrations"] / KB
 
 
-def _phase_rate(label: str) -> Callable[[dict[str, Any]], float]:
-    """Items a second of a rotation's phase; 0 where it was stopped before its end."""
-    def rate(figures: dict[str, Any]) -> float:
+def _phase_rate(label: str) -> Callable[[dict[str, Any]], float | None]:
+    """Items a second of a rotation's phase; 0 where it had none to do; None (not measured)
+    where the rotation was stopped before the phase ended."""
+    def rate(figures: dict[str, Any]) -> float | None:
         phase = figures["rotation"].get("phases", {}).get(label)
-        return phase["done"] / phase["seconds"] if phase and phase["seconds"] else 0.0
+        if phase and phase["seconds"]:
+            return float(phase["done"] / phase["seconds"])
+        return None if figures["rotation"]["capped"] else 0.0
     return rate
+
+
+def _counting(figures: dict[str, Any]) -> float | None:
+    """Seconds before the first value; None when the rotation was stopped in its values,
+    where the time taken does not tell the counting apart."""
+    rotation = figures["rotation"]
+    working = rotation.get("phases", {}).get("re-encrypting values", {}).get("seconds")
+    return None if rotation["capped"] and not working else rotation.get("counting_seconds", 0.0)
 
 
 FIGURES = [
@@ -99,8 +110,7 @@ FIGURES = [
     Figure("key rotation stopped: batch files left, s at a sample's rate",
            lambda f: f["rotation"].get("later_seconds", {}).get("writing batch files again", 0.0),
            "{:,.0f}"),
-    Figure("key rotation: s before the first value (counting)",
-           lambda f: f["rotation"].get("counting_seconds", 0.0), "{:,.0f}"),
+    Figure("key rotation: s before the first value (counting)", _counting, "{:,.0f}"),
     Figure("key rotation: registrations p99 ms meanwhile (4 connections)",
            lambda f: f["rotation"]["p99_ms"], target=("< 500 ms", _at_most(500))),
     Figure("database KB per registration", _per_registration(lambda f: f["size"]["database"])),
@@ -134,13 +144,15 @@ def table(label: str, runs: dict[str, dict[str, Any]]) -> list[str]:
              + f" | {max(sizes) // 1000:,}k / {min(sizes) // 1000:,}k | target at {max(sizes):,} |",
              "|---|" + "---|" * (len(sizes) + 2)]
     for figure in FIGURES:
-        by_n = {n: figure.value(runs[str(n)]) for n in sizes}
-        low, high = by_n[min(sizes)], by_n[max(sizes)]
-        ratio = f"{high / low:.2f}x" if low else ""
+        values = {n: figure.value(runs[str(n)]) for n in sizes}
+        by_n = {n: value for n, value in values.items() if value is not None}
+        low, high = values[min(sizes)], values[max(sizes)]
+        ratio = f"{high / low:.2f}x" if low and high is not None else ""
         marked = {n: "*" if figure.star and figure.star(runs[str(n)]) else "" for n in sizes}
-        lines.append(f"| {figure.label} | " + " | ".join(figure.fmt.format(by_n[n]) + marked[n]
-                                                       for n in sizes)
-                     + f" | {ratio} | {_verdict(figure, label, by_n)} |")
+        shown = " | ".join("not measured" if values[n] is None
+                           else figure.fmt.format(values[n]) + marked[n] for n in sizes)
+        verdict = _verdict(figure, label, by_n) if max(sizes) in by_n else ""
+        lines.append(f"| {figure.label} | {shown} | {ratio} | {verdict} |")
     return lines
 
 
@@ -156,8 +168,10 @@ def plot(results: dict[str, Any]) -> Path:
     fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
     for ax, figure in zip(axes.flat, shown, strict=False):
         for label, runs in results["engines"].items():
-            sizes = sorted(int(n) for n in runs)
-            ax.plot(sizes, [figure.value(runs[str(n)]) for n in sizes], marker="o", label=label)
+            points = [(n, figure.value(runs[str(n)])) for n in sorted(int(n) for n in runs)]
+            measured = [(n, value) for n, value in points if value is not None]
+            ax.plot([n for n, _v in measured], [value for _n, value in measured], marker="o",
+                    label=label)
         ax.set_xscale("log")
         ax.set_xlabel("registrations seeded (N)")
         ax.set_title(figure.label, fontsize=9)
