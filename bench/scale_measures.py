@@ -1,6 +1,6 @@
-"""What bench/scale.py measures in its own process, the service stopped: the duplicate check,
-a batch of 5,000 messages, the retention sweep, and the batch files of a stopped key
-rotation."""
+"""What bench/scale.py measures in its own process: with the service stopped, the duplicate
+check, a batch of 5,000 messages and the retention sweep; with it running idle, the batch
+files of a stopped key rotation."""
 
 from __future__ import annotations
 
@@ -101,8 +101,9 @@ class _Sampled(Exception):
 
 def batch_files_sample(runtime: Runtime, seconds: float = FILES_SAMPLE_SECONDS) -> dict[str, float]:
     """Rotation's last phase (writing batch files under an older data key again) for
-    `seconds`, with the service stopped: how long it lists the files (it reads each one's
-    head), how many it then writes a second, and how long those left would take."""
+    `seconds`, the service running but idle (its load ended): how long it lists the files
+    (it reads each one's head), how many it then writes a second, and how long those left
+    would take."""
     started = time.monotonic()
     listed = 0.0
     done, total = 0, 0

@@ -198,13 +198,20 @@ REMOVERS = 4
 @contextmanager
 def removing(xml_out: Path, batches: Sequence[models.Batch]) -> Iterator[None]:
     """Delete the batches' files in threads while the caller goes on (the sweep runs its
-    statements meanwhile); all are gone when the block ends, whether or not it raised."""
-    if not batches:
+    statements meanwhile): all are gone when the block ends. If it raises, the files not
+    begun yet stay, for the transaction rolled back still holds their batches."""
+    # Named here: the threads touch no object of the caller's session.
+    names = [name for batch in batches for name in _names(xml_out, batch)]
+    if not names:
         yield
         return
-    with ThreadPoolExecutor(min(REMOVERS, len(batches))) as pool:
-        removed = pool.map(functools.partial(remove, xml_out), batches)
-        yield
+    with ThreadPoolExecutor(REMOVERS) as pool:
+        removed = pool.map(functools.partial(Path.unlink, missing_ok=True), names)
+        try:
+            yield
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
         list(removed)  # an error in a thread is raised here, not dropped
 
 

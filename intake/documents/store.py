@@ -163,11 +163,12 @@ def remove(session: Session, blobs: Blobs, where: ColumnElement[bool]) -> int:
 
     The rows are locked before any content goes (FOR UPDATE; SQLite's writer holds the
     whole database): a rotation re-encrypting one of them finishes first, and cannot
-    write back an object that was just deleted.
+    write back an object that was just deleted. The session is not told: a caller holding
+    one of these documents as an object must not use it afterwards.
     """
     document = models.Document
     # Columns, not objects, and no synchronizing of the session: a sweep's chunk removes
-    # thousands, and matching each against the others' ids took most of its time.
+    # thousands, and matching each object against the others' ids took most of its time.
     rows = session.execute(select(document.id, document.location, document.blob_key)
                            .where(where).with_for_update()).all()
     for location in {row.location for row in rows}:

@@ -195,14 +195,16 @@ def _sweep_chunk(
         if open_batch != cursor.batch_id or in_it:
             cursor.batch_id = open_batch
             cursor.after = (in_it[-1].created_at, in_it[-1].id) if in_it else None
+    if finished:  # before the erasure, which writes again the files still held, not these
+        # Locks the batches (on PostgreSQL), before their files go: a rotation or a repair
+        # putting a file in place holds its batch's lock, and finishes first or sees it erased.
+        session.execute(update(models.Batch)
+                        .where(one_of(dialect, models.Batch.id, [b.id for b in finished]))
+                        .values(erased_at=now),
+                        execution_options={"synchronize_session": False})
     # The finished batches' files go in threads while the statements run; all are gone
     # before the commit, as an erasure's are.
     with batch_files.removing(xml_out, finished):
-        if finished:  # before the erasure, which writes again the files still held, not these
-            session.execute(update(models.Batch)
-                            .where(one_of(dialect, models.Batch.id, [b.id for b in finished]))
-                            .values(erased_at=now),
-                            execution_options={"synchronize_session": False})
         due = _all_delivered_before(session, list(dict.fromkeys(row.id for row in taken)),
                                     cutoff)
         if due:
@@ -227,8 +229,9 @@ def _all_delivered_before(
         .outerjoin(models.Message, models.Message.person_id == models.Person.id)
         .where(one_of(dialect, models.Person.registration_id, ids))).all()
     batch_ids = sorted({row.batch_id for row in carried if row.batch_id is not None})
-    # Compared in the columns, not the WHERE, for the same reason: by key alone, the plan
-    # is a lookup whatever the statistics say.
+    # Compared in the columns, not the WHERE, for the same reason: selected by key alone,
+    # the batches are looked up by key however old the statistics. (Other statements of a
+    # chunk still want statistics: docs/operating.md, autovacuum.)
     past = {batch_id for batch_id, gone in session.execute(
         select(models.Batch.id, models.Batch.acknowledged_at < cutoff)
         .where(one_of(dialect, models.Batch.id, batch_ids))) if gone}

@@ -6,6 +6,8 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from intake.documents import fonts
 
 
@@ -14,6 +16,8 @@ def _write_fonts(folders: Any) -> None:
     folders.put(str(fonts.files()[fonts.TEXT].parent))
 
 
+# Python 3.12 warns of a fork in a process with threads (pytest's): granian forks all the same.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_a_web_worker_leaves_no_font_folder_behind():
     # Granian's workers are forked by multiprocessing and end with os._exit, past atexit:
     # each worker, and each restart of one, left a folder in /tmp.
