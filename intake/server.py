@@ -23,6 +23,7 @@ from granian.constants import Interfaces
 from intake import create_app, observability, runtime
 from intake.config import ConfigError, Settings
 from intake.delivery.redis_connection import EmbeddedRedis
+from intake.web import display
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ def web_app() -> Flask:
         del os.environ[key]
     # Connections are opened in the worker: never shared across a fork.
     app_runtime.db.fill_pool()
+    display.warm(app)
     # Everything loaded so far lives as long as the worker: keep it out of every garbage
     # collection, so the collections a busy worker runs stay short (tail latency).
     gc.freeze()

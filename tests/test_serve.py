@@ -245,6 +245,38 @@ def test_no_request_sees_the_settings_secrets_in_its_environ(tmp_path, monkeypat
     assert runtime.bound() is loaded.extensions["intake"]  # not one built from os.environ
 
 
+def test_a_new_web_worker_has_its_pages_ready_before_its_first_request(tmp_path, monkeypatch):
+    """A worker started under load had each of its threads compile the templates and sort
+    the countries at once, for seconds: it does so once before serving."""
+    import gc
+
+    from intake import observability, runtime, server
+    from intake.dataset import territories
+    from intake.dataset.languages import LANGUAGES
+
+    monkeypatch.setenv("INTAKE_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setattr(observability, "configure_logging", lambda **_kwargs: None)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    monkeypatch.setattr(runtime, "_process_runtime", None)
+    for key in os.environ.keys() - without_settings().keys() - {"INTAKE_INSTANCE_DIR"}:
+        monkeypatch.delenv(key)
+    territories.choices.cache_clear()  # as in a new process
+    loaded = server.web_app()
+    try:
+        def unprepared(*_args: object) -> None:
+            raise AssertionError("done in a request")
+
+        # Whatever the first pages need that is not ready yet fails them.
+        monkeypatch.setattr(loaded.jinja_env.loader, "get_source", unprepared)
+        monkeypatch.setattr(territories, "_collator", unprepared)
+        client = loaded.test_client()
+        for lang in LANGUAGES:
+            assert client.get(f"/{lang}/").status_code == 200
+            assert client.get(f"/{lang}/lost-link").status_code == 200
+    finally:
+        loaded.extensions["intake"].close()
+
+
 def test_a_stale_unix_socket_is_replaced_but_nothing_else_is_touched(tmp_path):
     import socket as sockets
 
