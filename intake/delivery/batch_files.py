@@ -16,10 +16,10 @@ always made from the database, so it says what the database says at that moment.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import secrets
+import threading
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -200,14 +200,26 @@ def removing(xml_out: Path, batches: Sequence[models.Batch]) -> Iterator[None]:
     if not names:
         yield
         return
+    stop = threading.Event()
     with ThreadPoolExecutor(REMOVERS) as pool:
-        removed = pool.map(functools.partial(Path.unlink, missing_ok=True), names)
+        # A share of the names a thread, not a task a name: handing out 26,000 tasks took
+        # the sweep's thread 0.75 s of a 7.8 s sweep (pyinstrument, PostgreSQL, 100,000).
+        shares = [pool.submit(_unlink_all, names[start::REMOVERS], stop)
+                  for start in range(REMOVERS)]
         try:
             yield
         except BaseException:
-            pool.shutdown(cancel_futures=True)
+            stop.set()
             raise
-        list(removed)  # an error in a thread is raised here, not dropped
+        for share in shares:
+            share.result()  # an error in a thread is raised here, not dropped
+
+
+def _unlink_all(names: Sequence[Path], stop: threading.Event) -> None:
+    for name in names:
+        if stop.is_set():
+            return
+        name.unlink(missing_ok=True)
 
 
 def opened(cipher: FieldCipher, batch_id: str, stored: bytes) -> bytes:

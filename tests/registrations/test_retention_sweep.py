@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import pathlib
+import time
+import types
 from collections.abc import Iterator
 
 import pytest
@@ -282,3 +285,32 @@ def persons_application_ids(runtime: Runtime, registration_ids: list[str]) -> li
     with runtime.db.read() as session:
         return list(session.scalars(select(models.Person.application_id).where(
             models.Person.registration_id.in_(registration_ids))))
+
+
+def test_a_sweeps_files_are_all_gone_after_its_block_and_those_not_begun_stay_if_it_fails(
+        tmp_path, monkeypatch: pytest.MonkeyPatch):
+    batches = [types.SimpleNamespace(authority_key="073400", id=f"b{number:03}")
+               for number in range(60)]
+    files = [name for batch in batches for name in batch_files._names(tmp_path, batch)]
+    (tmp_path / "073400").mkdir()
+    for name in files[::2]:  # of a batch's three names, a file has one or two
+        name.write_bytes(b"sealed")
+
+    with batch_files.removing(tmp_path, batches):
+        pass
+    assert not list((tmp_path / "073400").iterdir())
+
+    for name in files:
+        name.write_bytes(b"sealed")
+    unlink = pathlib.Path.unlink
+
+    def slow(path: pathlib.Path, missing_ok: bool = False) -> None:
+        time.sleep(0.05)  # a big file's blocks being freed
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(pathlib.Path, "unlink", slow)
+    with pytest.raises(RuntimeError, match="statement failed"), \
+            batch_files.removing(tmp_path, batches):
+        raise RuntimeError("statement failed")
+    # Each thread finished the file it was on, and began no other.
+    assert len(list((tmp_path / "073400").iterdir())) >= len(files) - 2 * batch_files.REMOVERS
