@@ -7,7 +7,7 @@ system font, nothing fetched at run time, so a fresh clone's `make test` draws t
 glyphs as the image. Debian's fonts-noto-core would need root and leave tests to skip.
 
 The files are variable fonts. Documents use their default instance, the regular weight:
-each process writes it once to a private folder without the tables of variation (70 ms),
+it is written once, without the tables of variation, to a folder the processes share (70 ms),
 which takes 14 % off the CPU time of a summary and half its size (a family of four: 26 KB,
 where the variable fonts gave 60 KB; measured 2026-12-06). A bold instance would cost
 seconds per process to compute (fontTools' instancer: 5 s for Noto Sans on the 2-core
@@ -17,10 +17,13 @@ machine), so documents mark headings by size, colour and shading instead.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
+import hashlib
 import multiprocessing.util
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -63,25 +66,62 @@ KEPT = (
 @functools.cache
 def files() -> dict[str, Path]:
     """The fonts' regular instances by family name, and UNSHAPED: Noto Sans with the KEPT
-    characters alone and no layout tables. Written once per process (0.3 s)."""
-    folder = Path(tempfile.mkdtemp(prefix="intake-fonts-"))
-    _remove_at_exit(folder)
-    found = {}
+    characters alone and no layout tables. Written once for all processes of this version
+    (0.3 s; `_shared_folder`), found there by the others."""
+    folder = _shared_folder() or _private_folder()
+    found = {name: folder / f"{name}.ttf" for name in (*PACKAGED, UNSHAPED)}
+    if all(path.exists() for path in found.values()):
+        return found
     for family, packaged in PACKAGED.items():
         with ttLib.TTFont(fontpkg.path(packaged), recalcTimestamp=False) as font:
             for tag in VARIATIONS:
                 if tag in font:
                     del font[tag]
-            found[family] = folder / f"{family}.ttf"
-            font.save(found[family])
+            _save(font, found[family])
             if family == TEXT:
                 # Subset without its layout tables: with them, the subsetter's closure over
                 # GSUB took 5 s. A shaped document keeps the whole font, and draws only
                 # what this one does (`printable`).
                 _keep_only(font, KEPT)
-                found[UNSHAPED] = folder / f"{UNSHAPED}.ttf"
-                font.save(found[UNSHAPED])
+                _save(font, found[UNSHAPED])
     return found
+
+
+def _shared_folder() -> Path | None:
+    """This user's folder for this version's fonts in the temporary folder, made if missing;
+    None if it exists and is not this user's alone.
+
+    Shared, never removed: a folder a process, removed as it ended, was left behind by every
+    process killed (16 after one CI run). Named by what makes the files: a new version of
+    this module or of the font packages writes a folder of its own."""
+    made_from = hashlib.sha256(Path(__file__).read_bytes())
+    for packaged in PACKAGED.values():
+        font = Path(fontpkg.path(packaged)).stat()
+        made_from.update(f"{packaged}:{font.st_size}:{font.st_mtime_ns}".encode())
+    name = f"intake-fonts-{os.getuid()}-{made_from.hexdigest()[:16]}"
+    folder = Path(tempfile.gettempdir()) / name
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    # Another user could have made it first (the temporary folder is everyone's), or put a
+    # link there: fonts from a folder others can write to would be theirs, not ours.
+    found = folder.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        return None
+    return folder
+
+
+def _private_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="intake-fonts-"))
+    _remove_at_exit(folder)
+    return folder
+
+
+def _save(font: ttLib.TTFont, path: Path) -> None:
+    """Write `font` to `path` whole or not at all: another process may be reading it, or
+    writing the same."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as part:
+        font.save(part)
+    os.replace(part.name, path)
 
 
 def _keep_only(font: ttLib.TTFont, ranges: Iterable[tuple[int, int]]) -> None:
