@@ -72,8 +72,8 @@ FILE_GRACE = dt.timedelta(minutes=1)
 
 
 def queue_batches(runtime: Runtime) -> int:
-    """Queue batch assembly for every authority with waiting messages; write the files that
-    are missing or sealed to a key the authority replaced."""
+    """Queue batch assembly for every authority with waiting messages; write the files of
+    unacknowledged batches that are missing or sealed to a key the authority replaced."""
     with runtime.db.read() as session:
         waiting = session.scalars(
             select(models.Message.authority_key)
@@ -83,16 +83,27 @@ def queue_batches(runtime: Runtime) -> int:
     for authority_key in waiting:
         outbox.make_room(runtime, jobs.batches_job_id(authority_key))
         jobs.enqueue_batches(runtime.queue("batches"), authority_key)
+    _write_owed_files(runtime, every=False)
+    return len(waiting)
+
+
+def write_lost_files(runtime: Runtime) -> int:
+    """Write the file of every batch kept that has none (hourly, and when the scheduler
+    starts: after a restore of xml_out, or files an earlier release wrote)."""
+    return _write_owed_files(runtime, every=True)
+
+
+def _write_owed_files(runtime: Runtime, every: bool) -> int:
     committed_before = dt.datetime.now(dt.UTC) - FILE_GRACE
     with runtime.db.read() as session:
-        owed = batch_files.to_write(session, runtime.settings.xml_out, committed_before)
+        owed = batch_files.to_write(session, runtime.settings.xml_out, committed_before, every)
     # One by one, each packed outside the write lock: all in one transaction, a restored
     # xml_out (or 12,000 files missing, as a seeded database had) held SQLite's one write
     # lock for minutes while registrations timed out.
-    for batch in owed:
+    for batch_id in owed:
         batch_files.write_from_snapshot(runtime.db, runtime.cipher, runtime.blobs,
-                                        runtime.settings.xml_out, batch.id)
-    return len(waiting)
+                                        runtime.settings.xml_out, batch_id)
+    return len(owed)
 
 
 def expire(runtime: Runtime, meter: progress.Meter = progress.silent) -> int:
@@ -114,6 +125,7 @@ def tasks(settings: Settings) -> list[Task]:
         Task("purge drafts", 600, _purge_drafts),
         Task("open slots", 3600, _open_slots),
         Task("batches", settings.batch_interval, queue_batches),
+        Task("lost batch files", 3600, write_lost_files),
         Task("retention", 3600, expire),
         # Objects of uploads whose transaction failed (an object store only; a no-op else).
         Task("sweep documents", 3600, lambda runtime: documents.sweep(runtime.db, runtime.blobs)),

@@ -96,9 +96,10 @@ def test_a_missing_batch_file_is_written_without_a_person_erased_since(
     path.unlink()  # lost from disk
 
     with runtime.db.transaction() as session:
-        [batch] = batch_files.to_write(session, runtime.settings.xml_out, dt.datetime.now(dt.UTC))
+        [batch_id] = batch_files.to_write(session, runtime.settings.xml_out,
+                                          dt.datetime.now(dt.UTC))
         batch_files.write(session, runtime.cipher, runtime.blobs, runtime.settings.xml_out,
-                          session.get(models.Batch, batch.id))
+                          session.get(models.Batch, batch_id))
 
     assert list(delivered(runtime.settings)) == [f"{kept['applications'][0]['application_id']}.xml"]
 
