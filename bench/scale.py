@@ -36,7 +36,7 @@ import scale_seed
 from documents import phone_photo
 from run import REPO, free_port, intake, intake_env, machine_speed, reset_postgresql
 from scale_load import Peaks, desk_session, mixed, registrations, serving
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from intake.config import Settings, new_data_key
 from intake.delivery.redis_connection import EmbeddedRedis
@@ -237,6 +237,17 @@ def engine(label: str, url: str | None, scratch: Path, page: files.Document,
     results["engine_seconds"][label] = time.monotonic() - started
 
 
+def server_settings(url: str) -> dict[str, str]:
+    """The PostgreSQL server's settings the figures depend on, as the report names them."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = {name: str(connection.execute(text(f"SHOW {name}")).scalar())
+                 for name in ("server_version", "shared_buffers", "autovacuum",
+                              "max_wal_size", "synchronous_commit")}
+    engine.dispose()
+    return found
+
+
 def _save(results: dict[str, Any]) -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
@@ -258,6 +269,7 @@ def main() -> None:
     engines = [("SQLite", None)]
     if os.environ.get("INTAKE_BENCH_DATABASE_URL"):
         engines.append(("PostgreSQL", os.environ["INTAKE_BENCH_DATABASE_URL"]))
+        results["postgresql"] = server_settings(os.environ["INTAKE_BENCH_DATABASE_URL"])
     scratch = Path(tempfile.mkdtemp(prefix="scale-", dir=os.environ.get("INTAKE_SCALE_DIR")))
     try:
         for label, url in engines:

@@ -224,7 +224,11 @@ def write(results: dict[str, Any]) -> None:
         + f". Machine speed: a fixed Python loop took {speed[0]:.2f} s of CPU before the run"
         + (f" and {speed[1]:.2f} s after" if len(speed) > 1 else "") + " (lower is faster)"
         + (". Load average (1 min) before and after: " + ", ".join(
-            f"{load:.1f}" for load in results["load"]) if "load" in results else "") + ".", "",
+            f"{load:.1f}" for load in results["load"]) if "load" in results else "") + "."
+        + (" PostgreSQL {server_version} on the same machine: shared_buffers {shared_buffers}, "
+           "max_wal_size {max_wal_size}, synchronous_commit {synchronous_commit}, autovacuum "
+           "{autovacuum} (the bench analyzes after each seeding).".format(**results["postgresql"])
+           if "postgresql" in results else ""), "",
         "Each database is grown through the sizes: seeded through the store layer "
         f"(`household_rows.prepare` in 2 processes, `write` {results['chunk']:,} households a "
         "transaction): households of 1-6 persons (30/25/20/13/8/4 %), 74 % Ukrainian (Latin "
