@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from intake.delivery import mail_content, mail_transport
 from intake.delivery.outbox import LOST, relay_rows
 from intake.delivery.outbox import _fate as job_fate
+from intake.registrations import booking
 from intake.runtime import Runtime, bound
 from intake.store import household_rows, mail_rows, models
 
@@ -135,6 +136,8 @@ def _send(runtime: Runtime, mail_id: str) -> str:
             authority=household_rows.authority_of(
                 session.get_one(models.Authority, registration.authority_key)),
             carried=mail_rows.carried(runtime.cipher, row.id, row.data),
+            books_online=bool(session.scalar(select(booking.books_online(
+                registration.authority_key)))),
         )
     if not to:  # erased meanwhile: nobody to write to, nothing to say
         return _finish(runtime, mail_id, failure="registration erased")

@@ -46,6 +46,9 @@ class Letter:
     # What the row carried (mail_rows.carried): the status token, if any; an appointment's
     # times (ISO 8601) and seats.
     carried: dict[str, Any]
+    # Whether its authority has opening hours, so that appointments are booked here (else
+    # the authority contacts the household: the mail must not send it looking for slots).
+    books_online: bool = True
 
 
 def render(settings: Settings, letter: Letter, now: dt.datetime) -> Content:
@@ -77,6 +80,8 @@ def _values(settings: Settings, letter: Letter) -> dict[str, Any]:
         "link": f"{base}/s/{token}" if token else None,  # the route of public.status
         "lost_link": f"{base}/{letter.language}/lost-link",  # the route of lost_link.ask
         "place": invitation.place(letter.authority),
+        "authority": letter.authority,
+        "books_online": letter.books_online,
     }
     if "starts_at" in carried:
         values.update(

@@ -232,3 +232,35 @@ def test_confirmation_and_lost_link_mails_have_a_plain_text_and_an_html_part(
             assert translated(app, language, sentence) in shown
         assert not any(fetched in html.lower() for fetched in FETCHED)
         assert "<" not in text  # the text part is no HTML
+
+
+def test_the_confirmation_offers_booking_only_where_the_authority_takes_bookings_here(
+        app, client, runtime, smtp_server):
+    """Seen: the mail sent people to book where the status page then said the authority
+    would contact them."""
+    import datetime as dt
+
+    from intake.registrations import schedule
+    from intake.registrations.opening_hours import Week
+
+    with runtime.db.transaction() as session:  # LKR Elbe-Elster: no opening hours
+        schedule.save_week(session, "075600", Week((), 15, 20, 2), None, dt.datetime.now(dt.UTC))
+    assert register(client, "uk", [APPLICANT], "04916").status_code == 303
+    assert register(client, "uk", [APPLICANT], "14467").status_code == 303  # Potsdam: hours
+    process_queue(runtime)
+
+    book = translated(app, "uk", "Your status link shows where your registration stands. "
+                      "There you can also book an appointment at the immigration authority:")
+    contact = translated(app, "uk", "The immigration authority %(name)s does not offer "
+                         "appointments online yet; it will contact you.")
+    bodies = {}
+    for message in smtp_server.inbox.messages():
+        text, html = parts(message).text, unescape(parts(message).html)
+        bodies["Elbe-Elster" if "Elbe-Elster" in text else "Potsdam"] = (text, html)
+    elbe_text, elbe_html = bodies["Elbe-Elster"]
+    assert book not in elbe_text and book not in elbe_html
+    assert contact % {"name": "LKR Elbe-Elster"} in elbe_text.replace("\n", " ")
+    assert contact % {"name": "LKR Elbe-Elster"} in elbe_html
+    assert LINK.search(elbe_text)  # the status link all the same
+    potsdam_text, _ = bodies["Potsdam"]
+    assert book in potsdam_text.replace("\n", " ") and "Elbe-Elster" not in potsdam_text
