@@ -170,9 +170,20 @@ class Database:
 
 def _said(db: Database, what: str, since: float) -> None:
     print(f"{db.label}: {what} ({time.monotonic() - since:.0f} s)", flush=True)
+    _settled()
+
+
+def _settled() -> None:
+    """The disk's write-back done before the next measurement: seeding left 1.7-1.9 GB of
+    dirty pages (/proc/meminfo), under this machine's background threshold (10 % of 23 GB),
+    which the kernel writes back up to 30 s later, beside the next measurement's fsyncs:
+    a suspected cause of registrations' p99 swinging between full runs (SQLite at 10,000:
+    91.6 ms on 2026-12-07 15:23, 162.7 ms at 18:19)."""
+    os.sync()
 
 
 def measure(db: Database, seeder: scale_seed.Seeder) -> dict[str, Any]:
+    _settled()
     started = time.monotonic()
     figures: dict[str, Any] = {"registrations_seeded": seeder.count}
     figures["size"] = {**db.sizes(), "registrations": db.count(),
