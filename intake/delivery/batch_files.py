@@ -51,7 +51,7 @@ def context(batch_id: str) -> str:
     return f"batch:{batch_id}"
 
 
-class Filed(Protocol):
+class NamedBatch(Protocol):
     """A batch as its file's name needs it: a row of the batch table, or the object."""
 
     @property
@@ -64,12 +64,12 @@ class Filed(Protocol):
     def sealed_to(self) -> str | None: ...
 
 
-def path(xml_out: Path, batch: Filed) -> Path:
+def path(xml_out: Path, batch: NamedBatch) -> Path:
     """The batch's file, as the database records how it is sealed."""
     return xml_out / batch.authority_key / _name(batch)
 
 
-def _name(batch: Filed) -> str:
+def _name(batch: NamedBatch) -> str:
     return f"{batch.id}{SEALED if batch.sealed_to is not None else AT_REST}"
 
 
@@ -195,7 +195,8 @@ def identity(file: Path) -> tuple[int, int, int] | None:
     return found.st_ino, found.st_mtime_ns, found.st_size
 
 
-def _names(xml_out: Path, batch: models.Batch) -> list[Path]:
+def _names(xml_out: Path, batch: NamedBatch) -> list[Path]:
+    """Every name a batch's file may have had (sealed, under the data key, plaintext)."""
     folder = xml_out / batch.authority_key
     return [folder / f"{batch.id}{suffix}" for suffix in (SEALED, AT_REST, PLAINTEXT)]
 
@@ -225,18 +226,24 @@ def removing(xml_out: Path, batches: Sequence[models.Batch]) -> Iterator[None]:
                   for start in range(REMOVERS)]
         try:
             yield
+            for share in shares:
+                share.result()  # an error in a thread is raised here, not dropped
         except BaseException:
             stop.set()
             raise
-        for share in shares:
-            share.result()  # an error in a thread is raised here, not dropped
 
 
 def _unlink_all(names: Sequence[Path], stop: threading.Event) -> None:
-    for name in names:
-        if stop.is_set():
-            return
-        name.unlink(missing_ok=True)
+    """Remove the names until done or stopped; a failure stops the other threads too, for
+    the caller's transaction will not commit."""
+    try:
+        for name in names:
+            if stop.is_set():
+                return
+            name.unlink(missing_ok=True)
+    except BaseException:
+        stop.set()
+        raise
 
 
 def opened(cipher: FieldCipher, batch_id: str, stored: bytes) -> bytes:
@@ -261,11 +268,13 @@ def to_write(session: Session, xml_out: Path, committed_before: dt.datetime,
     missing, or not sealed to the authority's current key.
 
     Of the unacknowledged batches, unless `every`: the ones a crash between commit and
-    rename left without a file, or whose authority's key changed while they were written,
-    for an authority acknowledges only what it fetched. Those are a few; every batch kept
-    (`every`: a restored xml_out, files an earlier release wrote in plaintext) was ~130,000
-    at a million registrations, 1 s a round, and the scheduler's rounds are seconds apart.
-    The files are found by listing each authority's folder once, not asked for one by one."""
+    rename left without a file, or whose authority's key changed while they were written.
+    An authority's importer acknowledges what it imported, and a download writes a missing
+    file itself (web.deliveries), so a file lost before it was fetched is an unacknowledged
+    batch's. Those are a few; every batch kept (`every`: a restored xml_out, files an
+    earlier release wrote in plaintext) was ~130,000 at a million registrations, 1 s a
+    round, and the scheduler's rounds are seconds apart. Which files exist is read by
+    listing each authority's folder once; only sealed ones are opened (the key they name)."""
     batch = models.Batch
     live = session.execute(
         select(batch.id, batch.authority_key, batch.sealed_to, batch.acknowledged_at,
@@ -289,12 +298,20 @@ def _listed(folder: Path) -> set[str]:
         return set()
 
 
-def _sealed_to(xml_out: Path, batch: Filed) -> str | None:
-    """The thumbprint the file itself names (its JWE header), not what the database says."""
+def _sealed_to(xml_out: Path, batch: NamedBatch) -> str | None:
+    """The thumbprint the file itself names (its JWE header), not what the database says;
+    GONE if the file went since its folder was listed."""
     if batch.sealed_to is None:
         return None
-    with path(xml_out, batch).open("rb") as file:
-        return sealing.kid(file.read(1024))
+    try:
+        with path(xml_out, batch).open("rb") as file:
+            return sealing.kid(file.read(1024))
+    except FileNotFoundError:  # removed meanwhile (a sweep): written again, or found erased
+        return GONE
+
+
+# No authority key's thumbprint: a file that went between the listing and the reading.
+GONE = "(no file)"
 
 
 def on_old_data_key(cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> bool:

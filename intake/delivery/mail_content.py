@@ -48,7 +48,7 @@ class Letter:
     carried: dict[str, Any]
     # Whether its authority has opening hours, so that appointments are booked here (else
     # the authority contacts the household: the mail must not send it looking for slots).
-    books_online: bool = True
+    books_online: bool
 
 
 def render(settings: Settings, letter: Letter, now: dt.datetime) -> Content:

@@ -88,8 +88,9 @@ def queue_batches(runtime: Runtime) -> int:
 
 
 def write_lost_files(runtime: Runtime) -> int:
-    """Write the file of every batch kept that has none (hourly, and when the scheduler
-    starts: after a restore of xml_out, or files an earlier release wrote)."""
+    """Write the file of every batch kept that has none, or an unacknowledged one's sealed
+    to a key its authority replaced (hourly, and when the scheduler starts: after a restore
+    of xml_out, or files an earlier release wrote)."""
     return _write_owed_files(runtime, every=True)
 
 

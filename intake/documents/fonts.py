@@ -29,9 +29,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import fontpkg
+import fontTools
 from fontTools import subset, ttLib
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
+
+from intake.delivery.files import written_atomic
 
 TEXT = "NotoSans"
 ARABIC = "NotoSansArabic"
@@ -93,8 +96,8 @@ def _shared_folder() -> Path | None:
 
     Shared, never removed: a folder a process, removed as it ended, was left behind by every
     process killed (16 after one CI run). Named by what makes the files: a new version of
-    this module or of the font packages writes a folder of its own."""
-    made_from = hashlib.sha256(Path(__file__).read_bytes())
+    this module, of fontTools or of the font packages writes a folder of its own."""
+    made_from = hashlib.sha256(Path(__file__).read_bytes() + fontTools.version.encode())
     for packaged in PACKAGED.values():
         font = Path(fontpkg.path(packaged)).stat()
         made_from.update(f"{packaged}:{font.st_size}:{font.st_mtime_ns}".encode())
@@ -117,11 +120,10 @@ def _private_folder() -> Path:
 
 
 def _save(font: ttLib.TTFont, path: Path) -> None:
-    """Write `font` to `path` whole or not at all: another process may be reading it, or
-    writing the same."""
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as part:
-        font.save(part)
-    os.replace(part.name, path)
+    """Write `font` to `path` whole or not at all, and durably: other processes may be
+    reading it, or writing the same, and it stays for the processes after a crash."""
+    with written_atomic(path) as file:
+        font.save(file)
 
 
 def _keep_only(font: ttLib.TTFont, ranges: Iterable[tuple[int, int]]) -> None:

@@ -386,7 +386,7 @@ def test_a_full_batch_is_assembled_without_waiting_for_the_schedule(runtime, mon
 def test_a_scheduler_round_looks_at_the_disk_once_an_authority_not_once_a_batch(
         client, submit_token, runtime, monkeypatch):
     # Each round asked the disk for every batch's file, and loaded every batch as an
-    # object: 11 s of the scheduler's CPU a round at a million registrations.
+    # object: 1 s of the scheduler's CPU a round at a million registrations.
     import os
     import pathlib
 

@@ -314,3 +314,26 @@ def test_a_sweeps_files_are_all_gone_after_its_block_and_those_not_begun_stay_if
         raise RuntimeError("statement failed")
     # Each thread finished the file it was on, and began no other.
     assert len(list((tmp_path / "073400").iterdir())) >= len(files) - 2 * batch_files.REMOVERS
+
+
+def test_a_file_that_cannot_be_removed_stops_the_other_threads_and_fails_the_chunk(
+        tmp_path, monkeypatch: pytest.MonkeyPatch):
+    batches = [types.SimpleNamespace(authority_key="073400", id=f"b{number:03}")
+               for number in range(60)]
+    files = [name for batch in batches for name in batch_files._names(tmp_path, batch)]
+    (tmp_path / "073400").mkdir()
+    for name in files:
+        name.write_bytes(b"sealed")
+    unlink = pathlib.Path.unlink
+
+    def refused(path: pathlib.Path, missing_ok: bool = False) -> None:
+        time.sleep(0.05)
+        if path == files[0]:
+            raise PermissionError("read-only file system")
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(pathlib.Path, "unlink", refused)
+    with pytest.raises(PermissionError), batch_files.removing(tmp_path, batches):
+        pass  # the statements succeeded; the commit must not come
+    # The other threads stopped too, each after the file it was on.
+    assert len(list((tmp_path / "073400").iterdir())) >= len(files) - 2 * batch_files.REMOVERS
