@@ -170,7 +170,6 @@ class Database:
 
 def _said(db: Database, what: str, since: float) -> None:
     print(f"{db.label}: {what} ({time.monotonic() - since:.0f} s)", flush=True)
-    _settled()
 
 
 def _settled() -> None:
@@ -189,12 +188,16 @@ def measure(db: Database, seeder: scale_seed.Seeder) -> dict[str, Any]:
     figures["size"] = {**db.sizes(), "registrations": db.count(),
                        "document_count": seeder.documents}
     _said(db, "sizes", started)
+    _settled()
     figures["duplicate_check"] = scale_measures.duplicate_check(db, seeder)
     _said(db, "duplicate check", started)
+    _settled()
     figures["batch"] = scale_measures.batch_assembly(db, seeder)
     _said(db, "batch", started)
+    _settled()
     figures["retention"] = scale_measures.retention_sweep(db)
     _said(db, "retention sweep", started)
+    _settled()
     if db.volunteer is None:  # a volunteer working for the ten authorities with most people
         from tests.helpers.staff import create_staff
 
@@ -207,6 +210,7 @@ def measure(db: Database, seeder: scale_seed.Seeder) -> dict[str, Any]:
                                  seeder.biggest_authorities(10))
         figures["registrations"] = registrations(port, db.token)
     _said(db, "under load", started)
+    _settled()
     db.rekey()
     with serving(db.env, peaks) as port:
         figures["rotation"] = scale_load.rotation(
