@@ -48,6 +48,25 @@ def wait_for_port(port: int, timeout: float) -> None:
     raise AssertionError(f"nothing listens on port {port}")
 
 
+def listening(pids: list[int], port: int) -> set[int]:
+    """Those of the processes that have a socket of their own listening on the port (each
+    granian worker binds its own)."""
+    sockets = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # 0A: LISTEN
+                sockets.add(f"socket:[{fields[9]}]")
+    found = set()
+    for pid in pids:
+        try:
+            if any(os.readlink(fd) in sockets for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                found.add(pid)
+        except OSError:  # gone, or an fd closed while read
+            continue
+    return found
+
+
 def without_settings() -> dict[str, str]:
     """This process's environment without intake's settings: each test sets its own."""
     return {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
