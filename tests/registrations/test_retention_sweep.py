@@ -287,12 +287,17 @@ def persons_application_ids(runtime: Runtime, registration_ids: list[str]) -> li
             models.Person.registration_id.in_(registration_ids))))
 
 
-def test_a_sweeps_files_are_all_gone_after_its_block_and_those_not_begun_stay_if_it_fails(
-        tmp_path, monkeypatch: pytest.MonkeyPatch):
+def files_of_60_batches(folder: pathlib.Path) -> tuple[list[types.SimpleNamespace], list[pathlib.Path]]:
+    """Sixty batches of one authority and every name their files may have, none written."""
     batches = [types.SimpleNamespace(authority_key="073400", id=f"b{number:03}")
                for number in range(60)]
-    files = [name for batch in batches for name in batch_files._names(tmp_path, batch)]
-    (tmp_path / "073400").mkdir()
+    (folder / "073400").mkdir()
+    return batches, [name for batch in batches for name in batch_files._names(folder, batch)]
+
+
+def test_a_sweeps_files_are_all_gone_after_its_block_and_those_not_begun_stay_if_it_fails(
+        tmp_path, monkeypatch: pytest.MonkeyPatch):
+    batches, files = files_of_60_batches(tmp_path)
     for name in files[::2]:  # of a batch's three names, a file has one or two
         name.write_bytes(b"sealed")
 
@@ -318,10 +323,7 @@ def test_a_sweeps_files_are_all_gone_after_its_block_and_those_not_begun_stay_if
 
 def test_a_file_that_cannot_be_removed_stops_the_other_threads_and_fails_the_chunk(
         tmp_path, monkeypatch: pytest.MonkeyPatch):
-    batches = [types.SimpleNamespace(authority_key="073400", id=f"b{number:03}")
-               for number in range(60)]
-    files = [name for batch in batches for name in batch_files._names(tmp_path, batch)]
-    (tmp_path / "073400").mkdir()
+    batches, files = files_of_60_batches(tmp_path)
     for name in files:
         name.write_bytes(b"sealed")
     unlink = pathlib.Path.unlink
