@@ -163,8 +163,13 @@ def write_from_snapshot(db: Database, cipher: FieldCipher, blobs: Blobs, xml_out
 
 
 def _erased_in(session: Session, batch_id: str) -> int:
-    return int(session.scalar(select(func.count()).select_from(models.Message).where(
-        models.Message.batch_id == batch_id, models.Message.erased_at.is_not(None))) or 0)
+    """How many of the batch's messages have lost their payload: erased on request, or by
+    a sweep that dates their batch alone (retention._erase)."""
+    payloads = models.MessagePayload
+    return int(session.scalar(
+        select(func.count()).select_from(models.Message)
+        .outerjoin(payloads, payloads.message_id == models.Message.id)
+        .where(models.Message.batch_id == batch_id, payloads.message_id.is_(None))) or 0)
 
 
 def encrypt_again(cipher: FieldCipher, xml_out: Path, batch: models.Batch) -> Path:

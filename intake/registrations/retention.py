@@ -63,7 +63,8 @@ def _erase(
 ) -> None:
     """Erase the registrations `ids`, in the caller's transaction. A batch file carrying
     them is written again without them, unless its batch was acknowledged before `past`:
-    the sweep erases that batch, file and all."""
+    the sweep erases that batch, file and all. With `past` (the sweep), every message of
+    the registrations is in such a batch."""
     dialect = session.get_bind().dialect.name
 
     def among(column: QueryableAttribute[Any]) -> ColumnElement[bool]:
@@ -88,9 +89,15 @@ def _erase(
         .values(data=None, **dict.fromkeys(blind_index.COLUMNS)))
     messages = select(models.Message.id).where(among(models.Message.registration_id))
     run(delete(models.MessagePayload).where(models.MessagePayload.message_id.in_(messages)))
-    run(update(models.Message)
-        .where(among(models.Message.registration_id), models.Message.erased_at.is_(None))
-        .values(erased_at=now))
+    if past is None:
+        # A sweep's registrations have their every message in a batch it erases whole, and
+        # the batch's erased_at dates them: dating each message again was the sweep's
+        # costliest statement on PostgreSQL (a column of a partial index's condition: no
+        # update in place; 4.2 of 15.3 s for 30,000 registrations at 100,000). What tells
+        # a batch file's content is the payloads left (batch_files._erased_in).
+        run(update(models.Message)
+            .where(among(models.Message.registration_id), models.Message.erased_at.is_(None))
+            .values(erased_at=now))
     idempotency.forget_tokens(session, among(models.IdempotencyKey.registration_id))
     # Objects go before the commit, like the batch files below: a failed commit leaves a
     # row without its content, never content after `intake erase` said done.

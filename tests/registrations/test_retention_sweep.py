@@ -141,9 +141,10 @@ def test_a_sweep_of_several_chunks_erases_exactly_what_is_past_retention(runtime
                 True, None, None, None) for p in people} == {wiped}
         assert session.scalar(select(func.count()).select_from(models.MessagePayload).join(
             models.Message).where(models.Message.registration_id.in_(old))) == 0
-        assert session.scalar(select(func.count()).select_from(models.Message).where(
-            models.Message.registration_id.in_(old),
-            models.Message.erased_at.is_(None))) == 0
+        # Messages stay, undated: their batches' erased_at says when they went.
+        assert session.execute(select(models.Message.erased_at, models.Batch.erased_at.is_(None))
+                               .join(models.Batch).where(models.Message.registration_id.in_(old))
+                               ).all() == [(None, False)] * len(persons_of(runtime, old))
         kept = session.scalar(select(func.count()).select_from(models.MessagePayload))
         assert kept == 2 + 2  # the split household's two, the recent two
         mails = session.execute(select(models.Mail.registration_id, models.Mail.failure,
@@ -198,6 +199,46 @@ def test_a_sweep_stopped_after_its_first_chunk_leaves_it_done_and_the_next_ends_
                                     .where(models.Registration.id.in_(first))).all()) == dates
         assert session.scalar(select(func.count()).select_from(models.MessagePayload)) == 0
     assert not file_of(runtime, batch)
+
+
+def test_a_lost_file_packed_while_a_sweep_stopped_in_its_batch_leaves_the_erased_out(
+        runtime, monkeypatch: pytest.MonkeyPatch):
+    """The sweep dates a batch, not its messages: a file packed from a snapshot taken
+    before a chunk erased some of its people is told stale by the payloads gone."""
+    from tests.helpers.pipeline import delivered as in_files
+
+    ids = stored(runtime, 7)
+    batch_id = delivered(runtime, persons_of(runtime, ids), LONG_AGO)
+    with runtime.db.read() as session:
+        path = batch_files.path(runtime.settings.xml_out, session.get(models.Batch, batch_id))
+    path.unlink()  # lost: the scheduler packs it again from a snapshot
+    pack_into, remove, calls = batches.pack_into, documents.remove, []
+
+    def stops_in_its_second_chunk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return remove(*args, **kwargs)
+
+    def swept_meanwhile(out, session, *args):  # type: ignore[no-untyped-def]
+        pack_into(out, session, *args)  # from the snapshot: all seven
+        if not calls:
+            with pytest.raises(RuntimeError, match="killed"):
+                sweep(runtime, chunk=3)
+
+    monkeypatch.setattr(retention.documents, "remove", stops_in_its_second_chunk)
+    monkeypatch.setattr(batches, "pack_into", swept_meanwhile)
+    batch_files.write_from_snapshot(runtime.db, runtime.cipher, runtime.blobs,
+                                    runtime.settings.xml_out, batch_id)
+    monkeypatch.undo()
+
+    gone = erased(runtime)
+    assert len(gone) == 3
+    with runtime.db.read() as session:
+        left = {p.application_id for p in session.scalars(select(models.Person).where(
+            models.Person.registration_id.not_in(gone)))}
+    assert {name.removesuffix(".xml") for name in in_files(runtime.settings)} == left
+    assert len(left) == 4
 
 
 @contextlib.contextmanager

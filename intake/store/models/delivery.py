@@ -126,7 +126,8 @@ class Message(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The one batch that carries it: set once, by a conditional UPDATE (batches.assemble).
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
-    # When its payload was deleted (retention, or erasure on request); never batched after.
+    # When its payload was deleted on request (`intake erase`); never batched after. A
+    # message the retention sweep erases keeps NULL: its batch's erased_at dates it.
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Its share of a batch file, in characters (batches.seal, batches.assemble). NULL for
     # messages stored before migration 0018, which are counted by their stored payload.
