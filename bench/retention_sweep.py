@@ -56,7 +56,7 @@ def seed(runtime: Runtime, count: int, acknowledged_days_ago: float = 40) -> Non
     # One sealed payload for every message: the sweep deletes payloads, it never opens one.
     payload, _in_file = batches.seal(
         cipher, "bench", b"<nachricht>" + b"x" * 6000 + b"</nachricht>")
-    content = cipher.seal(b"%PDF" + b"\0" * 16_000, "bench")
+    content = b"%PDF" + b"\0" * 16_000
     batch: dict[str, object] | None = None
     for start in range(0, count, SEED_GROUP):
         with runtime.db.transaction() as session:
@@ -114,16 +114,21 @@ def _new_batch(session, authority_key: str, acknowledged: dt.datetime) -> dict[s
     return row
 
 
-def _documents(session, cipher, owners: list[str], sealed: bytes) -> None:  # type: ignore[no-untyped-def]
+def _documents(session, cipher, owners: list[str], content: bytes) -> None:  # type: ignore[no-untyped-def]
     """A page of an identity document each, kept in the database (documents.save's rows)."""
-    rows = [{"id": models.new_id(), "registration_id": owner, "person_position": 0,
-             "kind": documents.DOCUMENT_PAGE, "media_type": "application/pdf", "size": 16_004,
-             "digest": hashlib.sha256(owner.encode()).hexdigest(), "key_id": cipher.current_key_id,
-             "location": "database", "created_at": models.utcnow()} for owner in owners]
+    rows, blobs = [], []
+    for owner in owners:
+        document_id = models.new_id()
+        content_key, sealed = documents.seal_content(cipher, document_id, content)
+        rows.append({"id": document_id, "registration_id": owner, "person_position": 0,
+                     "kind": documents.DOCUMENT_PAGE, "media_type": "application/pdf",
+                     "size": len(content), "digest": hashlib.sha256(owner.encode()).hexdigest(),
+                     "key_id": cipher.current_key_id, "content_key": content_key,
+                     "location": "database", "created_at": models.utcnow()})
+        blobs.append({"document_id": document_id, "content": sealed})
     if rows:
         session.execute(insert(models.Document), rows)
-        session.execute(insert(models.table(models.DocumentBlob)),
-                        [{"document_id": row["id"], "content": sealed} for row in rows])
+        session.execute(insert(models.table(models.DocumentBlob)), blobs)
 
 
 def sweep(runtime: Runtime, count: int) -> dict[str, object]:

@@ -94,12 +94,13 @@ def _keep_summary(chunk: Chunk, cipher: FieldCipher, registration_id: str, summa
                   now: dt.datetime) -> None:
     """The rows `documents.save` writes for a household's summary kept in the database."""
     document_id = models.new_id()
+    content_key, sealed = documents.seal_content(cipher, document_id, summary)
     chunk.summaries.append({
         "id": document_id, "registration_id": registration_id, "kind": documents.SUMMARY,
         "media_type": enclosed.PDF, "size": len(summary), "key_id": cipher.current_key_id,
-        "digest": documents.digest(cipher, summary), "location": DATABASE, "created_at": now})
-    chunk.summary_blobs.append({"document_id": document_id, "content": cipher.seal(
-        summary, documents.content_context(document_id))})
+        "content_key": content_key, "digest": documents.digest(cipher, summary),
+        "location": DATABASE, "created_at": now})
+    chunk.summary_blobs.append({"document_id": document_id, "content": sealed})
 
 
 def prepare_chunk(number: int, count: int, sample_rate: float) -> Chunk:

@@ -53,9 +53,10 @@ def detach(xml: bytes, kept: Mapping[bytes, str]) -> bytes:
 @dataclass(frozen=True)
 class Kept:
     """The documents of some households, sealed as stored: by (registration id, digest),
-    the document's id (its content's associated data) and its sealed content."""
+    the document's id (its content's associated data), its content key and its sealed
+    content."""
 
-    sealed: Mapping[tuple[str, str], tuple[str, bytes]]
+    sealed: Mapping[tuple[str, str], tuple[str, str | None, bytes]]
 
     def attach(self, cipher: FieldCipher, message_id: str, registration_id: str,
                stored: bytes) -> bytes:
@@ -70,8 +71,7 @@ class Kept:
                 document = self.sealed.get((registration_id, found[1:].decode("ascii")))
                 if document is None:
                     raise MissingEnclosure(message_id)
-                document_id, sealed = document
-                plaintext = cipher.unseal(sealed, documents.content_context(document_id))
+                plaintext = documents.opened(cipher, *document)
                 opened[found] = base64.b64encode(plaintext)
             return b"<xa:dokument>" + opened[found] + b"</xa:dokument>"
 
@@ -92,7 +92,7 @@ def kept(session: Session, blobs: Blobs, registration_ids: Iterable[str]) -> Kep
         .order_by(models.Document.id)
     ).all()
     sealed = documents.sealed_contents(session, blobs, rows)
-    return Kept({(str(row.registration_id), row.digest): (row.id, sealed[row.id])
+    return Kept({(str(row.registration_id), row.digest): (row.id, row.content_key, sealed[row.id])
                  for row in rows})
 
 

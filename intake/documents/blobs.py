@@ -83,6 +83,8 @@ class DatabaseBlobs:
         return bytes(content)
 
     def delete(self, session: Session, documents: Sequence[Kept]) -> None:
+        if not documents:
+            return
         table = models.table(models.DocumentBlob)
         session.execute(delete(table).where(one_of(
             session.get_bind().dialect.name, table.c.document_id, [d.id for d in documents])))

@@ -27,6 +27,33 @@ class DecryptionError(ValueError):
     """A stored value cannot be decrypted: unknown key id, or tampered or misplaced data."""
 
 
+def new_content_key() -> bytes:
+    """A random AES-256 key for one piece of content (a document: documents.store)."""
+    return AESGCM.generate_key(bit_length=256)
+
+
+def seal_with(key: bytes, plaintext: bytes, context: str) -> bytes:
+    """nonce | ciphertext under `key` (one of new_content_key's), bound to `context`."""
+    return _sealed(AESGCM(key), plaintext, context)
+
+
+def open_with(key: bytes, raw: bytes, context: str) -> bytes:
+    """What `seal_with` sealed with the same key and context."""
+    return _opened(AESGCM(key), raw, context)
+
+
+def _sealed(aead: AESGCM, plaintext: bytes, context: str) -> bytes:
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return nonce + aead.encrypt(nonce, plaintext, context.encode())
+
+
+def _opened(aead: AESGCM, raw: bytes, context: str) -> bytes:
+    try:
+        return aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
+    except InvalidTag as error:
+        raise DecryptionError(f"value does not belong to {context}") from error
+
+
 class FieldCipher:
     """AES-256-GCM for personal fields.
 
@@ -102,17 +129,13 @@ class FieldCipher:
         return _chained(first, pieces)
 
     def _seal(self, plaintext: bytes, context: str) -> bytes:
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        return nonce + self._aeads[self._current_id].encrypt(nonce, plaintext, context.encode())
+        return _sealed(self._aeads[self._current_id], plaintext, context)
 
     def _open(self, key_id: str, raw: bytes, context: str) -> bytes:
         aead = self._aeads.get(key_id)
         if aead is None:
             raise DecryptionError(f"no data key with id {key_id!r}")
-        try:
-            return aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
-        except InvalidTag as error:
-            raise DecryptionError(f"value does not belong to {context}") from error
+        return _opened(aead, raw, context)
 
 
     def key_id(self, value: str) -> str:

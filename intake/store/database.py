@@ -20,6 +20,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
@@ -226,6 +227,22 @@ def one_of(
         return column.in_(select(func.unnest(array)))
     rows = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
     return column.in_(select(rows.c.value))
+
+
+@contextmanager
+def without_overwriting(session: Session) -> Iterator[None]:
+    """Rows deleted in the block may leave their content in the SQLite file's free pages
+    (PRAGMA secure_delete=FAST: the rows' own pages are still cleared, free pages are not
+    written): for content sealed with a key that goes, overwritten, with another row
+    (documents.store). PostgreSQL never overwrites."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    session.execute(text("PRAGMA secure_delete=FAST"))
+    try:
+        yield
+    finally:
+        session.execute(text("PRAGMA secure_delete=ON"))  # as _sqlite_connect left it
 
 
 def _sqlite_connect(connection: Any, _record: Any) -> None:

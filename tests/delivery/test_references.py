@@ -80,10 +80,11 @@ def test_detach_names_only_what_is_kept_and_attach_puts_it_back():
     stored = references.detach(xml, references.digests(CIPHER, [summary, page]))
     assert summary not in stored and base64.b64encode(page) not in stored
     assert stored.count(b"\x00") == 3 and kept_elsewhere in stored
-    sealed = {(("r1", documents.digest(CIPHER, content)), (name, CIPHER.seal(
-        content, documents.content_context(name)))) for name, content in (("d1", summary),
-                                                                         ("d2", page))}
-    found = references.Kept(dict(sealed))
+    found = references.Kept({  # the summary with a key of its own, the page stored before
+        ("r1", documents.digest(CIPHER, summary)): (
+            "d1", *documents.seal_content(CIPHER, "d1", summary)),
+        ("r1", documents.digest(CIPHER, page)): (
+            "d2", None, CIPHER.seal(page, documents.content_context("d2")))})
     assert found.attach(CIPHER, "m1", "r1", stored) == xml
     with pytest.raises(references.MissingEnclosure):  # another household's documents
         found.attach(CIPHER, "m1", "r2", stored)

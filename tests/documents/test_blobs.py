@@ -17,6 +17,7 @@ from intake.documents import store as documents
 from intake.registrations import retention
 from intake.runtime import Runtime
 from intake.security import rotation
+from intake.security.crypto import DecryptionError
 from intake.store import models
 from tests.documents.test_store import MARKER, marked, read, registered, saved
 from tests.helpers import documents as made
@@ -38,8 +39,10 @@ def test_content_goes_to_the_store_as_ciphertext_under_random_names(
     stored = objects(s3_runtime)
     assert len(stored) == 2 and all(NAME.fullmatch(name) for name in stored)
     for sealed in stored.values():
-        assert sealed.startswith(b"t1.") and MARKER not in sealed
-        assert photo.content[300:360] not in sealed
+        assert MARKER not in sealed and photo.content[300:360] not in sealed
+        for document_id in (page, proof):  # under a key of its own, not the data key
+            with pytest.raises(DecryptionError):
+                s3_runtime.cipher.unseal(b"t1." + sealed, documents.content_context(document_id))
     assert read(s3_runtime, page) == (photo.content, None)
     assert read(s3_runtime, proof)[0] == marked().content
     with s3_runtime.db.read() as session:
@@ -50,8 +53,13 @@ def test_content_goes_to_the_store_as_ciphertext_under_random_names(
 
 def test_erasure_deletes_the_objects(client, submit_token, s3_runtime: Runtime):
     erased, kept = (registered(client, submit_token, s3_runtime) for _ in range(2))
+    sealed_of = {}
     for owner, size in ((erased, 1000), (erased, 2000), (kept, 3000)):
-        saved(s3_runtime, marked(size), kind=documents.PROOF, registration_id=owner)
+        before = set(objects(s3_runtime))
+        document_id = saved(s3_runtime, marked(size), kind=documents.PROOF, registration_id=owner)
+        [(_name, sealed_of[document_id])] = [
+            item for item in objects(s3_runtime).items() if item[0] not in before]
+    made.stored_before_0023(s3_runtime, next(iter(sealed_of)))  # one of each kind erased
 
     with s3_runtime.db.transaction() as session:
         retention.erase(session, session.get(models.Registration, erased), s3_runtime.cipher,
@@ -61,21 +69,26 @@ def test_erasure_deletes_the_objects(client, submit_token, s3_runtime: Runtime):
     with s3_runtime.db.read() as session:
         [row] = session.scalars(select(models.Document)).all()
     assert row.registration_id == kept and read(s3_runtime, row.id)[0] == marked(3000).content
-    assert left.startswith(b"t1.")
+    assert left == sealed_of[row.id]
 
 
-def test_rotation_re_encrypts_objects_in_place(client, submit_token, s3_runtime: Runtime):
+def test_rotation_leaves_objects_with_keys_of_their_own_and_re_encrypts_older_in_place(
+        client, submit_token, s3_runtime: Runtime):
     registration = registered(client, submit_token, s3_runtime)
     ids = [saved(s3_runtime, marked(size), kind=documents.PROOF, registration_id=registration)
            for size in (1000, 2000)]
-    names = set(objects(s3_runtime))
+    older = made.stored_before_0023(s3_runtime, ids[1])
+    before = objects(s3_runtime)
     new_keys = parse_data_keys(new_data_key("t2")) + s3_runtime.settings.data_keys
     rotated = Runtime(dataclasses.replace(s3_runtime.settings, data_keys=new_keys))
 
-    assert rotation.rotate(rotated)[0] == 2 + 2  # the registration, its person, two objects
+    assert rotation.rotate(rotated)[0] == 2 + 2  # the registration, its person, two documents
 
     stored = objects(rotated)
-    assert set(stored) == names and all(sealed.startswith(b"t2.") for sealed in stored.values())
+    [older_name] = [name for name in before if before[name] == older]
+    assert set(stored) == set(before)
+    assert [name for name in stored if stored[name] != before[name]] == [older_name]
+    assert stored[older_name].startswith(b"t2.")  # the other's key was sealed again instead
     only_new = Runtime(dataclasses.replace(s3_runtime.settings, data_keys=new_keys[:1]))
     assert [read(only_new, document)[0] for document in ids] == [
         marked(1000).content, marked(2000).content]
@@ -153,5 +166,5 @@ def test_a_summary_kept_in_the_store_reaches_the_batch_file(client, submit_token
         [summary] = session.scalars(select(models.Document)).all()
         content = documents.content(session, s3_runtime.cipher, s3_runtime.blobs, summary)
     assert summary.kind == documents.SUMMARY and summary.location == "s3"
-    assert sealed.startswith(b"t1.") and content.startswith(b"%PDF-")
+    assert content.startswith(b"%PDF-") and b"%PDF-" not in sealed
     assert base64.b64encode(content) in xml

@@ -125,12 +125,15 @@ def test_rotation_re_encrypts_documents_and_the_old_key_can_go(client, submit_to
     only_new.close()
 
 
-def test_documents_rotate_in_parts_and_one_erased_meanwhile_stays_erased(
+def test_documents_stored_before_0023_rotate_in_parts_and_one_erased_meanwhile_stays_erased(
     client, submit_token, runtime, monkeypatch
 ):
+    """Their content is sealed with the data key: rotation reads and writes it whole."""
     registration = registered(client, submit_token, runtime)
     ids = [saved(runtime, marked(size), kind=documents.PROOF, registration_id=registration)
            for size in (1000, 2000, 3000)]
+    for document_id in ids:
+        made.stored_before_0023(runtime, document_id)
     monkeypatch.setattr(documents, "ROTATE_BYTES", 2500)
     parts, read_sealed = [], documents.sealed_contents
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 
 from intake.delivery import scheduler
 from intake.store import models
-from intake.store.database import Database
+from intake.store.database import Database, without_overwriting
 
 
 def write_megabytes(database: Database, count: int) -> None:
@@ -128,3 +129,22 @@ def test_the_probe_finds_content_a_build_without_overwriting_leaves(tmp_path: Pa
     # Debian's SQLite overwrites by default: without this control the test above could
     # not fail here, whatever intake sets.
     assert _left_in_file(tmp_path, "secure_delete=OFF")
+
+
+def test_overwriting_is_on_again_after_a_block_without_it_whatever_happened(tmp_path: Path):
+    database = Database(f"sqlite:///{tmp_path / 'intake.db'}")
+    try:
+        with database.transaction() as session:
+            inside = []
+
+            def fails() -> None:
+                with without_overwriting(session):
+                    inside.append(session.execute(text("PRAGMA secure_delete")).scalar())
+                    raise RuntimeError("a failed deletion")
+
+            with pytest.raises(RuntimeError, match="a failed deletion"):
+                fails()
+            assert inside == [2]  # FAST
+            assert session.execute(text("PRAGMA secure_delete")).scalar() == 1
+    finally:
+        database.dispose()

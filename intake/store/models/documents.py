@@ -47,8 +47,11 @@ class Document(Base):
     # Keyed hash of the content (documents.store.digest): a file sent twice is found, and
     # the database never says whether it holds a file someone else has.
     digest: Mapped[str] = mapped_column(String(64))
-    # The data key the content is encrypted with, so that rotation finds what is left
-    # without reading every blob.
+    # The content's own key, sealed with the data key (documents.store.save); None for
+    # content stored before migration 0023, sealed with the data key itself.
+    content_key: Mapped[str | None] = mapped_column(Text)
+    # The data key that seals the content's key (or the content, before 0023), so that
+    # rotation finds what is left without reading every blob.
     key_id: Mapped[str] = mapped_column(String(64))
     location: Mapped[str] = mapped_column(String(10))  # "database" or "s3"
     # The object's random name in the store (None in the database): never a file name.
