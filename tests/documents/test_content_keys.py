@@ -116,3 +116,23 @@ def test_an_erased_documents_key_is_overwritten_and_older_content_too(
     assert not any(older_sealed[at:at + 64] in stored for at in range(0, 40_000, 2_000))
     left = sum(sealed[at:at + 64] in stored for at in range(0, 200_000, 2_000))
     assert left > 50  # not written over: what the sweep saves
+
+
+def test_a_downgrade_past_0023_is_refused_while_a_content_needs_its_own_key(
+        client, submit_token, runtime):
+    registration = registered(client, submit_token, runtime)
+    document_id = saved(runtime, marked(1000), kind=documents.PROOF,
+                        registration_id=registration)
+
+    with pytest.raises(RuntimeError, match="keys of their own"):
+        runtime.db.downgrade("0022")
+    assert read(runtime, document_id)[0] == marked(1000).content  # still at the head
+
+    made.stored_before_0023(runtime, document_id)
+    runtime.db.downgrade("0022")
+    with runtime.db.read() as session:  # as 0022 left it, the content under the data key
+        sealed = session.scalar(text("SELECT content FROM document_blob"))
+    assert runtime.cipher.unseal(bytes(sealed), documents.content_context(document_id)) == \
+        marked(1000).content
+    runtime.db.upgrade()
+    assert read(runtime, document_id)[0] == marked(1000).content
