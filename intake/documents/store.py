@@ -274,9 +274,8 @@ def _rotate_part(db: Database, cipher: FieldCipher, blobs: Blobs, ids: list[str]
     resealed = {document_id: cipher.seal(cipher.unseal(content, content_context(document_id)),
                                          content_context(document_id))
                 for document_id, content in sealed.items()}
-    keys = {row.id: cipher.encrypt_bytes(cipher.decrypt_bytes(
-        row.content_key, key_context(row.id)), key_context(row.id))
-        for row in rows if row.content_key is not None}
+    keys = {row.id: cipher.encrypt_again(row.content_key, key_context(row.id))
+            for row in rows if row.content_key is not None}
     with db.transaction() as session:
         still = [row for row in session.scalars(owed.with_for_update())
                  if row.id in resealed or row.id in keys]

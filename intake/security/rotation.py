@@ -101,7 +101,7 @@ def _rotate_column(
         for at, old in rows:
             bound = context(at)
             # As bytes: a message's payload is compressed, not text.
-            new = cipher.encrypt_bytes(cipher.decrypt_bytes(old, bound), bound)
+            new = cipher.encrypt_again(old, bound)
             changed.append({"at_key": at, "read_value": old, "new_value": new})
         # A page of messages stored with their summary PDF (before 2026-12-07) holds some
         # 10 MB: written at once, on SQLite it held the write lock for seconds while
