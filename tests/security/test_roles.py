@@ -140,6 +140,28 @@ def test_errors_of_scheduler_tasks_are_in_the_metrics(client, runtime):
     assert 'intake_scheduler_task_errors_total{task="retention"} 3.0' in text
 
 
+def test_a_registration_is_relayed_while_a_long_sweep_runs(client, submit_token, runtime,
+                                                           monkeypatch):
+    """The first sweep of a database of a million with its backlog erases for minutes: the
+    relay, the mails and the log's checkpoint went on only after it."""
+    seen = []
+
+    def long_sweep(runtime, meter=None):  # type: ignore[no-untyped-def]
+        post(client, submit_token, ADULT)  # sent while the sweep runs
+        waited = time.monotonic() + 3.0
+        while time.monotonic() < waited and not seen:
+            with runtime.db.read() as session:
+                seen.extend(session.scalars(select(models.Outbox.id).where(
+                    models.Outbox.enqueued_at.is_not(None))))
+            time.sleep(0.05)
+        return 0
+
+    monkeypatch.setattr(scheduler, "expire", long_sweep)
+    scheduler.run(runtime, interval=0.02, stop_after=1.0)
+
+    assert seen  # queued before the sweep ended
+
+
 def test_the_scheduler_survives_a_database_fault_and_an_unknown_one(runtime, monkeypatch):
     calls = []
 
