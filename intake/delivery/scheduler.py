@@ -111,14 +111,18 @@ def _write_owed_files(runtime: Runtime, every: bool) -> int:
     return len(owed)
 
 
-def expire(runtime: Runtime, meter: progress.Meter = progress.silent) -> int:
+def expire(runtime: Runtime, meter: progress.Meter = progress.silent,
+           stopping: Callable[[], bool] = lambda: False) -> int:
     """Erase what is past its retention time (hourly; `intake retention run` at once)."""
     return retention.expire(runtime.db, runtime.cipher, runtime.settings.xml_out,
-                            runtime.settings.retention, runtime.blobs, meter)
+                            runtime.settings.retention, runtime.blobs, meter,
+                            stopping=stopping)
 
 
-def tasks(settings: Settings) -> list[Task]:
+def tasks(settings: Settings, stop: threading.Event | None = None) -> list[Task]:
+    """What the scheduler runs; a sweep ends after its chunk once `stop` is set."""
     stale = dt.timedelta(seconds=settings.reconcile_after)
+    stopping = (stop or threading.Event()).is_set
     return [
         Task("relay", settings.relay_interval, outbox.relay),
         Task("rescue", 5.0, outbox.rescue),
@@ -131,7 +135,8 @@ def tasks(settings: Settings) -> list[Task]:
         Task("open slots", 3600, _open_slots, housekeeping=True),
         Task("batches", settings.batch_interval, queue_batches),
         Task("lost batch files", 3600, write_lost_files, housekeeping=True),
-        Task("retention", 3600, expire, housekeeping=True),
+        Task("retention", 3600, lambda runtime: expire(runtime, stopping=stopping),
+             housekeeping=True),
         # Objects of uploads whose transaction failed (an object store only; a no-op else).
         Task("sweep documents", 3600, lambda runtime: documents.sweep(runtime.db, runtime.blobs),
              housekeeping=True),
@@ -149,18 +154,30 @@ def run(runtime: Runtime, interval: float, stop_after: float | None = None) -> N
     until registrations' commits copied it themselves.
     """
     deadline = None if stop_after is None else time.monotonic() + stop_after
-    schedule = tasks(runtime.settings)
+    stop = threading.Event()
+    schedule = tasks(runtime.settings, stop)
+    # Made here, not by both threads' first tasks at once: from Python 3.12 a cached_property
+    # takes no lock, and each would make an engine of its own.
+    _ = runtime.db, runtime.cipher, runtime.blobs, runtime.redis
     housekeeping = threading.Thread(
         target=_round, name="scheduler housekeeping", daemon=True,
-        args=(runtime, [task for task in schedule if task.housekeeping], interval, deadline))
+        args=(runtime, [task for task in schedule if task.housekeeping], interval, deadline,
+              stop))
     housekeeping.start()
-    _round(runtime, [task for task in schedule if not task.housekeeping], interval, deadline)
-    housekeeping.join()  # with a deadline: a task running at it ends first
+    try:
+        _round(runtime, [task for task in schedule if not task.housekeeping], interval,
+               deadline, stop)
+    finally:
+        # The deadline, or Ctrl-C in this thread: the housekeeping ends what it is doing (a
+        # sweep, the chunk it is in: its files are gone and its transaction commits) and
+        # stops. SIGTERM ends the process at once, as it always did.
+        stop.set()
+        housekeeping.join()
 
 
 def _round(runtime: Runtime, schedule: list[Task], interval: float,
-           deadline: float | None) -> None:
-    while deadline is None or time.monotonic() < deadline:
+           deadline: float | None, stop: threading.Event) -> None:
+    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
         busy = False
         for task in schedule:
             if time.monotonic() < task.due:
@@ -190,7 +207,7 @@ def _round(runtime: Runtime, schedule: list[Task], interval: float,
                 _count_error(runtime, task.name)
                 task.due = time.monotonic() + delay
         if not busy:
-            time.sleep(interval)
+            stop.wait(interval)
 
 
 def _count_error(runtime: Runtime, task: str) -> None:

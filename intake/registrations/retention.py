@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,10 +124,12 @@ def _erase(
 def expire(
     db: Database, cipher: FieldCipher, xml_out: Path, retention: dt.timedelta, blobs: Blobs,
     meter: progress.Meter = progress.silent, chunk: int | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> int:
     """Erase batches acknowledged longer than `retention` ago, and their registrations whose
     messages are all in such batches; how many batches. A transaction per `chunk`
-    registrations (CHUNK)."""
+    registrations (CHUNK); after each, ends early if `stopping()` (the scheduler stopping:
+    the next sweep goes on from there)."""
     cutoff = _now() - retention
     with db.read() as session:
         total = session.scalar(
@@ -137,7 +139,7 @@ def expire(
     cursor = _Cursor()
     erased = 0
     with meter("erasing batches past retention", total) as advance:
-        while not cursor.done:
+        while not cursor.done and not stopping():
             with db.transaction() as session:
                 finished = _sweep_chunk(session, cursor, cutoff, chunk or CHUNK,
                                         cipher, xml_out, blobs)

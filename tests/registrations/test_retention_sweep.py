@@ -410,3 +410,24 @@ def test_a_file_that_cannot_be_removed_stops_the_other_threads_and_fails_the_chu
         pass  # the statements succeeded; the commit must not come
     # The other threads stopped too, each after the file it was on.
     assert len(list((tmp_path / "073400").iterdir())) >= len(files) - 2 * batch_files.REMOVERS
+
+
+def test_a_sweep_told_to_stop_ends_after_the_chunk_it_is_in(runtime):
+    """The scheduler stopping (Ctrl-C, its deadline) mid-sweep: the chunk under way commits,
+    no later one starts, and the next sweep goes on from there."""
+    ids = stored(runtime, 7)
+    batch = delivered(runtime, persons_of(runtime, ids), LONG_AGO)
+    asked = []
+
+    def stopping() -> bool:
+        asked.append(len(erased(runtime)))
+        return len(asked) > 1  # after the first chunk
+
+    assert retention.expire(runtime.db, runtime.cipher, runtime.settings.xml_out, RETENTION,
+                            runtime.blobs, chunk=3, stopping=stopping) == 0
+
+    assert asked == [0, 3] and len(erased(runtime)) == 3
+    with runtime.db.read() as session:  # four of its batch are left
+        assert session.get(models.Batch, batch).erased_at is None
+    assert sweep(runtime, chunk=3) == 1
+    assert erased(runtime) == set(ids)

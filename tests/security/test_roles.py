@@ -115,7 +115,7 @@ def test_a_task_that_keeps_failing_backs_off_and_the_others_go_on(runtime, monke
         runs["tick"].append(time.monotonic())
         return 0
 
-    monkeypatch.setattr(scheduler, "tasks", lambda _settings: [
+    monkeypatch.setattr(scheduler, "tasks", lambda *_: [
         scheduler.Task("boom", 0.1, boom), scheduler.Task("tick", 0.1, tick),
     ])
     with caplog.at_level(logging.ERROR, logger="intake.delivery.scheduler"):
@@ -144,9 +144,10 @@ def test_a_registration_is_relayed_while_a_long_sweep_runs(client, submit_token,
                                                            monkeypatch):
     """The first sweep of a database of a million with its backlog erases for minutes: the
     relay, the mails and the log's checkpoint went on only after it."""
-    seen = []
+    seen, told = [], []
 
-    def long_sweep(runtime, meter=None):  # type: ignore[no-untyped-def]
+    def long_sweep(runtime, stopping):  # type: ignore[no-untyped-def]
+        told.append(stopping)
         post(client, submit_token, ADULT)  # sent while the sweep runs
         waited = time.monotonic() + 3.0
         while time.monotonic() < waited and not seen:
@@ -160,6 +161,7 @@ def test_a_registration_is_relayed_while_a_long_sweep_runs(client, submit_token,
     scheduler.run(runtime, interval=0.02, stop_after=1.0)
 
     assert seen  # queued before the sweep ended
+    assert [stopping() for stopping in told] == [True]  # a sweep's chunks end with the scheduler
 
 
 def test_the_scheduler_survives_a_database_fault_and_an_unknown_one(runtime, monkeypatch):
@@ -171,7 +173,7 @@ def test_the_scheduler_survives_a_database_fault_and_an_unknown_one(runtime, mon
             raise ValueError("unexpected")
         return 0
 
-    monkeypatch.setattr(scheduler, "tasks", lambda _settings: [scheduler.Task("flaky", 0.05, flaky)])
+    monkeypatch.setattr(scheduler, "tasks", lambda *_: [scheduler.Task("flaky", 0.05, flaky)])
     stopper = threading.Timer(3.0, lambda: None)
     stopper.start()
     scheduler.run(runtime, interval=0.02, stop_after=2.5)
